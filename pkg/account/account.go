@@ -1,0 +1,177 @@
+// Package account is Gatehouse's domain: accounts, sessions, one-time passwords and reset
+// tokens, the rules they follow, and the use cases of every API family. It knows nothing of
+// AWS or HTTP; it talks to the outside through the small interfaces below.
+package account
+
+import (
+	"context"
+	"time"
+)
+
+// Role of an account.
+type Role string
+
+const (
+	RoleUser  Role = "user"
+	RoleAdmin Role = "admin"
+)
+
+// Account is one user. Secrets appear only as hashes.
+type Account struct {
+	UserID      int64
+	Username    string // display spelling (see Username)
+	UsernameKey string // canonical key
+	Email       string // as given; "" when none
+	EmailKey    string // lowercase; "" when none
+
+	PasswordHash string // PHC string (argon2id or bcrypt); "" when the account has no password
+	TokenHash    string // admin API token hash; "" when none
+	SecretHash   string // account v1 user_secret hash; "" when none
+
+	Name, Bio, Website, Pronounce string
+
+	Role Role
+	// CredVersion increases whenever a password or token changes; a session is valid only
+	// while it carries the account's current CredVersion, which is how a credential change
+	// ends every session at once with a single write.
+	CredVersion int64
+	// ResetHash points at the account's pending reset-token record, so a newer token can
+	// replace it and a deleted account can take it along.
+	ResetHash string
+
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// UserHash is the account's userhash (lowercase hex SHA-256 of the canonical username).
+func (a *Account) UserHash() string { return UserHash(a.UsernameKey) }
+
+// Session is a login session. Its token is shown once; only TokenHash is stored.
+type Session struct {
+	UserID      int64
+	TokenHash   string
+	CredVersion int64
+	CreatedAt   time.Time
+	ExpiresAt   time.Time
+}
+
+// OTP is a pending one-time password for a password change (Users family). An account has
+// at most one; a newer one replaces it.
+type OTP struct {
+	UserID    int64
+	ReqIDHash string // SHA-256 of the request id
+	UserHash  string // the account's userhash, so a reqid only works for its own account
+	CodeMAC   string // HMAC-SHA-256 of the 6-digit code, keyed by the request id
+	Attempts  int    // code checks spent
+	Used      bool   // consumed; kept until it expires so a reuse answers "expired", not "unknown"
+	CreatedAt time.Time
+	ExpiresAt time.Time
+}
+
+// ResetToken is a pending password reset by emailed token (User family).
+type ResetToken struct {
+	TokenHash string
+	UserID    int64
+	CreatedAt time.Time
+	ExpiresAt time.Time
+}
+
+// CredentialChange is an atomic change of an account's secrets, optionally consuming a
+// one-time code or a reset token in the same write.
+type CredentialChange struct {
+	UserID       int64
+	PasswordHash *string // new password hash ("" removes the password)
+	TokenHash    *string // new API token hash ("" removes the token)
+	SecretHash   *string // new user_secret hash
+	Role         *Role   // new role
+
+	// KeepSessions leaves CredVersion alone (a rehash of the same password); every other
+	// change ends all sessions.
+	KeepSessions bool
+	// IfPasswordHash makes the change conditional on the stored password hash (optimistic
+	// concurrency for "verify old, then set new"); ErrConflict when it no longer matches.
+	IfPasswordHash *string
+	// ConsumeOTP marks the account's OTP with this request-id hash used in the same write;
+	// ErrOTPExpired when it is used already or no longer there.
+	ConsumeOTP string
+	// ConsumeReset deletes this reset-token record in the same write; ErrTokenNotFound when
+	// it is no longer there.
+	ConsumeReset string
+
+	Now time.Time
+}
+
+// Store keeps accounts and their short-lived records. Implementations must make every
+// method atomic as documented; the contract test in pkg/accounttest is the specification.
+// Records with an expiry are returned as stored: callers check the expiry.
+type Store interface {
+	// CreateAccount assigns a.UserID from an atomic counter and writes the account with its
+	// username and email keys in one transaction. ErrUsernameTaken / ErrEmailTaken when a
+	// key exists (username reported first).
+	CreateAccount(ctx context.Context, a *Account) error
+	AccountByID(ctx context.Context, id int64) (*Account, error)
+	AccountByUsername(ctx context.Context, usernameKey string) (*Account, error)
+	AccountByEmail(ctx context.Context, emailKey string) (*Account, error)
+	// ChangeCredentials applies c atomically. ErrNotFound when the account is gone.
+	ChangeCredentials(ctx context.Context, c CredentialChange) error
+	// DeleteAccount removes the account, its username/email keys, its OTP and pending reset
+	// record atomically, then its sessions. ErrNotFound when it is already gone.
+	DeleteAccount(ctx context.Context, a *Account) error
+	// ListUsernames returns display usernames ordered by canonical key, starting after the
+	// key `after` (""=from the start), at most limit; next is the key to continue from, ""
+	// at the end.
+	ListUsernames(ctx context.Context, after string, limit int) (names []string, next string, err error)
+
+	CreateSession(ctx context.Context, s *Session) error
+	// SessionWithAccount reads a session and its account in one round trip. ErrNotFound
+	// when either is missing.
+	SessionWithAccount(ctx context.Context, userID int64, tokenHash string) (*Session, *Account, error)
+	DeleteSession(ctx context.Context, userID int64, tokenHash string) error
+
+	// PutOTP stores o as the account's only OTP, replacing any older one.
+	PutOTP(ctx context.Context, o *OTP) error
+	// SpendOTPAttempt atomically counts one code check against the account's OTP and returns
+	// it, provided it exists, matches reqIDHash and userHash, is unused, is not expired at
+	// now and has fewer than max attempts. ErrInvalidRequest when there is no such OTP for
+	// this reqid/userhash; ErrOTPExpired when it is used, expired or out of attempts.
+	SpendOTPAttempt(ctx context.Context, userID int64, reqIDHash, userHash string, now time.Time, max int) (*OTP, error)
+
+	// PutResetToken stores r and points the account at it, deleting the record the account
+	// pointed at before (replaces) in the same transaction. ErrConflict when the account's
+	// pointer is no longer replaces; ErrNotFound when the account is gone.
+	PutResetToken(ctx context.Context, r *ResetToken, replaces string) error
+	ResetToken(ctx context.Context, tokenHash string) (*ResetToken, error)
+}
+
+// Mailer sends Gatehouse's mails. Implementations render the text and HTML bodies.
+type Mailer interface {
+	SendOTP(ctx context.Context, m OTPMail) error
+	SendResetToken(ctx context.Context, m ResetMail) error
+}
+
+// OTPMail is the one-time password mail.
+type OTPMail struct {
+	To       string
+	Username string
+	Code     string
+	ValidFor time.Duration
+}
+
+// ResetMail is the password reset token mail.
+type ResetMail struct {
+	To       string
+	Username string
+	Token    string
+	ValidFor time.Duration
+}
+
+// Hasher turns passwords into slow salted hashes and checks them.
+type Hasher interface {
+	Hash(password string) (string, error)
+	// Verify reports whether password matches hash, and whether hash should be replaced
+	// (legacy algorithm or weaker parameters than configured).
+	Verify(hash, password string) (ok, rehash bool, err error)
+	// VerifyDummy costs what Verify costs, for accounts that do not exist, so that unknown
+	// usernames and wrong passwords take the same time.
+	VerifyDummy(password string)
+}

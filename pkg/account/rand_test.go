@@ -1,0 +1,5 @@
+package account_test
+
+import "crypto/rand"
+
+var cryptoRand = rand.Reader

@@ -1,0 +1,535 @@
+package account
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"io"
+	"log/slog"
+	"time"
+)
+
+// Config holds the service's tunables. Zero values take the defaults below.
+type Config struct {
+	AllowRegistration bool
+	SessionTTL        time.Duration // 7 days
+	OTPTTL            time.Duration // 15 minutes
+	ResetTTL          time.Duration // 30 minutes
+	MaxOTPAttempts    int           // 5
+	MailTimeout       time.Duration // how long a send may take before it counts as failed
+	GeneratedPassword int           // length of server-generated passwords (>= 16)
+}
+
+// Defaults of Config.
+const (
+	DefaultSessionTTL        = 7 * 24 * time.Hour
+	DefaultOTPTTL            = 15 * time.Minute
+	DefaultResetTTL          = 30 * time.Minute
+	DefaultMaxOTPAttempts    = 5
+	DefaultMailTimeout       = 8 * time.Second
+	DefaultGeneratedPassword = 20
+)
+
+// Service implements every use case of the API families on top of a Store, a Hasher and a
+// Mailer. It is safe for concurrent use.
+type Service struct {
+	Store  Store
+	Hasher Hasher
+	Mailer Mailer // nil in functions that send no mail
+	Now    func() time.Time
+	Rand   io.Reader
+	Log    *slog.Logger
+	Config
+}
+
+// NewService returns a Service with the real clock and crypto/rand, filling in defaults.
+func NewService(store Store, hasher Hasher, mailer Mailer, cfg Config, log *slog.Logger) *Service {
+	if cfg.SessionTTL <= 0 {
+		cfg.SessionTTL = DefaultSessionTTL
+	}
+	if cfg.OTPTTL <= 0 {
+		cfg.OTPTTL = DefaultOTPTTL
+	}
+	if cfg.ResetTTL <= 0 {
+		cfg.ResetTTL = DefaultResetTTL
+	}
+	if cfg.MaxOTPAttempts <= 0 {
+		cfg.MaxOTPAttempts = DefaultMaxOTPAttempts
+	}
+	if cfg.MailTimeout <= 0 {
+		cfg.MailTimeout = DefaultMailTimeout
+	}
+	if cfg.GeneratedPassword < 16 {
+		cfg.GeneratedPassword = DefaultGeneratedPassword
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Service{Store: store, Hasher: hasher, Mailer: mailer, Now: time.Now, Rand: rand.Reader, Log: log, Config: cfg}
+}
+
+// now is the service clock in UTC. Expiries are whole seconds because that is what the
+// store's TTL attribute holds; truncating here keeps every Store implementation exact.
+func (s *Service) now() time.Time { return s.Now().UTC() }
+
+func expiry(now time.Time, ttl time.Duration) time.Time {
+	return now.Add(ttl).Truncate(time.Second)
+}
+
+func expired(now, at time.Time) bool { return !now.Before(at) }
+
+// ---------------------------------------------------------------------------- accounts
+
+// NewAccount is the input of Register. Validation order: username, email, password,
+// token, then the profile fields (name, bio, website, pronounce).
+type NewAccount struct {
+	Username string
+	Email    string // "" = none
+	Password string // "" = none; allowed only together with a Token
+	Token    string // chosen admin API token; "" = none
+	Profile  Profile
+	Role     Role // "" = RoleUser
+	// WithUserSecret generates the account v1 user_secret, returned once in Created.
+	WithUserSecret bool
+	// SelfService marks sign-up routes, which AllowRegistration governs.
+	SelfService bool
+}
+
+// Created is the result of Register.
+type Created struct {
+	Account    *Account
+	UserSecret string // only with WithUserSecret; shown once
+}
+
+// Validate checks n in the documented order without side effects.
+func (n NewAccount) Validate() (Username, Email, error) {
+	u, err := ParseUsername(n.Username)
+	if err != nil {
+		return Username{}, Email{}, err
+	}
+	var e Email
+	if n.Email != "" {
+		if e, err = ParseEmail(n.Email); err != nil {
+			return Username{}, Email{}, err
+		}
+	}
+	if n.Password != "" || n.Token == "" {
+		if err := ValidatePassword(n.Password); err != nil {
+			return Username{}, Email{}, err
+		}
+	}
+	if n.Token != "" {
+		if err := ValidateToken(n.Token); err != nil {
+			return Username{}, Email{}, err
+		}
+	}
+	if err := n.Profile.Validate(); err != nil {
+		return Username{}, Email{}, err
+	}
+	return u, e, nil
+}
+
+// Register creates an account. Round trips: the counter and one transaction.
+func (s *Service) Register(ctx context.Context, n NewAccount) (*Created, error) {
+	if n.SelfService && !s.AllowRegistration {
+		return nil, ErrRegistrationDisabled
+	}
+	u, e, err := n.Validate()
+	if err != nil {
+		return nil, err
+	}
+	role := n.Role
+	if role == "" {
+		role = RoleUser
+	}
+	if role != RoleUser && role != RoleAdmin {
+		return nil, Internal("register: unknown role %q", role)
+	}
+	now := s.now()
+	a := &Account{
+		Username:    u.Display,
+		UsernameKey: u.Key,
+		Email:       e.Address,
+		EmailKey:    e.Key,
+		Name:        deref(n.Profile.Name),
+		Bio:         deref(n.Profile.Bio),
+		Website:     deref(n.Profile.Website),
+		Pronounce:   deref(n.Profile.Pronounce),
+		Role:        role,
+		CredVersion: 1,
+		CreatedAt:   now,
+		UpdatedAt:   now,
+	}
+	if n.Password != "" {
+		if a.PasswordHash, err = s.Hasher.Hash(n.Password); err != nil {
+			return nil, Internal("hash password: %w", err)
+		}
+	}
+	if n.Token != "" {
+		if a.TokenHash, err = s.Hasher.Hash(n.Token); err != nil {
+			return nil, Internal("hash token: %w", err)
+		}
+	}
+	out := &Created{Account: a}
+	if n.WithUserSecret {
+		if out.UserSecret, a.SecretHash, err = NewUserSecret(s.Rand); err != nil {
+			return nil, Internal("user secret: %w", err)
+		}
+	}
+	if err := s.Store.CreateAccount(ctx, a); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func deref(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
+}
+
+// AccountByUsername finds an account by any spelling of its username. An invalid username
+// cannot exist, so it is ErrNotFound.
+func (s *Service) AccountByUsername(ctx context.Context, username string) (*Account, error) {
+	u, err := ParseUsername(username)
+	if err != nil {
+		return nil, ErrNotFound
+	}
+	return s.Store.AccountByUsername(ctx, u.Key)
+}
+
+// AccountByEmail finds an account by email, without regard to case.
+func (s *Service) AccountByEmail(ctx context.Context, email string) (*Account, error) {
+	e, err := ParseEmail(email)
+	if err != nil {
+		return nil, ErrNotFound
+	}
+	return s.Store.AccountByEmail(ctx, e.Key)
+}
+
+// ---------------------------------------------------------------------- authentication
+
+// AuthenticateUsername checks a username and password. Unknown accounts and wrong
+// passwords are one error and cost one hash verification each.
+func (s *Service) AuthenticateUsername(ctx context.Context, username, password string) (*Account, error) {
+	a, err := s.AccountByUsername(ctx, username)
+	return s.authenticate(ctx, a, err, password)
+}
+
+// AuthenticateEmail is AuthenticateUsername by email address.
+func (s *Service) AuthenticateEmail(ctx context.Context, email, password string) (*Account, error) {
+	a, err := s.AccountByEmail(ctx, email)
+	return s.authenticate(ctx, a, err, password)
+}
+
+func (s *Service) authenticate(ctx context.Context, a *Account, lookupErr error, password string) (*Account, error) {
+	if lookupErr != nil {
+		if !errors.Is(lookupErr, ErrNotFound) {
+			return nil, lookupErr
+		}
+		s.Hasher.VerifyDummy(password)
+		return nil, ErrInvalidCredentials
+	}
+	if a.PasswordHash == "" {
+		return nil, ErrNoPassword
+	}
+	// No stored password is outside the rule, so such input cannot match; refusing early
+	// also keeps huge inputs away from the hash.
+	if ValidatePassword(password) != nil {
+		s.Hasher.VerifyDummy("")
+		return nil, ErrInvalidCredentials
+	}
+	ok, rehash, err := s.Hasher.Verify(a.PasswordHash, password)
+	if err != nil {
+		return nil, Internal("verify password of user %d: %w", a.UserID, err)
+	}
+	if !ok {
+		return nil, ErrInvalidCredentials
+	}
+	if rehash {
+		s.rehash(ctx, a, password)
+	}
+	return a, nil
+}
+
+// rehash upgrades a legacy or weaker hash after a successful login. Failure is harmless
+// (the old hash still works), so it is logged, not returned.
+func (s *Service) rehash(ctx context.Context, a *Account, password string) {
+	h, err := s.Hasher.Hash(password)
+	if err != nil {
+		s.Log.WarnContext(ctx, "rehash failed", "user_id", a.UserID, "error", err)
+		return
+	}
+	old := a.PasswordHash
+	err = s.Store.ChangeCredentials(ctx, CredentialChange{
+		UserID: a.UserID, PasswordHash: &h, KeepSessions: true, IfPasswordHash: &old, Now: s.now(),
+	})
+	if err != nil {
+		s.Log.WarnContext(ctx, "rehash not stored", "user_id", a.UserID, "error", err)
+		return
+	}
+	a.PasswordHash = h
+}
+
+// ---------------------------------------------------------------------------- sessions
+
+// Login authenticates by username and starts a session, returning its token.
+func (s *Service) Login(ctx context.Context, username, password string) (*Account, string, error) {
+	a, err := s.AuthenticateUsername(ctx, username, password)
+	if err != nil {
+		return nil, "", err
+	}
+	token, err := s.StartSession(ctx, a)
+	if err != nil {
+		return nil, "", err
+	}
+	return a, token, nil
+}
+
+// StartSession creates a session for an authenticated account.
+func (s *Service) StartSession(ctx context.Context, a *Account) (string, error) {
+	token, hash, err := NewSessionToken(s.Rand, a.UserID)
+	if err != nil {
+		return "", Internal("session token: %w", err)
+	}
+	now := s.now()
+	sess := &Session{
+		UserID:      a.UserID,
+		TokenHash:   hash,
+		CredVersion: a.CredVersion,
+		CreatedAt:   now,
+		ExpiresAt:   expiry(now, s.SessionTTL),
+	}
+	if err := s.Store.CreateSession(ctx, sess); err != nil {
+		return "", err
+	}
+	return token, nil
+}
+
+// Authorize returns the account of a valid session token: the session exists, has not
+// expired, and was made with the account's current credentials. One round trip.
+func (s *Service) Authorize(ctx context.Context, token string) (*Account, *Session, error) {
+	id, hash, ok := ParseSessionToken(token)
+	if !ok {
+		return nil, nil, ErrNotAuthenticated
+	}
+	sess, a, err := s.Store.SessionWithAccount(ctx, id, hash)
+	if errors.Is(err, ErrNotFound) {
+		return nil, nil, ErrNotAuthenticated
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	if expired(s.now(), sess.ExpiresAt) || sess.CredVersion != a.CredVersion {
+		return nil, nil, ErrNotAuthenticated
+	}
+	return a, sess, nil
+}
+
+// Logout ends the session of token. ErrNotAuthenticated when it is not a valid session.
+func (s *Service) Logout(ctx context.Context, token string) error {
+	_, sess, err := s.Authorize(ctx, token)
+	if err != nil {
+		return err
+	}
+	return s.Store.DeleteSession(ctx, sess.UserID, sess.TokenHash)
+}
+
+// ------------------------------------------------------------ one-time passwords (OTP)
+
+// RequestOTP mails a 6-digit code to the account's address and returns the request id
+// that must come back with it. The mail goes out before the code is stored, so a failed
+// send leaves no usable code behind.
+func (s *Service) RequestOTP(ctx context.Context, username string) (*Account, string, error) {
+	a, err := s.AccountByUsername(ctx, username)
+	if err != nil {
+		return nil, "", err
+	}
+	if a.Email == "" {
+		return nil, "", ErrNoEmail
+	}
+	reqID, reqHash, key, err := newReqID(s.Rand, a.UserID)
+	if err != nil {
+		return nil, "", Internal("otp request id: %w", err)
+	}
+	code, err := newOTPCode(s.Rand)
+	if err != nil {
+		return nil, "", Internal("otp code: %w", err)
+	}
+	if err := s.send(ctx, func(ctx context.Context) error {
+		return s.Mailer.SendOTP(ctx, OTPMail{To: a.Email, Username: a.Username, Code: code, ValidFor: s.OTPTTL})
+	}); err != nil {
+		return nil, "", err
+	}
+	now := s.now()
+	o := &OTP{
+		UserID:    a.UserID,
+		ReqIDHash: reqHash,
+		UserHash:  a.UserHash(),
+		CodeMAC:   otpMAC(key, code),
+		CreatedAt: now,
+		ExpiresAt: expiry(now, s.OTPTTL),
+	}
+	if err := s.Store.PutOTP(ctx, o); err != nil {
+		return nil, "", err
+	}
+	return a, reqID, nil
+}
+
+func (s *Service) send(ctx context.Context, fn func(context.Context) error) error {
+	if s.Mailer == nil {
+		return E(CodeMailFailed, errors.New("no mailer configured"))
+	}
+	ctx, cancel := context.WithTimeout(ctx, s.MailTimeout)
+	defer cancel()
+	if err := fn(ctx); err != nil {
+		return E(CodeMailFailed, err)
+	}
+	return nil
+}
+
+// ChangePasswordWithOTP sets a new password with a mailed code. The new password is
+// checked first so a valid code is never spent on an invalid password. Every check of a
+// code is counted before it happens, so racing guesses cannot exceed MaxOTPAttempts.
+func (s *Service) ChangePasswordWithOTP(ctx context.Context, userHash, reqID, code, newPassword string) error {
+	if err := ValidatePassword(newPassword); err != nil {
+		return err
+	}
+	userID, reqHash, key, ok := parseReqID(reqID)
+	if !ok || !IsUserHash(userHash) {
+		return ErrInvalidRequest
+	}
+	if !isOTPCode(code) {
+		// Cannot be right; not worth an attempt. Whether the request exists is not
+		// revealed by the answer either way.
+		return ErrInvalidOTP
+	}
+	o, err := s.Store.SpendOTPAttempt(ctx, userID, reqHash, userHash, s.now(), s.MaxOTPAttempts)
+	if err != nil {
+		return err
+	}
+	if !otpMatches(o.CodeMAC, key, code) {
+		return ErrInvalidOTP
+	}
+	hash, err := s.Hasher.Hash(newPassword)
+	if err != nil {
+		return Internal("hash password: %w", err)
+	}
+	err = s.Store.ChangeCredentials(ctx, CredentialChange{
+		UserID: userID, PasswordHash: &hash, ConsumeOTP: reqHash, Now: s.now(),
+	})
+	if errors.Is(err, ErrNotFound) {
+		return ErrInvalidRequest // the account was deleted meanwhile
+	}
+	return err
+}
+
+// --------------------------------------------------------------------- reset tokens
+
+// RequestPasswordReset mails a reset token (a random UUID) to the account with this
+// email. A newer token replaces the older one. As with OTPs, the mail goes out first.
+func (s *Service) RequestPasswordReset(ctx context.Context, email string) error {
+	a, err := s.AccountByEmail(ctx, email)
+	if err != nil {
+		return err
+	}
+	token, err := NewUUID(s.Rand)
+	if err != nil {
+		return Internal("reset token: %w", err)
+	}
+	if err := s.send(ctx, func(ctx context.Context) error {
+		return s.Mailer.SendResetToken(ctx, ResetMail{To: a.Email, Username: a.Username, Token: token, ValidFor: s.ResetTTL})
+	}); err != nil {
+		return err
+	}
+	now := s.now()
+	r := &ResetToken{TokenHash: HashSecret(token), UserID: a.UserID, CreatedAt: now, ExpiresAt: expiry(now, s.ResetTTL)}
+	// A concurrent request may have moved the account's pointer; re-read and retry so the
+	// token just mailed is the one that stays valid.
+	for range 3 {
+		err = s.Store.PutResetToken(ctx, r, a.ResetHash)
+		if !errors.Is(err, ErrConflict) {
+			return err
+		}
+		if a, err = s.Store.AccountByID(ctx, a.UserID); err != nil {
+			return err
+		}
+	}
+	return err
+}
+
+// ResetPasswordWithToken sets a new password with a mailed reset token. Validation of
+// the token's shape and of the password comes before the lookup.
+func (s *Service) ResetPasswordWithToken(ctx context.Context, token, newPassword string) error {
+	canon, ok := CanonicalUUID(token)
+	if err := ValidatePassword(newPassword); err != nil {
+		return err
+	}
+	if !ok {
+		return ErrTokenNotFound
+	}
+	hash := HashSecret(canon)
+	r, err := s.Store.ResetToken(ctx, hash)
+	if err != nil {
+		return err
+	}
+	if expired(s.now(), r.ExpiresAt) {
+		return ErrTokenExpired
+	}
+	pw, err := s.Hasher.Hash(newPassword)
+	if err != nil {
+		return Internal("hash password: %w", err)
+	}
+	return s.Store.ChangeCredentials(ctx, CredentialChange{
+		UserID: r.UserID, PasswordHash: &pw, ConsumeReset: hash, Now: s.now(),
+	})
+}
+
+// ------------------------------------------------------------------ password changes
+
+// ChangePasswordByEmail sets a new password after checking the old one. Unknown email and
+// wrong password are the same ErrInvalidCredentials.
+func (s *Service) ChangePasswordByEmail(ctx context.Context, email, oldPassword, newPassword string) error {
+	if err := ValidatePassword(newPassword); err != nil {
+		return err
+	}
+	a, err := s.AuthenticateEmail(ctx, email, oldPassword)
+	if err != nil {
+		if errors.Is(err, ErrNoPassword) {
+			return ErrInvalidCredentials
+		}
+		return err
+	}
+	hash, err := s.Hasher.Hash(newPassword)
+	if err != nil {
+		return Internal("hash password: %w", err)
+	}
+	old := a.PasswordHash
+	err = s.Store.ChangeCredentials(ctx, CredentialChange{
+		UserID: a.UserID, PasswordHash: &hash, IfPasswordHash: &old, Now: s.now(),
+	})
+	if errors.Is(err, ErrConflict) || errors.Is(err, ErrNotFound) {
+		// Someone changed the password (or deleted the account) between our check and
+		// our write: the old password is no longer right.
+		return ErrInvalidCredentials
+	}
+	return err
+}
+
+// ResetPasswordGenerated replaces the account's password with a generated one (at least
+// 16 characters of [A-Za-z0-9]) and returns it. The caller has authorized the reset.
+func (s *Service) ResetPasswordGenerated(ctx context.Context, a *Account) (string, error) {
+	pw, err := NewPassword(s.Rand, s.GeneratedPassword)
+	if err != nil {
+		return "", Internal("generate password: %w", err)
+	}
+	hash, err := s.Hasher.Hash(pw)
+	if err != nil {
+		return "", Internal("hash password: %w", err)
+	}
+	if err := s.Store.ChangeCredentials(ctx, CredentialChange{UserID: a.UserID, PasswordHash: &hash, Now: s.now()}); err != nil {
+		return "", err
+	}
+	return pw, nil
+}

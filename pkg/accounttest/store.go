@@ -1,0 +1,284 @@
+// Package accounttest holds test doubles for the account domain (an in-memory Store, a
+// recording Mailer, a fast Hasher) and the Store contract test that every Store
+// implementation, the fake included, must pass.
+package accounttest
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gatehouse/gatehouse/pkg/account"
+)
+
+// Store is an in-memory account.Store with the same semantics as the DynamoDB store. It is
+// safe for concurrent use; every method is atomic under one lock.
+type Store struct {
+	mu         sync.Mutex
+	counter    int64
+	accounts   map[int64]account.Account
+	byUsername map[string]int64
+	byEmail    map[string]int64
+	sessions   map[int64]map[string]account.Session
+	otps       map[int64]account.OTP
+	resets     map[string]account.ResetToken
+}
+
+// NewStore returns an empty Store.
+func NewStore() *Store {
+	return &Store{
+		accounts:   map[int64]account.Account{},
+		byUsername: map[string]int64{},
+		byEmail:    map[string]int64{},
+		sessions:   map[int64]map[string]account.Session{},
+		otps:       map[int64]account.OTP{},
+		resets:     map[string]account.ResetToken{},
+	}
+}
+
+var _ account.Store = (*Store)(nil)
+
+func (s *Store) CreateAccount(_ context.Context, a *account.Account) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	// The real store takes the id from the counter before the transaction, so a failed
+	// creation still uses up an id; mirror that.
+	s.counter++
+	id := s.counter
+	if _, ok := s.byUsername[a.UsernameKey]; ok {
+		return account.ErrUsernameTaken
+	}
+	if a.EmailKey != "" {
+		if _, ok := s.byEmail[a.EmailKey]; ok {
+			return account.ErrEmailTaken
+		}
+	}
+	a.UserID = id
+	s.accounts[id] = *a
+	s.byUsername[a.UsernameKey] = id
+	if a.EmailKey != "" {
+		s.byEmail[a.EmailKey] = id
+	}
+	return nil
+}
+
+func (s *Store) AccountByID(_ context.Context, id int64) (*account.Account, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.account(id)
+}
+
+func (s *Store) account(id int64) (*account.Account, error) {
+	a, ok := s.accounts[id]
+	if !ok {
+		return nil, account.ErrNotFound
+	}
+	return &a, nil
+}
+
+func (s *Store) AccountByUsername(_ context.Context, key string) (*account.Account, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	id, ok := s.byUsername[key]
+	if !ok {
+		return nil, account.ErrNotFound
+	}
+	return s.account(id)
+}
+
+func (s *Store) AccountByEmail(_ context.Context, key string) (*account.Account, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	id, ok := s.byEmail[key]
+	if !ok {
+		return nil, account.ErrNotFound
+	}
+	return s.account(id)
+}
+
+func (s *Store) ChangeCredentials(_ context.Context, c account.CredentialChange) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	// Check everything before changing anything: the real store does this in one
+	// transaction.
+	if c.ConsumeOTP != "" {
+		o, ok := s.otps[c.UserID]
+		if !ok || o.ReqIDHash != c.ConsumeOTP || o.Used {
+			return account.ErrOTPExpired
+		}
+	}
+	if c.ConsumeReset != "" {
+		if _, ok := s.resets[c.ConsumeReset]; !ok {
+			return account.ErrTokenNotFound
+		}
+	}
+	a, ok := s.accounts[c.UserID]
+	if !ok {
+		return account.ErrNotFound
+	}
+	if c.IfPasswordHash != nil && a.PasswordHash != *c.IfPasswordHash {
+		return account.ErrConflict
+	}
+	if c.PasswordHash != nil {
+		a.PasswordHash = *c.PasswordHash
+	}
+	if c.TokenHash != nil {
+		a.TokenHash = *c.TokenHash
+	}
+	if c.SecretHash != nil {
+		a.SecretHash = *c.SecretHash
+	}
+	if c.Role != nil {
+		a.Role = *c.Role
+	}
+	if !c.KeepSessions {
+		a.CredVersion++
+	}
+	a.UpdatedAt = c.Now
+	if c.ConsumeOTP != "" {
+		o := s.otps[c.UserID]
+		o.Used = true
+		s.otps[c.UserID] = o
+	}
+	if c.ConsumeReset != "" {
+		delete(s.resets, c.ConsumeReset)
+		a.ResetHash = ""
+	}
+	s.accounts[c.UserID] = a
+	return nil
+}
+
+func (s *Store) DeleteAccount(_ context.Context, a *account.Account) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	cur, ok := s.accounts[a.UserID]
+	if !ok {
+		return account.ErrNotFound
+	}
+	delete(s.accounts, a.UserID)
+	delete(s.byUsername, cur.UsernameKey)
+	if cur.EmailKey != "" {
+		delete(s.byEmail, cur.EmailKey)
+	}
+	delete(s.otps, a.UserID)
+	if cur.ResetHash != "" {
+		delete(s.resets, cur.ResetHash)
+	}
+	delete(s.sessions, a.UserID)
+	return nil
+}
+
+func (s *Store) ListUsernames(_ context.Context, after string, limit int) ([]string, string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	keys := make([]string, 0, len(s.byUsername))
+	for k := range s.byUsername {
+		if k > after {
+			keys = append(keys, k)
+		}
+	}
+	slices.SortFunc(keys, strings.Compare)
+	next := ""
+	if limit > 0 && len(keys) > limit {
+		keys = keys[:limit]
+		next = keys[limit-1]
+	}
+	names := make([]string, len(keys))
+	for i, k := range keys {
+		names[i] = s.accounts[s.byUsername[k]].Username
+	}
+	return names, next, nil
+}
+
+func (s *Store) CreateSession(_ context.Context, sess *account.Session) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m := s.sessions[sess.UserID]
+	if m == nil {
+		m = map[string]account.Session{}
+		s.sessions[sess.UserID] = m
+	}
+	m[sess.TokenHash] = *sess
+	return nil
+}
+
+func (s *Store) SessionWithAccount(_ context.Context, userID int64, hash string) (*account.Session, *account.Account, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sess, ok := s.sessions[userID][hash]
+	if !ok {
+		return nil, nil, account.ErrNotFound
+	}
+	a, err := s.account(userID)
+	if err != nil {
+		return nil, nil, err
+	}
+	return &sess, a, nil
+}
+
+func (s *Store) DeleteSession(_ context.Context, userID int64, hash string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.sessions[userID], hash)
+	return nil
+}
+
+// SessionCount is the number of stored session records of an account (tests).
+func (s *Store) SessionCount(userID int64) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.sessions[userID])
+}
+
+func (s *Store) PutOTP(_ context.Context, o *account.OTP) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.otps[o.UserID] = *o
+	return nil
+}
+
+func (s *Store) SpendOTPAttempt(_ context.Context, userID int64, reqHash, userHash string, now time.Time, max int) (*account.OTP, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	o, ok := s.otps[userID]
+	if !ok || o.ReqIDHash != reqHash || o.UserHash != userHash {
+		return nil, account.ErrInvalidRequest
+	}
+	if o.Used || !now.Before(o.ExpiresAt) || o.Attempts >= max {
+		return nil, account.ErrOTPExpired
+	}
+	o.Attempts++
+	s.otps[userID] = o
+	return &o, nil
+}
+
+func (s *Store) PutResetToken(_ context.Context, r *account.ResetToken, replaces string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	a, ok := s.accounts[r.UserID]
+	if !ok {
+		return account.ErrNotFound
+	}
+	if a.ResetHash != replaces {
+		return account.ErrConflict
+	}
+	if replaces != "" {
+		delete(s.resets, replaces)
+	}
+	s.resets[r.TokenHash] = *r
+	a.ResetHash = r.TokenHash
+	s.accounts[r.UserID] = a
+	return nil
+}
+
+func (s *Store) ResetToken(_ context.Context, hash string) (*account.ResetToken, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r, ok := s.resets[hash]
+	if !ok {
+		return nil, account.ErrTokenNotFound
+	}
+	return &r, nil
+}
