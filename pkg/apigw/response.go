@@ -1,0 +1,95 @@
+package apigw
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"strconv"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+)
+
+// ContentType of every response (API.md: also errors and 404s).
+const ContentType = "application/json; charset=utf-8"
+
+// Response is what a handler returns.
+type Response = events.APIGatewayV2HTTPResponse
+
+// Option adjusts a response.
+type Option func(*Response)
+
+// WithHeader sets a response header.
+func WithHeader(name, value string) Option {
+	return func(r *Response) { r.Headers[name] = value }
+}
+
+// WithCookie adds a Set-Cookie line (payload 2.0 "cookies").
+func WithCookie(c *http.Cookie) Option {
+	return func(r *Response) { r.Cookies = append(r.Cookies, c.String()) }
+}
+
+// WithRetryAfter sets Retry-After in whole seconds, rounded up, at least 1.
+func WithRetryAfter(d time.Duration) Option {
+	secs := int64((d + time.Second - 1) / time.Second)
+	if secs < 1 {
+		secs = 1
+	}
+	return WithHeader("retry-after", strconv.FormatInt(secs, 10))
+}
+
+// JSON returns a response with v encoded as JSON. Responses are never cached: they carry
+// session tokens and account data.
+func JSON(status int, v any, opts ...Option) Response {
+	body, err := json.Marshal(v)
+	if err != nil {
+		// Only values this project builds are encoded; failing here is a bug, reported as
+		// a bare 500 rather than a crash.
+		status, body = http.StatusInternalServerError, []byte(`{"message":"Internal Server Error"}`)
+	}
+	r := Response{
+		StatusCode: status,
+		Headers: map[string]string{
+			"content-type":           ContentType,
+			"cache-control":          "no-store",
+			"x-content-type-options": "nosniff",
+		},
+		Body: string(body),
+	}
+	for _, o := range opts {
+		o(&r)
+	}
+	return r
+}
+
+// HandlerFunc is the shape of every route handler: it always produces a response; errors
+// become the family's error bodies inside the handler.
+type HandlerFunc func(ctx context.Context, req *events.APIGatewayV2HTTPRequest) Response
+
+// LambdaHandler is what lambda.Start receives.
+type LambdaHandler func(ctx context.Context, req events.APIGatewayV2HTTPRequest) (Response, error)
+
+// Handle wraps h for lambda.Start: it logs one line per request and turns a panic into the
+// family's generic server error. It never returns an error, because an error makes API
+// Gateway answer its own 500 in a format the family does not use.
+func Handle(log *slog.Logger, serverError func() Response, h HandlerFunc) LambdaHandler {
+	return func(ctx context.Context, req events.APIGatewayV2HTTPRequest) (resp Response, err error) {
+		start := time.Now()
+		defer func() {
+			if p := recover(); p != nil {
+				log.ErrorContext(ctx, "handler panic", "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+				resp = serverError()
+			}
+			log.InfoContext(ctx, "request",
+				"route", req.RouteKey,
+				"status", resp.StatusCode,
+				"duration_ms", float64(time.Since(start).Microseconds())/1000,
+				"source_ip", req.RequestContext.HTTP.SourceIP,
+			)
+		}()
+		return h(ctx, &req), nil
+	}
+}

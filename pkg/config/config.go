@@ -1,0 +1,104 @@
+// Package config reads a function's configuration from its environment once per cold
+// start, failing fast with every missing or invalid variable named at once.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/mail"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gatehouse/gatehouse/pkg/password"
+)
+
+// Config is everything a Gatehouse function reads from its environment.
+type Config struct {
+	TableName         string        // TABLE_NAME (required)
+	SenderEmail       string        // SENDER_EMAIL (required with NeedMail)
+	AllowRegistration bool          // ALLOW_REGISTRATION, default true
+	SessionTTL        time.Duration // SESSION_TTL, Go duration, default 168h
+	LogLevel          slog.Level    // LOG_LEVEL: DEBUG, INFO, WARN, ERROR; default INFO
+	Argon2            password.Params
+}
+
+// Option adds a requirement to Load.
+type Option func(*need)
+
+type need struct{ mail bool }
+
+// NeedMail makes SENDER_EMAIL required (functions that send mail).
+func NeedMail(n *need) { n.mail = true }
+
+// Load reads the configuration from getenv (os.Getenv when nil).
+func Load(getenv func(string) string, opts ...Option) (*Config, error) {
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	var nd need
+	for _, o := range opts {
+		o(&nd)
+	}
+	var errs []error
+	fail := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+
+	c := &Config{AllowRegistration: true, SessionTTL: 7 * 24 * time.Hour, LogLevel: slog.LevelInfo, Argon2: password.OWASP}
+
+	if c.TableName = getenv("TABLE_NAME"); c.TableName == "" {
+		fail("TABLE_NAME is required")
+	}
+	c.SenderEmail = getenv("SENDER_EMAIL")
+	if c.SenderEmail == "" && nd.mail {
+		fail("SENDER_EMAIL is required")
+	} else if c.SenderEmail != "" {
+		if a, err := mail.ParseAddress(c.SenderEmail); err != nil || a.Name != "" || a.Address != c.SenderEmail {
+			fail("SENDER_EMAIL %q is not a bare email address", c.SenderEmail)
+		}
+	}
+	if v := getenv("ALLOW_REGISTRATION"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			fail("ALLOW_REGISTRATION %q must be true or false", v)
+		}
+		c.AllowRegistration = b
+	}
+	if v := getenv("SESSION_TTL"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < time.Second {
+			fail("SESSION_TTL %q must be a duration of at least 1s, such as 168h", v)
+		}
+		c.SessionTTL = d
+	}
+	if v := getenv("LOG_LEVEL"); v != "" {
+		if err := c.LogLevel.UnmarshalText([]byte(strings.ToUpper(v))); err != nil {
+			fail("LOG_LEVEL %q must be DEBUG, INFO, WARN or ERROR", v)
+		}
+	}
+	uintVar := func(name string, dst *uint32, max uint64) {
+		v := getenv(name)
+		if v == "" {
+			return
+		}
+		x, err := strconv.ParseUint(v, 10, 32)
+		if err != nil || x == 0 || x > max {
+			fail("%s %q must be an integer from 1 to %d", name, v, max)
+			return
+		}
+		*dst = uint32(x)
+	}
+	uintVar("ARGON2_MEMORY_KIB", &c.Argon2.MemoryKiB, 4*1024*1024)
+	uintVar("ARGON2_TIME", &c.Argon2.Time, 64)
+	var threads uint32 = uint32(c.Argon2.Threads)
+	uintVar("ARGON2_THREADS", &threads, 255)
+	c.Argon2.Threads = uint8(threads)
+	if err := c.Argon2.Validate(); err != nil {
+		fail("argon2 parameters: %v", err)
+	}
+	if len(errs) > 0 {
+		return nil, fmt.Errorf("configuration: %w", errors.Join(errs...))
+	}
+	return c, nil
+}

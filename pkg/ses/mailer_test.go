@@ -1,0 +1,64 @@
+package ses
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/sesv2"
+
+	"github.com/gatehouse/gatehouse/pkg/account"
+)
+
+type recorder struct{ in *sesv2.SendEmailInput }
+
+func (r *recorder) SendEmail(_ context.Context, in *sesv2.SendEmailInput, _ ...func(*sesv2.Options)) (*sesv2.SendEmailOutput, error) {
+	r.in = in
+	return &sesv2.SendEmailOutput{}, nil
+}
+
+func TestOTPMail(t *testing.T) {
+	r := &recorder{}
+	m := New(r, "no-reply@example.com")
+	err := m.SendOTP(context.Background(), account.OTPMail{To: "bob@example.com", Username: "<b>Bob</b>&co", Code: "012345", ValidFor: 15 * time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := r.in
+	if *in.FromEmailAddress != "no-reply@example.com" || in.Destination.ToAddresses[0] != "bob@example.com" || len(in.Destination.ToAddresses) != 1 {
+		t.Fatalf("addresses %+v", in)
+	}
+	msg := in.Content.Simple
+	text, html := *msg.Body.Text.Data, *msg.Body.Html.Data
+	if *msg.Subject.Data != otpSubject || !strings.Contains(text, "012345") || !strings.Contains(html, "012345") {
+		t.Fatal("code missing")
+	}
+	if !strings.Contains(text, "<b>Bob</b>&co") || !strings.Contains(text, "15 minutes") {
+		t.Fatalf("text body: %s", text)
+	}
+	if strings.Contains(html, "<b>Bob") || !strings.Contains(html, "&lt;b&gt;Bob&lt;/b&gt;&amp;co") {
+		t.Fatalf("html body does not escape the username: %s", html)
+	}
+	if strings.Contains(text, "{{") || strings.Contains(html, "{{") {
+		t.Fatal("unfilled placeholder")
+	}
+}
+
+func TestResetMail(t *testing.T) {
+	r := &recorder{}
+	token := "0b7e9a3c-6f3e-4d6b-9c39-1c2b3d4e5f60"
+	if err := New(r, "s@example.com").SendResetToken(context.Background(), account.ResetMail{To: "a@example.com", Username: "a", Token: token, ValidFor: 30 * time.Minute}); err != nil {
+		t.Fatal(err)
+	}
+	msg := r.in.Content.Simple
+	text, html := *msg.Body.Text.Data, *msg.Body.Html.Data
+	for _, body := range []string{text, html} {
+		if !strings.Contains(body, token) || !strings.Contains(body, "30 minutes") || !strings.Contains(body, "/user/password-reset") {
+			t.Fatalf("body: %s", body)
+		}
+	}
+	if *msg.Subject.Data != resetSubject {
+		t.Fatal(*msg.Subject.Data)
+	}
+}
