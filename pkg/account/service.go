@@ -533,3 +533,31 @@ func (s *Service) ResetPasswordGenerated(ctx context.Context, a *Account) (strin
 	}
 	return pw, nil
 }
+
+// ---------------------------------------------------------------------------- admins
+
+// EnsureAdmin creates an admin account with this password, or makes an existing account
+// an admin with this password (ending its sessions). It serves the local stack's admin and
+// the bootstrap command of a deployed stack.
+func (s *Service) EnsureAdmin(ctx context.Context, username, password string) (a *Account, created bool, err error) {
+	c, err := s.Register(ctx, NewAccount{Username: username, Password: password, Role: RoleAdmin})
+	if err == nil {
+		return c.Account, true, nil
+	}
+	if !errors.Is(err, ErrUsernameTaken) {
+		return nil, false, err
+	}
+	if a, err = s.AccountByUsername(ctx, username); err != nil {
+		return nil, false, err
+	}
+	hash, err := s.Hasher.Hash(password)
+	if err != nil {
+		return nil, false, Internal("hash password: %w", err)
+	}
+	role := RoleAdmin
+	if err := s.Store.ChangeCredentials(ctx, CredentialChange{UserID: a.UserID, PasswordHash: &hash, Role: &role, Now: s.now()}); err != nil {
+		return nil, false, err
+	}
+	a.PasswordHash, a.Role = hash, role
+	return a, false, nil
+}

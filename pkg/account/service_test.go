@@ -450,3 +450,30 @@ func TestSecrets(t *testing.T) {
 		t.Fatalf("api token %q", tok)
 	}
 }
+
+func TestEnsureAdmin(t *testing.T) {
+	e := newEnv(t)
+	a, created, err := e.svc.EnsureAdmin(ctx, "admin", "first-password")
+	if err != nil || !created || a.Role != account.RoleAdmin {
+		t.Fatalf("%+v %v %v", a, created, err)
+	}
+	session := e.login(t, "admin", "first-password")
+	a, created, err = e.svc.EnsureAdmin(ctx, "Admin", "second-password")
+	if err != nil || created || a.Role != account.RoleAdmin {
+		t.Fatalf("second: %+v %v %v", a, created, err)
+	}
+	e.login(t, "admin", "second-password")
+	_, _, err = e.svc.Authorize(ctx, session)
+	is(t, err, account.ErrNotAuthenticated)
+	// Promotion of an ordinary user.
+	e.register(t, "paul", "", "paul-password")
+	p, created, err := e.svc.EnsureAdmin(ctx, "paul", "paul-admin-pw")
+	if err != nil || created || p.Role != account.RoleAdmin {
+		t.Fatalf("promote: %+v %v %v", p, created, err)
+	}
+	if cur, _ := e.store.AccountByID(ctx, p.UserID); cur.Role != account.RoleAdmin {
+		t.Fatal("role not stored")
+	}
+	_, _, err = e.svc.EnsureAdmin(ctx, "x", "short")
+	is(t, err, account.Invalid(account.FieldUsername, account.ReasonLength))
+}

@@ -59,6 +59,8 @@ func New(_ context.Context, getenv func(string) string, opts ...config.Option) (
 	svc := account.NewService(store, hasher, nil, account.Config{
 		AllowRegistration: cfg.AllowRegistration,
 		SessionTTL:        cfg.SessionTTL,
+		OTPTTL:            cfg.OTPTTL,
+		ResetTTL:          cfg.ResetTTL,
 	}, log)
 	return &Runtime{Config: cfg, Log: log, AWS: awsCfg, Service: svc, Getenv: getenv}, nil
 }

@@ -21,6 +21,8 @@ type Config struct {
 	SenderEmail       string        // SENDER_EMAIL (required with NeedMail)
 	AllowRegistration bool          // ALLOW_REGISTRATION, default true
 	SessionTTL        time.Duration // SESSION_TTL, Go duration, default 168h
+	OTPTTL            time.Duration // OTP_TTL: lifetime of a one-time password, default 15m
+	ResetTTL          time.Duration // RESET_TTL: lifetime of a reset token, default 30m
 	LogLevel          slog.Level    // LOG_LEVEL: DEBUG, INFO, WARN, ERROR; default INFO
 	Argon2            password.Params
 }
@@ -45,7 +47,10 @@ func Load(getenv func(string) string, opts ...Option) (*Config, error) {
 	var errs []error
 	fail := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
 
-	c := &Config{AllowRegistration: true, SessionTTL: 7 * 24 * time.Hour, LogLevel: slog.LevelInfo, Argon2: password.OWASP}
+	c := &Config{
+		AllowRegistration: true, SessionTTL: 7 * 24 * time.Hour, OTPTTL: 15 * time.Minute, ResetTTL: 30 * time.Minute,
+		LogLevel: slog.LevelInfo, Argon2: password.OWASP,
+	}
 
 	if c.TableName = getenv("TABLE_NAME"); c.TableName == "" {
 		fail("TABLE_NAME is required")
@@ -65,13 +70,21 @@ func Load(getenv func(string) string, opts ...Option) (*Config, error) {
 		}
 		c.AllowRegistration = b
 	}
-	if v := getenv("SESSION_TTL"); v != "" {
+	duration := func(name string, dst *time.Duration, example string) {
+		v := getenv(name)
+		if v == "" {
+			return
+		}
 		d, err := time.ParseDuration(v)
 		if err != nil || d < time.Second {
-			fail("SESSION_TTL %q must be a duration of at least 1s, such as 168h", v)
+			fail("%s %q must be a duration of at least 1s, such as %s", name, v, example)
+			return
 		}
-		c.SessionTTL = d
+		*dst = d
 	}
+	duration("SESSION_TTL", &c.SessionTTL, "168h")
+	duration("OTP_TTL", &c.OTPTTL, "15m")
+	duration("RESET_TTL", &c.ResetTTL, "30m")
 	if v := getenv("LOG_LEVEL"); v != "" {
 		if err := c.LogLevel.UnmarshalText([]byte(strings.ToUpper(v))); err != nil {
 			fail("LOG_LEVEL %q must be DEBUG, INFO, WARN or ERROR", v)

@@ -278,3 +278,12 @@ func (h *Handler) Info(ctx context.Context, req *events.APIGatewayV2HTTPRequest)
 		CreatedAt: a.CreatedAt.UTC().Format(time.RFC3339),
 	}})
 }
+
+// Logout is POST /users/logout: it ends the presented session.
+func (h *Handler) Logout(ctx context.Context, req *events.APIGatewayV2HTTPRequest) apigw.Response {
+	token, _ := apigw.SessionToken(req)
+	if err := h.svc.Logout(ctx, token); err != nil {
+		return h.errorResponse(ctx, err)
+	}
+	return ok(body{Message: msgLogoutOK})
+}

@@ -189,3 +189,12 @@ func TestOTPRoutes(t *testing.T) {
 	f.mailer.Fail = errors.New("unreachable")
 	expect(t, "mail failed", f.h.RequestOTP(ctx, post(`{"username":"dave"}`)), 500, `{"success":false,"message":"ERROR_EMAIL_SENDING_FAILED"}`)
 }
+
+func TestLogout(t *testing.T) {
+	f := newFixture(t)
+	f.h.Register(ctx, post(`{"username":"frank","password":"frank-password"}`))
+	ssid := decode(t, f.h.Login(ctx, post(`{"username":"frank","password":"frank-password"}`)))["ssid"].(string)
+	expect(t, "logout", f.h.Logout(ctx, bearer(ssid)), 200, `{"success":true,"message":"LOGOUT_OK"}`)
+	expect(t, "again", f.h.Logout(ctx, bearer(ssid)), 401, `{"success":false,"message":"ERROR_NOT_AUTHENTICATED"}`)
+	expect(t, "info", f.h.Info(ctx, bearer(ssid)), 401, `{"success":false,"message":"ERROR_NOT_AUTHENTICATED"}`)
+}
