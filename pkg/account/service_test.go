@@ -76,7 +76,7 @@ func TestRegister(t *testing.T) {
 	e := newEnv(t)
 	c, err := e.svc.Register(ctx, account.NewAccount{
 		Username: "Alice", Email: "Alice@Example.com", Password: "correct horse",
-		Profile:  account.Profile{Name: str("Alice A."), Website: str("https://alice.example")},
+		Profile:     account.Profile{Name: str("Alice A."), Website: str("https://alice.example")},
 		SelfService: true, WithUserSecret: true,
 	})
 	if err != nil {
