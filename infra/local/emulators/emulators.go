@@ -218,13 +218,13 @@ func lookTool(name, purpose string) (string, error) {
 
 // CheckJava fails if java is not on PATH.
 func CheckJava() error {
-	_, err := lookTool("java", "DynamoDB Local needs a Java 11+ JDK (e.g. apt-get install openjdk-17-jdk-headless)")
+	_, err := lookTool("java", "DynamoDB Local needs Java 17 or newer (a JDK, e.g. apt-get install openjdk-17-jdk-headless)")
 	return err
 }
 
 // CheckNode fails if node is not on PATH.
 func CheckNode() error {
-	_, err := lookTool("node", "aws-ses-v2-local needs Node.js 18 or newer")
+	_, err := lookTool("node", "aws-ses-v2-local and DynamoDB Local come from npm and need Node.js 20 or newer")
 	return err
 }
 

@@ -148,15 +148,15 @@ func printBanner(w io.Writer, st *stack.Stack, cfg config, password string, gene
 		fmt.Fprintf(w, "  DynamoDB   %s   table %s, data in %s\n", st.DynamoEndpoint, st.TableName, cfg.dataDir)
 	}
 	if generated {
-		fmt.Fprintf(w, "  Admin      password %s   (random; set LOCAL_ADMIN_PASSWORD to choose one)\n", password)
+		fmt.Fprintf(w, "  Admin      username %s, password %s   (random; set LOCAL_ADMIN_PASSWORD to choose one)\n", localAdmin, password)
 	} else {
-		fmt.Fprintln(w, "  Admin      password from $LOCAL_ADMIN_PASSWORD")
+		fmt.Fprintf(w, "  Admin      username %s, password from $LOCAL_ADMIN_PASSWORD\n", localAdmin)
 	}
 	if o := stack.HostOverrides(st.Template, os.Environ()); len(o) > 0 {
 		fmt.Fprintf(w, "  From env   %s\n", strings.Join(o, " "))
 	}
 	if !cfg.inMemory {
-		fmt.Fprintf(w, "  Reset      stop, then rm -rf %s\n", cfg.dataDir)
+		fmt.Fprintf(w, "  Reset      stop, then make reset-local (deletes %s)\n", cfg.dataDir)
 	}
 	fmt.Fprintln(w, "Press Ctrl-C to stop.")
 	fmt.Fprintln(w)

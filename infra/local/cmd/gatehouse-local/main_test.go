@@ -1,0 +1,165 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// TestMakeRun runs the command as `make run` does (free ports, data in memory), with the
+// admin password and a template variable from the environment, uses the API, then stops
+// it with SIGTERM and checks that it exits 0 leaving no process behind.
+func TestMakeRun(t *testing.T) {
+	bin := filepath.Join(t.TempDir(), "gatehouse-local")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	cmd := exec.Command(bin, "-port", "0", "-dynamodb-port", "0", "-ses-port", "0", "-in-memory", "-quiet")
+	cmd.Env = append(os.Environ(), "LOCAL_ADMIN_PASSWORD=local-admin-pw", "ALLOW_REGISTRATION=false")
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr syncBuffer
+	cmd.Stderr = &stderr
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("stderr:\n%s", stderr.String())
+		}
+	})
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	t.Cleanup(func() { _ = cmd.Process.Kill() })
+
+	api := regexp.MustCompile(`API\s+(http://127\.0\.0\.1:\d+)`)
+	base := ""
+	lines := bufio.NewScanner(stdout)
+	deadline := time.AfterFunc(3*time.Minute, func() { _ = cmd.Process.Kill() })
+	for lines.Scan() {
+		if m := api.FindStringSubmatch(lines.Text()); m != nil {
+			base = m[1]
+		}
+		if strings.Contains(lines.Text(), "Press Ctrl-C to stop") {
+			break
+		}
+	}
+	deadline.Stop()
+	go func() { _, _ = io.Copy(io.Discard, stdout) }()
+	if base == "" {
+		t.Fatal("no API URL in the banner")
+	}
+	children := descendants(cmd.Process.Pid)
+	if len(children) < 2 {
+		t.Fatalf("expected the emulators as children, found %v", children)
+	}
+
+	post := func(path, body string) (int, string) {
+		resp, err := http.Post(base+path, "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if code, body := post("/users/login", `{"username":"admin","password":"local-admin-pw"}`); code != 200 || !strings.Contains(body, `"LOGIN_OK"`) {
+		t.Fatalf("admin login: %d %s", code, body)
+	}
+	if code, body := post("/users/register", `{"username":"someone","password":"some-password"}`); code != 401 || !strings.Contains(body, "CANT_CREATE_USER") {
+		t.Fatalf("ALLOW_REGISTRATION=false from the environment: %d %s", code, body)
+	}
+	if code, body := post("/no/such/route", `{}`); code != 404 || body != `{"message":"Not Found"}` {
+		t.Fatalf("unknown route: %d %s", code, body)
+	}
+	children = descendants(cmd.Process.Pid) // now with function instances
+
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-exited:
+		if err != nil {
+			t.Fatalf("exit after SIGTERM: %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("no exit 30 s after SIGTERM")
+	}
+	for _, pid := range children {
+		if alive(pid) {
+			t.Errorf("process %d outlived the shutdown", pid)
+		}
+	}
+}
+
+// descendants lists the live processes below pid (from /proc).
+func descendants(pid int) []int {
+	parent := map[int]int{}
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		p, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
+		if err != nil {
+			continue
+		}
+		// The command name may contain spaces; fields after it start past the last ')'.
+		fields := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+1:]))
+		if len(fields) > 1 {
+			pp, _ := strconv.Atoi(fields[1])
+			parent[p] = pp
+		}
+	}
+	var out []int
+	for p := range parent {
+		for q := parent[p]; q > 1; q = parent[q] {
+			if q == pid {
+				out = append(out, p)
+				break
+			}
+		}
+	}
+	return out
+}
+
+func alive(pid int) bool {
+	b, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "stat"))
+	if err != nil {
+		return false
+	}
+	// A zombie has exited; only its parent has not collected it yet.
+	fields := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+1:]))
+	return len(fields) > 0 && fields[0] != "Z"
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
