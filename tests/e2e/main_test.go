@@ -18,11 +18,12 @@ import (
 
 	"github.com/gatehouse/gatehouse/infra/local/emulators"
 	"github.com/gatehouse/gatehouse/infra/local/stack"
+	"github.com/gatehouse/gatehouse/internal/syncbuf"
 )
 
 var (
 	st      *stack.Stack
-	funcLog syncBuffer
+	funcLog syncbuf.Buffer
 	secrets secretSet
 )
 
@@ -32,7 +33,7 @@ func run(m *testing.M) int {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	var err error
-	var stackLog syncBuffer
+	var stackLog syncbuf.Buffer
 	st, err = stack.Start(ctx, stack.Options{LogWriter: &stackLog, FunctionLogWriter: &funcLog})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "e2e: local stack did not start (make deps installs what it needs):", err)
@@ -66,24 +67,6 @@ func run(m *testing.M) int {
 		fmt.Fprint(os.Stderr, stackLog.String(), funcLog.String())
 	}
 	return code
-}
-
-// syncBuffer is a bytes.Buffer safe for the concurrent writers of the stack.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // secretSet collects every secret the tests send or receive, to check the logs for them.

@@ -1,7 +1,6 @@
 package lambdart
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -18,6 +17,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/infra/local/internal/proc"
 	"github.com/gatehouse/gatehouse/infra/local/internal/testlambda"
+	"github.com/gatehouse/gatehouse/internal/syncbuf"
 )
 
 var echoBinary string
@@ -40,27 +40,9 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// syncBuffer is a bytes.Buffer safe for the concurrent writes of instances.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 type testFunc struct {
 	*Function
-	log, out *syncBuffer
+	log, out *syncbuf.Buffer
 }
 
 // newFunc starts a Function of the echo Lambda; cleanup closes it and checks that no
@@ -68,7 +50,7 @@ type testFunc struct {
 func newFunc(t *testing.T, cfg Config) *testFunc {
 	t.Helper()
 	goroutines := runtime.NumGoroutine()
-	tf := &testFunc{log: &syncBuffer{}, out: &syncBuffer{}}
+	tf := &testFunc{log: &syncbuf.Buffer{}, out: &syncbuf.Buffer{}}
 	if cfg.Name == "" {
 		cfg.Name = "Echo"
 	}

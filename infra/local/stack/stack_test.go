@@ -23,41 +23,25 @@ import (
 	"github.com/gatehouse/gatehouse/infra/local/emulators"
 	"github.com/gatehouse/gatehouse/infra/local/internal/proc"
 	"github.com/gatehouse/gatehouse/infra/local/internal/testlambda"
+	"github.com/gatehouse/gatehouse/internal/syncbuf"
 )
 
 // These tests run the stack on infra/local/testdata/template.yaml, whose functions are the
 // echo and hello-world test Lambdas, so they do not depend on Gatehouse's own functions.
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-func testOptions(t *testing.T) (Options, *syncBuffer) {
+func testOptions(t *testing.T) (Options, *syncbuf.Buffer) {
 	t.Helper()
 	tmpl, err := testlambda.TemplatePath()
 	if err != nil {
 		t.Fatal(err)
 	}
-	logs := &syncBuffer{}
+	logs := &syncbuf.Buffer{}
 	return Options{TemplatePath: tmpl, LogWriter: logs, FunctionLogWriter: logs}, logs
 }
 
 // startStack starts a stack and registers a cleanup that stops it and checks that none of
 // its processes survive.
-func startStack(t *testing.T, opts Options, logs *syncBuffer) *Stack {
+func startStack(t *testing.T, opts Options, logs *syncbuf.Buffer) *Stack {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
