@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"sync"
 	"time"
 )
 
@@ -18,6 +19,9 @@ type Config struct {
 	MaxOTPAttempts    int           // 5
 	MailTimeout       time.Duration // how long a send may take before it counts as failed
 	GeneratedPassword int           // length of server-generated passwords (>= 16)
+	// AdminAuthTTL is how long a warm function remembers a verified admin credential
+	// (negative: never).
+	AdminAuthTTL time.Duration // 1 minute
 }
 
 // Defaults of Config.
@@ -28,6 +32,7 @@ const (
 	DefaultMaxOTPAttempts    = 5
 	DefaultMailTimeout       = 8 * time.Second
 	DefaultGeneratedPassword = 20
+	DefaultAdminAuthTTL      = time.Minute
 )
 
 // Service implements every use case of the API families on top of a Store, a Hasher and a
@@ -40,6 +45,9 @@ type Service struct {
 	Rand   io.Reader
 	Log    *slog.Logger
 	Config
+
+	cacheOnce sync.Once
+	cache     *authCache
 }
 
 // NewService returns a Service with the real clock and crypto/rand, filling in defaults.
@@ -62,10 +70,18 @@ func NewService(store Store, hasher Hasher, mailer Mailer, cfg Config, log *slog
 	if cfg.GeneratedPassword < 16 {
 		cfg.GeneratedPassword = DefaultGeneratedPassword
 	}
+	if cfg.AdminAuthTTL == 0 {
+		cfg.AdminAuthTTL = DefaultAdminAuthTTL
+	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
 	return &Service{Store: store, Hasher: hasher, Mailer: mailer, Now: time.Now, Rand: rand.Reader, Log: log, Config: cfg}
+}
+
+func (s *Service) authCache() *authCache {
+	s.cacheOnce.Do(func() { s.cache = newAuthCache(s.AdminAuthTTL) })
+	return s.cache
 }
 
 // now is the service clock in UTC. Expiries are whole seconds because that is what the
@@ -532,32 +548,4 @@ func (s *Service) ResetPasswordGenerated(ctx context.Context, a *Account) (strin
 		return "", err
 	}
 	return pw, nil
-}
-
-// ---------------------------------------------------------------------------- admins
-
-// EnsureAdmin creates an admin account with this password, or makes an existing account
-// an admin with this password (ending its sessions). It serves the local stack's admin and
-// the bootstrap command of a deployed stack.
-func (s *Service) EnsureAdmin(ctx context.Context, username, password string) (a *Account, created bool, err error) {
-	c, err := s.Register(ctx, NewAccount{Username: username, Password: password, Role: RoleAdmin})
-	if err == nil {
-		return c.Account, true, nil
-	}
-	if !errors.Is(err, ErrUsernameTaken) {
-		return nil, false, err
-	}
-	if a, err = s.AccountByUsername(ctx, username); err != nil {
-		return nil, false, err
-	}
-	hash, err := s.Hasher.Hash(password)
-	if err != nil {
-		return nil, false, Internal("hash password: %w", err)
-	}
-	role := RoleAdmin
-	if err := s.Store.ChangeCredentials(ctx, CredentialChange{UserID: a.UserID, PasswordHash: &hash, Role: &role, Now: s.now()}); err != nil {
-		return nil, false, err
-	}
-	a.PasswordHash, a.Role = hash, role
-	return a, false, nil
 }

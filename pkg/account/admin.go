@@ -1,0 +1,226 @@
+package account
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"strings"
+)
+
+// Admin use cases (the Admin v2 family and the bootstrap command).
+
+// tokenSHA256 marks a generated API token's hash: generated tokens carry 256 random bits,
+// so a fast hash suffices, and the prefix tells Verify which check to use. Chosen tokens
+// are slow hashes in PHC format, like passwords.
+const tokenSHA256 = "$sha256$"
+
+// AuthenticateAdmin checks Basic credentials of the admin API: secret is the account's
+// password or its API token. Wrong or unknown credentials are ErrInvalidCredentials; right
+// credentials of a non-admin are ErrForbidden. A successful check is remembered for a
+// short time (see authCache), keyed by the stored hashes, so repeated calls of a warm
+// function skip the slow hash but a changed password or token is never accepted from
+// memory.
+func (s *Service) AuthenticateAdmin(ctx context.Context, username, secret string) (*Account, error) {
+	a, err := s.AccountByUsername(ctx, username)
+	if errors.Is(err, ErrNotFound) {
+		s.Hasher.VerifyDummy(secret)
+		return nil, ErrInvalidCredentials
+	}
+	if err != nil {
+		return nil, err
+	}
+	key := s.authCache().key(a, secret)
+	if !s.authCache().hit(key, s.now()) {
+		ok, err := s.secretMatches(a, secret)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			return nil, ErrInvalidCredentials
+		}
+		s.authCache().add(key, s.now())
+	}
+	if a.Role != RoleAdmin {
+		return nil, ErrForbidden
+	}
+	return a, nil
+}
+
+// secretMatches tries the password, then the API token.
+func (s *Service) secretMatches(a *Account, secret string) (bool, error) {
+	if len(secret) > 4*PasswordMax {
+		// No password or token is that long; keep huge inputs away from the hash.
+		s.Hasher.VerifyDummy("")
+		return false, nil
+	}
+	if a.PasswordHash != "" {
+		ok, _, err := s.Hasher.Verify(a.PasswordHash, secret)
+		if err != nil {
+			return false, Internal("verify password of user %d: %w", a.UserID, err)
+		}
+		if ok {
+			return true, nil
+		}
+	}
+	switch {
+	case a.TokenHash == "":
+		if a.PasswordHash == "" {
+			s.Hasher.VerifyDummy(secret)
+		}
+		return false, nil
+	case strings.HasPrefix(a.TokenHash, tokenSHA256):
+		return SecretMatches(strings.TrimPrefix(a.TokenHash, tokenSHA256), secret), nil
+	default:
+		ok, _, err := s.Hasher.Verify(a.TokenHash, secret)
+		if err != nil {
+			return false, Internal("verify token of user %d: %w", a.UserID, err)
+		}
+		return ok, nil
+	}
+}
+
+// CreateUser creates an account with a password and/or a chosen API token (at least one).
+func (s *Service) CreateUser(ctx context.Context, username string, password, token *string) (*Account, error) {
+	if password == nil && token == nil {
+		return nil, Invalid(FieldPassword, ReasonEmpty)
+	}
+	c, err := s.Register(ctx, NewAccount{Username: username, Password: deref(password), Token: deref(token)})
+	if err != nil {
+		return nil, err
+	}
+	return c.Account, nil
+}
+
+// UpdateCredentials sets a new password and/or chosen API token (at least one) and ends
+// the account's sessions.
+func (s *Service) UpdateCredentials(ctx context.Context, username string, password, token *string) (*Account, error) {
+	if password == nil && token == nil {
+		return nil, Invalid(FieldPassword, ReasonEmpty)
+	}
+	if password != nil {
+		if err := ValidatePassword(*password); err != nil {
+			return nil, err
+		}
+	}
+	if token != nil {
+		if err := ValidateToken(*token); err != nil {
+			return nil, err
+		}
+	}
+	a, err := s.AccountByUsername(ctx, username)
+	if err != nil {
+		return nil, err
+	}
+	c := CredentialChange{UserID: a.UserID, Now: s.now()}
+	if password != nil {
+		h, err := s.Hasher.Hash(*password)
+		if err != nil {
+			return nil, Internal("hash password: %w", err)
+		}
+		c.PasswordHash, a.PasswordHash = &h, h
+	}
+	if token != nil {
+		h, err := s.Hasher.Hash(*token)
+		if err != nil {
+			return nil, Internal("hash token: %w", err)
+		}
+		c.TokenHash, a.TokenHash = &h, h
+	}
+	if err := s.Store.ChangeCredentials(ctx, c); err != nil {
+		return nil, err
+	}
+	a.CredVersion++
+	a.UpdatedAt = c.Now
+	return a, nil
+}
+
+// RefreshToken replaces the account's API token with a generated one (43 characters of
+// base64url) and returns it: the only time it is shown. The account's sessions end.
+func (s *Service) RefreshToken(ctx context.Context, username string) (string, error) {
+	a, err := s.AccountByUsername(ctx, username)
+	if err != nil {
+		return "", err
+	}
+	token, err := NewAPIToken(s.Rand)
+	if err != nil {
+		return "", Internal("api token: %w", err)
+	}
+	h := tokenSHA256 + HashSecret(token)
+	if err := s.Store.ChangeCredentials(ctx, CredentialChange{UserID: a.UserID, TokenHash: &h, Now: s.now()}); err != nil {
+		return "", err
+	}
+	return token, nil
+}
+
+// DeleteUser deletes an account with everything that belongs to it. An admin cannot
+// delete itself (ErrForbidden), so an installation keeps at least the admin acting.
+func (s *Service) DeleteUser(ctx context.Context, actor *Account, username string) error {
+	a, err := s.AccountByUsername(ctx, username)
+	if err != nil {
+		return err
+	}
+	if actor != nil && actor.UserID == a.UserID {
+		return ErrForbidden
+	}
+	return s.Store.DeleteAccount(ctx, a)
+}
+
+// Limits of ListUsers.
+const (
+	ListDefault = 1000
+	ListMax     = 1000
+)
+
+// ListUsers returns display usernames sorted by canonical username, at most limit
+// (1..ListMax; 0 means ListDefault), continuing after cursor ("" = from the start). next
+// is the cursor of the following page, "" at the end. A cursor is opaque to clients.
+func (s *Service) ListUsers(ctx context.Context, cursor string, limit int) (names []string, next string, err error) {
+	if limit == 0 {
+		limit = ListDefault
+	}
+	if limit < 1 || limit > ListMax {
+		return nil, "", Invalid("limit", ReasonFormat)
+	}
+	after := ""
+	if cursor != "" {
+		b, err := base64.RawURLEncoding.DecodeString(cursor)
+		if err != nil || len(b) == 0 {
+			return nil, "", Invalid("cursor", ReasonFormat)
+		}
+		after = string(b)
+	}
+	names, last, err := s.Store.ListUsernames(ctx, after, limit)
+	if err != nil {
+		return nil, "", err
+	}
+	if last != "" {
+		next = base64.RawURLEncoding.EncodeToString([]byte(last))
+	}
+	return names, next, nil
+}
+
+// EnsureAdmin creates an admin account with this password, or makes an existing account
+// an admin with this password (ending its sessions). It serves the local stack's admin and
+// the bootstrap command of a deployed stack.
+func (s *Service) EnsureAdmin(ctx context.Context, username, password string) (a *Account, created bool, err error) {
+	c, err := s.Register(ctx, NewAccount{Username: username, Password: password, Role: RoleAdmin})
+	if err == nil {
+		return c.Account, true, nil
+	}
+	if !errors.Is(err, ErrUsernameTaken) {
+		return nil, false, err
+	}
+	if a, err = s.AccountByUsername(ctx, username); err != nil {
+		return nil, false, err
+	}
+	hash, err := s.Hasher.Hash(password)
+	if err != nil {
+		return nil, false, Internal("hash password: %w", err)
+	}
+	role := RoleAdmin
+	if err := s.Store.ChangeCredentials(ctx, CredentialChange{UserID: a.UserID, PasswordHash: &hash, Role: &role, Now: s.now()}); err != nil {
+		return nil, false, err
+	}
+	a.PasswordHash, a.Role = hash, role
+	return a, false, nil
+}
