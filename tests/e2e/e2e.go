@@ -1,6 +1,7 @@
-// Package e2e tests every route end to end: HTTP requests to the local gateway, which runs
-// the real function binaries over the local Lambda Runtime API against DynamoDB Local and
-// aws-ses-v2-local, all started on free loopback ports by TestMain and stopped after.
+// Package e2e is the harness of the end-to-end tests (one package per API family below
+// this one): HTTP requests to the local gateway, which runs the real function binaries over
+// the local Lambda Runtime API against DynamoDB Local and aws-ses-v2-local, all started on
+// free loopback ports by Main and stopped after.
 package e2e
 
 import (
@@ -10,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"strings"
 	"sync"
@@ -22,19 +24,23 @@ import (
 )
 
 var (
-	st      *stack.Stack
+	// Stack is the running local stack of the test binary.
+	Stack   *stack.Stack
 	funcLog syncbuf.Buffer
 	secrets secretSet
 )
 
-func TestMain(m *testing.M) { os.Exit(run(m)) }
+// Main is the TestMain of every end-to-end package: it starts the stack, runs the tests,
+// stops the stack and fails the run if any secret a test recorded (see Secret) appears in
+// the logs.
+func Main(m *testing.M) { os.Exit(run(m)) }
 
 func run(m *testing.M) int {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	var err error
 	var stackLog syncbuf.Buffer
-	st, err = stack.Start(ctx, stack.Options{LogWriter: &stackLog, FunctionLogWriter: &funcLog})
+	Stack, err = stack.Start(ctx, stack.Options{LogWriter: &stackLog, FunctionLogWriter: &funcLog})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "e2e: local stack did not start (make deps installs what it needs):", err)
 		fmt.Fprint(os.Stderr, stackLog.String())
@@ -43,7 +49,7 @@ func run(m *testing.M) int {
 	code := m.Run()
 	stopCtx, stopCancel := context.WithTimeout(context.Background(), time.Minute)
 	defer stopCancel()
-	if err := st.Stop(stopCtx); err != nil {
+	if err := Stack.Stop(stopCtx); err != nil {
 		fmt.Fprintln(os.Stderr, "e2e: stop:", err)
 		code = 1
 	}
@@ -68,6 +74,10 @@ func run(m *testing.M) int {
 	}
 	return code
 }
+
+// Secret records values that must never appear in a log (passwords, tokens, codes).
+// Values shorter than 6 characters are too common to search for and are ignored.
+func Secret(vs ...string) { secrets.add(vs...) }
 
 // secretSet collects every secret the tests send or receive, to check the logs for them.
 type secretSet struct {
@@ -100,31 +110,35 @@ func (s *secretSet) all() []string {
 
 // ------------------------------------------------------------------------- requests
 
-type response struct {
-	status int
-	header http.Header
-	body   string
+// Response is a gateway answer.
+type Response struct {
+	Status int
+	Header http.Header
+	Body   string
 }
 
-func (r response) json(t *testing.T) map[string]any {
+// JSON decodes the body as a JSON object.
+func (r Response) JSON(t *testing.T) map[string]any {
 	t.Helper()
 	var m map[string]any
-	if err := json.Unmarshal([]byte(r.body), &m); err != nil {
-		t.Fatalf("body is not a JSON object: %q", r.body)
+	if err := json.Unmarshal([]byte(r.Body), &m); err != nil {
+		t.Fatalf("body is not a JSON object: %q", r.Body)
 	}
 	return m
 }
 
-func (r response) str(t *testing.T, key string) string {
+// Str returns a string member of the body.
+func (r Response) Str(t *testing.T, key string) string {
 	t.Helper()
-	v, _ := r.json(t)[key].(string)
+	v, _ := r.JSON(t)[key].(string)
 	return v
 }
 
 var httpClient = &http.Client{Timeout: 60 * time.Second}
 
-// do sends a request to base (a gateway URL). Headers come in name, value pairs.
-func do(t *testing.T, base, method, path, contentType, body string, headers ...string) response {
+// Do sends a request to base (a gateway URL) and checks the Content-Type every answer
+// must have. Headers come in name, value pairs.
+func Do(t *testing.T, base, method, path, contentType, body string, headers ...string) Response {
 	t.Helper()
 	req, err := http.NewRequest(method, base+path, strings.NewReader(body))
 	if err != nil {
@@ -148,33 +162,38 @@ func do(t *testing.T, base, method, path, contentType, body string, headers ...s
 	if ct := resp.Header.Get("Content-Type"); ct != "application/json; charset=utf-8" {
 		t.Fatalf("%s %s: Content-Type %q (body %q)", method, path, ct, b)
 	}
-	return response{status: resp.StatusCode, header: resp.Header, body: string(b)}
+	return Response{Status: resp.StatusCode, Header: resp.Header, Body: string(b)}
 }
 
-func postJSON(t *testing.T, path, body string, headers ...string) response {
+// PostJSON posts a JSON body to the stack's gateway.
+func PostJSON(t *testing.T, path, body string, headers ...string) Response {
 	t.Helper()
-	return do(t, st.URL, http.MethodPost, path, "application/json", body, headers...)
+	return Do(t, Stack.URL, http.MethodPost, path, "application/json", body, headers...)
 }
 
-func postForm(t *testing.T, path, body string, headers ...string) response {
+// PostForm posts a form body to the stack's gateway.
+func PostForm(t *testing.T, path, body string, headers ...string) Response {
 	t.Helper()
-	return do(t, st.URL, http.MethodPost, path, "application/x-www-form-urlencoded", body, headers...)
+	return Do(t, Stack.URL, http.MethodPost, path, "application/x-www-form-urlencoded", body, headers...)
 }
 
-func get(t *testing.T, path string, headers ...string) response {
+// Get sends a GET to the stack's gateway.
+func Get(t *testing.T, path string, headers ...string) Response {
 	t.Helper()
-	return do(t, st.URL, http.MethodGet, path, "", "", headers...)
+	return Do(t, Stack.URL, http.MethodGet, path, "", "", headers...)
 }
 
-// expect checks the status and the exact body, compared as JSON values.
-func expect(t *testing.T, what string, r response, status int, body string) {
+// Expect checks the status and the exact body, compared as JSON values (member order and
+// white space aside).
+func Expect(t *testing.T, what string, r Response, status int, body string) {
 	t.Helper()
-	if r.status != status || !sameJSON(t, r.body, body) {
-		t.Fatalf("%s:\n got %d %s\nwant %d %s", what, r.status, r.body, status, body)
+	if r.Status != status || !SameJSON(t, r.Body, body) {
+		t.Fatalf("%s:\n got %d %s\nwant %d %s", what, r.Status, r.Body, status, body)
 	}
 }
 
-func sameJSON(t *testing.T, a, b string) bool {
+// SameJSON reports whether two JSON texts hold equal values.
+func SameJSON(t *testing.T, a, b string) bool {
 	t.Helper()
 	var x, y any
 	if json.Unmarshal([]byte(a), &x) != nil {
@@ -190,10 +209,10 @@ func sameJSON(t *testing.T, a, b string) bool {
 
 // ---------------------------------------------------------------------------- mails
 
-// mailsTo returns the mails SES local captured for address, oldest first.
-func mailsTo(t *testing.T, address string) []emulators.Mail {
+// MailsTo returns the mails SES local captured for address, oldest first.
+func MailsTo(t *testing.T, address string) []emulators.Mail {
 	t.Helper()
-	resp, err := httpClient.Get(st.SESEndpoint + "/store")
+	resp, err := httpClient.Get(Stack.SESEndpoint + "/store")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -215,20 +234,22 @@ func mailsTo(t *testing.T, address string) []emulators.Mail {
 	return out
 }
 
-func lastMailTo(t *testing.T, address string) emulators.Mail {
+// LastMailTo returns the newest mail to address, failing the test if there is none.
+func LastMailTo(t *testing.T, address string) emulators.Mail {
 	t.Helper()
-	ms := mailsTo(t, address)
+	ms := MailsTo(t, address)
 	if len(ms) == 0 {
 		t.Fatalf("no mail to %s", address)
 	}
 	return ms[len(ms)-1]
 }
 
-// gateway starts another gateway on the same emulators with env overrides, stopped at the
-// end of the test.
-func gateway(t *testing.T, env map[string]string) string {
+// Gateway starts another gateway on the same emulators with env overrides (for example
+// ALLOW_REGISTRATION=false, or SES pointed at a closed port), stopped at the end of the
+// test, and returns its URL.
+func Gateway(t *testing.T, env map[string]string) string {
 	t.Helper()
-	g, err := st.NewGateway(context.Background(), env)
+	g, err := Stack.NewGateway(context.Background(), env)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -242,15 +263,69 @@ func gateway(t *testing.T, env map[string]string) string {
 	return g.URL
 }
 
-// unique returns a name no other test uses.
 var counter struct {
 	sync.Mutex
 	n int
 }
 
-func unique(prefix string) string {
+// Unique returns prefix followed by digits no other call returns in this test binary.
+func Unique(prefix string) string {
 	counter.Lock()
 	defer counter.Unlock()
 	counter.n++
 	return fmt.Sprintf("%s%d%d", prefix, time.Now().UnixNano()%1e6, counter.n)
+}
+
+// RegisterUser registers a fresh account through POST /users/register (with an email when
+// withEmail) and returns its username, password and email.
+func RegisterUser(t *testing.T, withEmail bool) (name, password, email string) {
+	t.Helper()
+	name, password = Unique("u"), Unique("pw-")
+	body := url.Values{"username": {name}, "password": {password}}
+	if withEmail {
+		email = name + "@example.com"
+		body.Set("email", email)
+	}
+	Secret(password)
+	Expect(t, "register "+name, PostForm(t, "/users/register", body.Encode()), 200, `{"success":true,"message":"USER_INSERT_OK"}`)
+	return name, password, email
+}
+
+// Login logs in through POST /users/login and returns the session token.
+func Login(t *testing.T, name, password string) string {
+	t.Helper()
+	r := PostJSON(t, "/users/login", fmt.Sprintf(`{"username":%q,"password":%q}`, name, password))
+	if r.Status != 200 {
+		t.Fatalf("login %s: %d %s", name, r.Status, r.Body)
+	}
+	ssid := r.Str(t, "ssid")
+	Secret(ssid)
+	return ssid
+}
+
+// Parallel runs fn n times at once (released together) and returns the answers.
+func Parallel(n int, fn func(i int) Response) []Response {
+	out := make([]Response, n)
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := range n {
+		wg.Go(func() {
+			<-start
+			out[i] = fn(i)
+		})
+	}
+	close(start)
+	wg.Wait()
+	return out
+}
+
+// Count tallies answers as "<status> <body member key>", e.g. "200 USER_INSERT_OK" for
+// key "message".
+func Count(t *testing.T, rs []Response, key string) map[string]int {
+	t.Helper()
+	m := map[string]int{}
+	for _, r := range rs {
+		m[fmt.Sprintf("%d %s", r.Status, r.Str(t, key))]++
+	}
+	return m
 }

@@ -1,4 +1,4 @@
-package e2e
+package users_test
 
 import (
 	"context"
@@ -7,9 +7,10 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/gatehouse/gatehouse/tests/e2e"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -21,31 +22,6 @@ import (
 	"github.com/gatehouse/gatehouse/pkg/dynamo"
 )
 
-// user registers a fresh account through /users/register.
-func user(t *testing.T, withEmail bool) (name, password, email string) {
-	t.Helper()
-	name, password = unique("u"), unique("pw-")
-	body := url.Values{"username": {name}, "password": {password}}
-	if withEmail {
-		email = name + "@example.com"
-		body.Set("email", email)
-	}
-	secrets.add(password)
-	expect(t, "register "+name, postForm(t, "/users/register", body.Encode()), 200, `{"success":true,"message":"USER_INSERT_OK"}`)
-	return name, password, email
-}
-
-func login(t *testing.T, name, password string) string {
-	t.Helper()
-	r := postJSON(t, "/users/login", fmt.Sprintf(`{"username":%q,"password":%q}`, name, password))
-	if r.status != 200 {
-		t.Fatalf("login %s: %d %s", name, r.status, r.body)
-	}
-	ssid := r.str(t, "ssid")
-	secrets.add(ssid)
-	return ssid
-}
-
 const (
 	invalidPassword = `{"success":false,"message":"INVALID_PASSWORD"}`
 	missingParam    = `{"success":false,"message":"ERROR_MISSING_PARAMETER"}`
@@ -54,30 +30,30 @@ const (
 
 func TestUsersLogin(t *testing.T) {
 	t.Parallel()
-	name, pw, _ := user(t, false)
+	name, pw, _ := e2e.RegisterUser(t, false)
 
-	r := postJSON(t, "/users/login", fmt.Sprintf(`{"username":%q,"password":%q}`, strings.ToUpper(name), pw))
-	ssid := r.str(t, "ssid")
-	secrets.add(ssid)
-	expect(t, "right password (any case of the username)", r, 200,
+	r := e2e.PostJSON(t, "/users/login", fmt.Sprintf(`{"username":%q,"password":%q}`, strings.ToUpper(name), pw))
+	ssid := r.Str(t, "ssid")
+	e2e.Secret(ssid)
+	e2e.Expect(t, "right password (any case of the username)", r, 200,
 		fmt.Sprintf(`{"success":true,"message":"LOGIN_OK","userhash":%q,"ssid":%q}`, account.UserHash(name), ssid))
 	if len(ssid) != 54 {
 		t.Fatalf("ssid %q", ssid)
 	}
-	r = postForm(t, "/users/login", url.Values{"username": {name}, "password": {pw}}.Encode())
-	if r.status != 200 || r.str(t, "message") != "LOGIN_OK" || r.str(t, "ssid") == ssid {
-		t.Fatalf("form login: %d %s", r.status, r.body)
+	r = e2e.PostForm(t, "/users/login", url.Values{"username": {name}, "password": {pw}}.Encode())
+	if r.Status != 200 || r.Str(t, "message") != "LOGIN_OK" || r.Str(t, "ssid") == ssid {
+		t.Fatalf("form login: %d %s", r.Status, r.Body)
 	}
-	secrets.add(r.str(t, "ssid"))
+	e2e.Secret(r.Str(t, "ssid"))
 
-	expect(t, "wrong password", postJSON(t, "/users/login", fmt.Sprintf(`{"username":%q,"password":"wrong-password"}`, name)), 401, invalidPassword)
-	expect(t, "unknown username", postJSON(t, "/users/login", `{"username":"nobody-here","password":"whatever-pw"}`), 401, invalidPassword)
-	expect(t, "invalid username", postJSON(t, "/users/login", `{"username":"no body","password":"whatever-pw"}`), 401, invalidPassword)
-	expect(t, "missing password", postJSON(t, "/users/login", fmt.Sprintf(`{"username":%q}`, name)), 400, missingParam)
-	expect(t, "missing username", postForm(t, "/users/login", "password=x"), 400, missingParam)
-	expect(t, "empty body", postJSON(t, "/users/login", ``), 400, missingParam)
-	expect(t, "malformed JSON", postJSON(t, "/users/login", `{"username":`), 400, `{"success":false,"message":"ERROR_INVALID_BODY"}`)
-	expect(t, "body over 64 KiB", postJSON(t, "/users/login", `{"username":"`+strings.Repeat("a", 70<<10)+`"}`), 413,
+	e2e.Expect(t, "wrong password", e2e.PostJSON(t, "/users/login", fmt.Sprintf(`{"username":%q,"password":"wrong-password"}`, name)), 401, invalidPassword)
+	e2e.Expect(t, "unknown username", e2e.PostJSON(t, "/users/login", `{"username":"nobody-here","password":"whatever-pw"}`), 401, invalidPassword)
+	e2e.Expect(t, "invalid username", e2e.PostJSON(t, "/users/login", `{"username":"no body","password":"whatever-pw"}`), 401, invalidPassword)
+	e2e.Expect(t, "missing password", e2e.PostJSON(t, "/users/login", fmt.Sprintf(`{"username":%q}`, name)), 400, missingParam)
+	e2e.Expect(t, "missing username", e2e.PostForm(t, "/users/login", "password=x"), 400, missingParam)
+	e2e.Expect(t, "empty body", e2e.PostJSON(t, "/users/login", ``), 400, missingParam)
+	e2e.Expect(t, "malformed JSON", e2e.PostJSON(t, "/users/login", `{"username":`), 400, `{"success":false,"message":"ERROR_INVALID_BODY"}`)
+	e2e.Expect(t, "body over 64 KiB", e2e.PostJSON(t, "/users/login", `{"username":"`+strings.Repeat("a", 70<<10)+`"}`), 413,
 		`{"success":false,"message":"ERROR_REQUEST_TOO_LARGE"}`)
 }
 
@@ -85,21 +61,21 @@ func TestUsersLogin(t *testing.T) {
 // a password.
 func TestUsersLoginWithoutPassword(t *testing.T) {
 	t.Parallel()
-	name := unique("tok")
-	svc := account.NewService(dynamo.New(emulators.DynamoDBClient(st.DynamoEndpoint), st.TableName), accounttest.NewHasher(), nil, account.Config{}, nil)
+	name := e2e.Unique("tok")
+	svc := account.NewService(dynamo.New(emulators.DynamoDBClient(e2e.Stack.DynamoEndpoint), e2e.Stack.TableName), accounttest.NewHasher(), nil, account.Config{}, nil)
 	if _, err := svc.Register(context.Background(), account.NewAccount{Username: name, Token: "token-only-secret"}); err != nil {
 		t.Fatal(err)
 	}
-	expect(t, "no password", postJSON(t, "/users/login", fmt.Sprintf(`{"username":%q,"password":"token-only-secret"}`, name)), 401,
+	e2e.Expect(t, "no password", e2e.PostJSON(t, "/users/login", fmt.Sprintf(`{"username":%q,"password":"token-only-secret"}`, name)), 401,
 		`{"success":false,"message":"REGISTER_FOR_A_PASSWORD"}`)
 }
 
 func TestUsersRegister(t *testing.T) {
 	t.Parallel()
-	name, _, email := user(t, true)
-	expect(t, "username taken (other case)", postJSON(t, "/users/register", fmt.Sprintf(`{"username":%q,"password":"another-password"}`, strings.ToUpper(name))), 200,
+	name, _, email := e2e.RegisterUser(t, true)
+	e2e.Expect(t, "username taken (other case)", e2e.PostJSON(t, "/users/register", fmt.Sprintf(`{"username":%q,"password":"another-password"}`, strings.ToUpper(name))), 200,
 		`{"success":false,"message":"ERROR_LOGIN_WITH_PASSWORD"}`)
-	expect(t, "email taken (other case)", postJSON(t, "/users/register", fmt.Sprintf(`{"username":%q,"password":"another-password","email":%q}`, unique("u"), strings.ToUpper(email))), 200,
+	e2e.Expect(t, "email taken (other case)", e2e.PostJSON(t, "/users/register", fmt.Sprintf(`{"username":%q,"password":"another-password","email":%q}`, e2e.Unique("u"), strings.ToUpper(email))), 200,
 		`{"success":false,"message":"ERROR_EMAIL_ALREADY_USED"}`)
 	for _, tc := range []struct{ body, msg string }{
 		{`{"username":"ab","password":"12345678"}`, "ERROR_INVALID_USERNAME_FORMAT"},
@@ -111,62 +87,62 @@ func TestUsersRegister(t *testing.T) {
 		{`{"username":"valid-name"}`, "ERROR_MISSING_PARAMETER"},
 		{`{"password":"12345678"}`, "ERROR_MISSING_PARAMETER"},
 	} {
-		expect(t, tc.body, postJSON(t, "/users/register", tc.body), 400, `{"success":false,"message":"`+tc.msg+`"}`)
+		e2e.Expect(t, tc.body, e2e.PostJSON(t, "/users/register", tc.body), 400, `{"success":false,"message":"`+tc.msg+`"}`)
 	}
 	// An account without email, and one whose password is 200 emoji (800 bytes), work.
 	pw := strings.Repeat("🔑", 200)
-	n := unique("emoji")
-	expect(t, "long unicode password", postJSON(t, "/users/register", fmt.Sprintf(`{"username":%q,"password":%q}`, n, pw)), 200, `{"success":true,"message":"USER_INSERT_OK"}`)
-	login(t, n, pw)
-	expect(t, "one character short of the long password", postJSON(t, "/users/login", fmt.Sprintf(`{"username":%q,"password":%q}`, n, strings.Repeat("🔑", 199))), 401, invalidPassword)
+	n := e2e.Unique("emoji")
+	e2e.Expect(t, "long unicode password", e2e.PostJSON(t, "/users/register", fmt.Sprintf(`{"username":%q,"password":%q}`, n, pw)), 200, `{"success":true,"message":"USER_INSERT_OK"}`)
+	e2e.Login(t, n, pw)
+	e2e.Expect(t, "one character short of the long password", e2e.PostJSON(t, "/users/login", fmt.Sprintf(`{"username":%q,"password":%q}`, n, strings.Repeat("🔑", 199))), 401, invalidPassword)
 }
 
 func TestUsersRegisterSwitchedOff(t *testing.T) {
 	t.Parallel()
-	closed := gateway(t, map[string]string{"ALLOW_REGISTRATION": "false"})
-	body := fmt.Sprintf(`{"username":%q,"password":"a-good-password"}`, unique("closed"))
-	expect(t, "registration off", do(t, closed, http.MethodPost, "/users/register", "application/json", body), 401,
+	closed := e2e.Gateway(t, map[string]string{"ALLOW_REGISTRATION": "false"})
+	body := fmt.Sprintf(`{"username":%q,"password":"a-good-password"}`, e2e.Unique("closed"))
+	e2e.Expect(t, "registration off", e2e.Do(t, closed, http.MethodPost, "/users/register", "application/json", body), 401,
 		`{"success":false,"message":"CANT_CREATE_USER"}`)
 	// Login still works on that gateway.
-	name, pw, _ := user(t, false)
-	if r := do(t, closed, http.MethodPost, "/users/login", "application/json", fmt.Sprintf(`{"username":%q,"password":%q}`, name, pw)); r.status != 200 {
-		t.Fatalf("login with registration off: %d %s", r.status, r.body)
+	name, pw, _ := e2e.RegisterUser(t, false)
+	if r := e2e.Do(t, closed, http.MethodPost, "/users/login", "application/json", fmt.Sprintf(`{"username":%q,"password":%q}`, name, pw)); r.Status != 200 {
+		t.Fatalf("login with registration off: %d %s", r.Status, r.Body)
 	}
 }
 
 func TestUsersInfo(t *testing.T) {
 	t.Parallel()
-	name, pw, email := user(t, true)
-	ssid := login(t, name, pw)
-	r := get(t, "/users/info", "Authorization", "Bearer "+ssid)
-	m := r.json(t)
+	name, pw, email := e2e.RegisterUser(t, true)
+	ssid := e2e.Login(t, name, pw)
+	r := e2e.Get(t, "/users/info", "Authorization", "Bearer "+ssid)
+	m := r.JSON(t)
 	u, _ := m["user"].(map[string]any)
 	id, _ := u["user_id"].(float64)
 	created, _ := u["created_at"].(string)
 	if _, err := time.Parse(time.RFC3339, created); err != nil || id < 1 {
-		t.Fatalf("info: %s", r.body)
+		t.Fatalf("info: %s", r.Body)
 	}
-	expect(t, "valid session", r, 200, fmt.Sprintf(`{"success":true,"message":"USER_INFO","user":{"user_id":%d,"username":%q,"userhash":%q,"email":%q,"name":"","bio":"","website":"","pronounce":"","role":"user","created_at":%q}}`,
+	e2e.Expect(t, "valid session", r, 200, fmt.Sprintf(`{"success":true,"message":"USER_INFO","user":{"user_id":%d,"username":%q,"userhash":%q,"email":%q,"name":"","bio":"","website":"","pronounce":"","role":"user","created_at":%q}}`,
 		int64(id), name, account.UserHash(name), email, created))
 	for _, h := range [][]string{{"Cookie", "TOKEN=" + ssid}, {"Cookie", "theme=dark; ssid=" + ssid}} {
-		if r := get(t, "/users/info", h...); r.status != 200 {
-			t.Fatalf("%v: %d %s", h, r.status, r.body)
+		if r := e2e.Get(t, "/users/info", h...); r.Status != 200 {
+			t.Fatalf("%v: %d %s", h, r.Status, r.Body)
 		}
 	}
-	expect(t, "no session", get(t, "/users/info"), 401, notAuth)
-	expect(t, "unknown session", get(t, "/users/info", "Authorization", "Bearer "+strings.Repeat("A", 54)), 401, notAuth)
-	expect(t, "garbage token", get(t, "/users/info", "Cookie", "TOKEN=garbage"), 401, notAuth)
+	e2e.Expect(t, "no session", e2e.Get(t, "/users/info"), 401, notAuth)
+	e2e.Expect(t, "unknown session", e2e.Get(t, "/users/info", "Authorization", "Bearer "+strings.Repeat("A", 54)), 401, notAuth)
+	e2e.Expect(t, "garbage token", e2e.Get(t, "/users/info", "Cookie", "TOKEN=garbage"), 401, notAuth)
 }
 
 func TestUsersInfoExpiredSession(t *testing.T) {
 	t.Parallel()
-	short := gateway(t, map[string]string{"SESSION_TTL": "1s"})
-	name, pw, _ := user(t, false)
-	r := do(t, short, http.MethodPost, "/users/login", "application/json", fmt.Sprintf(`{"username":%q,"password":%q}`, name, pw))
-	ssid := r.str(t, "ssid")
-	secrets.add(ssid)
+	short := e2e.Gateway(t, map[string]string{"SESSION_TTL": "1s"})
+	name, pw, _ := e2e.RegisterUser(t, false)
+	r := e2e.Do(t, short, http.MethodPost, "/users/login", "application/json", fmt.Sprintf(`{"username":%q,"password":%q}`, name, pw))
+	ssid := r.Str(t, "ssid")
+	e2e.Secret(ssid)
 	time.Sleep(2100 * time.Millisecond)
-	expect(t, "expired session", get(t, "/users/info", "Authorization", "Bearer "+ssid), 401, notAuth)
+	e2e.Expect(t, "expired session", e2e.Get(t, "/users/info", "Authorization", "Bearer "+ssid), 401, notAuth)
 }
 
 var sixDigits = regexp.MustCompile(`\b([0-9]{6})\b`)
@@ -174,11 +150,11 @@ var sixDigits = regexp.MustCompile(`\b([0-9]{6})\b`)
 // requestOTP asks for a code and reads it from the SES inbox.
 func requestOTP(t *testing.T, name, email string) (reqID, code string) {
 	t.Helper()
-	before := len(mailsTo(t, email))
-	r := postJSON(t, "/users/requestotp", fmt.Sprintf(`{"username":%q}`, name))
-	reqID = r.str(t, "reqid")
-	expect(t, "OTP sent", r, 200, fmt.Sprintf(`{"success":true,"message":"OTP_SENT","userhash":%q,"reqid":%q}`, account.UserHash(strings.ToLower(name)), reqID))
-	mails := mailsTo(t, email)
+	before := len(e2e.MailsTo(t, email))
+	r := e2e.PostJSON(t, "/users/requestotp", fmt.Sprintf(`{"username":%q}`, name))
+	reqID = r.Str(t, "reqid")
+	e2e.Expect(t, "OTP sent", r, 200, fmt.Sprintf(`{"success":true,"message":"OTP_SENT","userhash":%q,"reqid":%q}`, account.UserHash(strings.ToLower(name)), reqID))
+	mails := e2e.MailsTo(t, email)
 	if len(mails) != before+1 {
 		t.Fatalf("%d new mails to %s", len(mails)-before, email)
 	}
@@ -187,13 +163,13 @@ func requestOTP(t *testing.T, name, email string) (reqID, code string) {
 	if match == nil || !strings.Contains(m.Body.HTML, match[1]) || m.Subject == "" || m.From != "no-reply@gatehouse.local" {
 		t.Fatalf("OTP mail: %+v", m)
 	}
-	secrets.add(match[1]+"\"", reqID) // a bare 6-digit code is too common to search logs for
+	e2e.Secret(match[1]+"\"", reqID) // a bare 6-digit code is too common to search logs for
 	return reqID, match[1]
 }
 
-func modify(t *testing.T, base, userhash, otp, reqID, password string) response {
+func modify(t *testing.T, base, userhash, otp, reqID, password string) e2e.Response {
 	t.Helper()
-	return do(t, base, http.MethodPost, "/users/modifypassword", "application/x-www-form-urlencoded",
+	return e2e.Do(t, base, http.MethodPost, "/users/modifypassword", "application/x-www-form-urlencoded",
 		url.Values{"userhash": {userhash}, "OTP": {otp}, "reqid": {reqID}, "password": {password}}.Encode())
 }
 
@@ -206,65 +182,65 @@ func wrongCode(code string) string {
 
 func TestUsersOTPFlow(t *testing.T) {
 	t.Parallel()
-	name, pw, email := user(t, true)
-	old := login(t, name, pw)
+	name, pw, email := e2e.RegisterUser(t, true)
+	old := e2e.Login(t, name, pw)
 	reqID, code := requestOTP(t, strings.ToUpper(name), email)
 	uh := account.UserHash(name)
-	newPW := unique("new-pw-")
-	secrets.add(newPW)
+	newPW := e2e.Unique("new-pw-")
+	e2e.Secret(newPW)
 
-	expect(t, "new password invalid", modify(t, st.URL, uh, code, reqID, "short"), 400, `{"success":false,"message":"ERROR_INVALID_PASSWORD_FORMAT"}`)
-	expect(t, "reqid unknown", modify(t, st.URL, uh, code, "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", newPW), 403, `{"success":false,"message":"ERROR_INVALID_REQUEST"}`)
-	other, _, _ := user(t, false)
-	expect(t, "reqid of another userhash", modify(t, st.URL, account.UserHash(other), code, reqID, newPW), 403, `{"success":false,"message":"ERROR_INVALID_REQUEST"}`)
-	expect(t, "OTP wrong", modify(t, st.URL, uh, wrongCode(code), reqID, newPW), 401, `{"success":false,"message":"ERROR_INVALID_OTP"}`)
-	expect(t, "missing OTP", postJSON(t, "/users/modifypassword", fmt.Sprintf(`{"userhash":%q,"reqid":%q,"password":%q}`, uh, reqID, newPW)), 400, missingParam)
+	e2e.Expect(t, "new password invalid", modify(t, e2e.Stack.URL, uh, code, reqID, "short"), 400, `{"success":false,"message":"ERROR_INVALID_PASSWORD_FORMAT"}`)
+	e2e.Expect(t, "reqid unknown", modify(t, e2e.Stack.URL, uh, code, "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", newPW), 403, `{"success":false,"message":"ERROR_INVALID_REQUEST"}`)
+	other, _, _ := e2e.RegisterUser(t, false)
+	e2e.Expect(t, "reqid of another userhash", modify(t, e2e.Stack.URL, account.UserHash(other), code, reqID, newPW), 403, `{"success":false,"message":"ERROR_INVALID_REQUEST"}`)
+	e2e.Expect(t, "OTP wrong", modify(t, e2e.Stack.URL, uh, wrongCode(code), reqID, newPW), 401, `{"success":false,"message":"ERROR_INVALID_OTP"}`)
+	e2e.Expect(t, "missing OTP", e2e.PostJSON(t, "/users/modifypassword", fmt.Sprintf(`{"userhash":%q,"reqid":%q,"password":%q}`, uh, reqID, newPW)), 400, missingParam)
 
-	expect(t, "changed", modify(t, st.URL, uh, code, reqID, newPW), 200,
+	e2e.Expect(t, "changed", modify(t, e2e.Stack.URL, uh, code, reqID, newPW), 200,
 		fmt.Sprintf(`{"success":true,"message":"PASSWORD_MODIFIED","userhash":%q,"reqid":%q}`, uh, reqID))
-	expect(t, "already used", modify(t, st.URL, uh, code, reqID, unique("newer-")), 401, `{"success":false,"message":"ERROR_OTP_EXPIRED"}`)
-	expect(t, "old password", postJSON(t, "/users/login", fmt.Sprintf(`{"username":%q,"password":%q}`, name, pw)), 401, invalidPassword)
-	login(t, name, newPW)
-	expect(t, "session from before the change", get(t, "/users/info", "Authorization", "Bearer "+old), 401, notAuth)
+	e2e.Expect(t, "already used", modify(t, e2e.Stack.URL, uh, code, reqID, e2e.Unique("newer-")), 401, `{"success":false,"message":"ERROR_OTP_EXPIRED"}`)
+	e2e.Expect(t, "old password", e2e.PostJSON(t, "/users/login", fmt.Sprintf(`{"username":%q,"password":%q}`, name, pw)), 401, invalidPassword)
+	e2e.Login(t, name, newPW)
+	e2e.Expect(t, "session from before the change", e2e.Get(t, "/users/info", "Authorization", "Bearer "+old), 401, notAuth)
 }
 
 func TestUsersOTPExpires(t *testing.T) {
 	t.Parallel()
-	short := gateway(t, map[string]string{"OTP_TTL": "1s"})
-	name, _, email := user(t, true)
-	r := do(t, short, http.MethodPost, "/users/requestotp", "application/json", fmt.Sprintf(`{"username":%q}`, name))
-	reqID := r.str(t, "reqid")
-	m := sixDigits.FindStringSubmatch(lastMailTo(t, email).Body.Text)
+	short := e2e.Gateway(t, map[string]string{"OTP_TTL": "1s"})
+	name, _, email := e2e.RegisterUser(t, true)
+	r := e2e.Do(t, short, http.MethodPost, "/users/requestotp", "application/json", fmt.Sprintf(`{"username":%q}`, name))
+	reqID := r.Str(t, "reqid")
+	m := sixDigits.FindStringSubmatch(e2e.LastMailTo(t, email).Body.Text)
 	time.Sleep(2100 * time.Millisecond)
-	expect(t, "expired", modify(t, st.URL, account.UserHash(name), m[1], reqID, unique("new-pw-")), 401, `{"success":false,"message":"ERROR_OTP_EXPIRED"}`)
+	e2e.Expect(t, "expired", modify(t, e2e.Stack.URL, account.UserHash(name), m[1], reqID, e2e.Unique("new-pw-")), 401, `{"success":false,"message":"ERROR_OTP_EXPIRED"}`)
 }
 
 func TestUsersRequestOTPErrors(t *testing.T) {
 	t.Parallel()
-	noMail, _, _ := user(t, false)
-	expect(t, "no email", postJSON(t, "/users/requestotp", fmt.Sprintf(`{"username":%q}`, noMail)), 200, `{"success":false,"message":"ERROR_NO_EMAIL_SET"}`)
-	expect(t, "unknown", postJSON(t, "/users/requestotp", `{"username":"nobody-at-all"}`), 403, `{"success":false,"message":"ERROR_INVALID_USERNAME"}`)
-	expect(t, "missing", postJSON(t, "/users/requestotp", `{}`), 400, missingParam)
+	noMail, _, _ := e2e.RegisterUser(t, false)
+	e2e.Expect(t, "no email", e2e.PostJSON(t, "/users/requestotp", fmt.Sprintf(`{"username":%q}`, noMail)), 200, `{"success":false,"message":"ERROR_NO_EMAIL_SET"}`)
+	e2e.Expect(t, "unknown", e2e.PostJSON(t, "/users/requestotp", `{"username":"nobody-at-all"}`), 403, `{"success":false,"message":"ERROR_INVALID_USERNAME"}`)
+	e2e.Expect(t, "missing", e2e.PostJSON(t, "/users/requestotp", `{}`), 400, missingParam)
 }
 
 // With SES unreachable the route answers 500 and leaves no OTP behind.
 func TestUsersRequestOTPMailFails(t *testing.T) {
 	t.Parallel()
-	broken := gateway(t, map[string]string{"AWS_ENDPOINT_URL_SESV2": "http://127.0.0.1:9"})
-	name, _, email := user(t, true)
-	r := do(t, broken, http.MethodPost, "/users/requestotp", "application/json", fmt.Sprintf(`{"username":%q}`, name))
-	expect(t, "mail failed", r, 500, `{"success":false,"message":"ERROR_EMAIL_SENDING_FAILED"}`)
-	if n := len(mailsTo(t, email)); n != 0 {
+	broken := e2e.Gateway(t, map[string]string{"AWS_ENDPOINT_URL_SESV2": "http://127.0.0.1:9"})
+	name, _, email := e2e.RegisterUser(t, true)
+	r := e2e.Do(t, broken, http.MethodPost, "/users/requestotp", "application/json", fmt.Sprintf(`{"username":%q}`, name))
+	e2e.Expect(t, "mail failed", r, 500, `{"success":false,"message":"ERROR_EMAIL_SENDING_FAILED"}`)
+	if n := len(e2e.MailsTo(t, email)); n != 0 {
 		t.Fatalf("%d mails", n)
 	}
 	// No OTP record exists for the account.
-	db := emulators.DynamoDBClient(st.DynamoEndpoint)
-	a, err := dynamo.New(db, st.TableName).AccountByUsername(context.Background(), name)
+	db := emulators.DynamoDBClient(e2e.Stack.DynamoEndpoint)
+	a, err := dynamo.New(db, e2e.Stack.TableName).AccountByUsername(context.Background(), name)
 	if err != nil {
 		t.Fatal(err)
 	}
 	out, err := db.GetItem(context.Background(), &dynamodb.GetItemInput{
-		TableName: aws.String(st.TableName), ConsistentRead: aws.Bool(true),
+		TableName: aws.String(e2e.Stack.TableName), ConsistentRead: aws.Bool(true),
 		Key: map[string]types.AttributeValue{
 			"PK": &types.AttributeValueMemberS{Value: fmt.Sprintf("USER#%d", a.UserID)},
 			"SK": &types.AttributeValueMemberS{Value: "OTP"},
@@ -275,38 +251,13 @@ func TestUsersRequestOTPMailFails(t *testing.T) {
 	}
 }
 
-// parallel runs fn n times at once and returns the bodies' messages.
-func parallel(n int, fn func(i int) response) []response {
-	out := make([]response, n)
-	var wg sync.WaitGroup
-	start := make(chan struct{})
-	for i := range n {
-		wg.Go(func() {
-			<-start
-			out[i] = fn(i)
-		})
-	}
-	close(start)
-	wg.Wait()
-	return out
-}
-
-func count(t *testing.T, rs []response) map[string]int {
-	t.Helper()
-	m := map[string]int{}
-	for _, r := range rs {
-		m[fmt.Sprintf("%d %s", r.status, r.str(t, "message"))]++
-	}
-	return m
-}
-
 func TestUsersRaceRegisterOneName(t *testing.T) {
 	t.Parallel()
-	name := unique("race")
-	rs := parallel(20, func(i int) response {
-		return postJSON(t, "/users/register", fmt.Sprintf(`{"username":%q,"password":"race-password-%d"}`, name, i))
+	name := e2e.Unique("race")
+	rs := e2e.Parallel(20, func(i int) e2e.Response {
+		return e2e.PostJSON(t, "/users/register", fmt.Sprintf(`{"username":%q,"password":"race-password-%d"}`, name, i))
 	})
-	got := count(t, rs)
+	got := e2e.Count(t, rs, "message")
 	if got["200 USER_INSERT_OK"] != 1 || got["200 ERROR_LOGIN_WITH_PASSWORD"] != 19 {
 		t.Fatalf("20 registrations of one name: %v", got)
 	}
@@ -314,11 +265,13 @@ func TestUsersRaceRegisterOneName(t *testing.T) {
 
 func TestUsersRaceOneOTP(t *testing.T) {
 	t.Parallel()
-	name, _, email := user(t, true)
+	name, _, email := e2e.RegisterUser(t, true)
 	reqID, code := requestOTP(t, name, email)
 	uh := account.UserHash(name)
-	rs := parallel(20, func(i int) response { return modify(t, st.URL, uh, code, reqID, fmt.Sprintf("raced-password-%02d", i)) })
-	got := count(t, rs)
+	rs := e2e.Parallel(20, func(i int) e2e.Response {
+		return modify(t, e2e.Stack.URL, uh, code, reqID, fmt.Sprintf("raced-password-%02d", i))
+	})
+	got := e2e.Count(t, rs, "message")
 	if got["200 PASSWORD_MODIFIED"] != 1 || got["401 ERROR_OTP_EXPIRED"] != 19 {
 		t.Fatalf("20 uses of one OTP: %v", got)
 	}
@@ -326,16 +279,16 @@ func TestUsersRaceOneOTP(t *testing.T) {
 
 func TestUsersRaceWrongOTPs(t *testing.T) {
 	t.Parallel()
-	name, _, email := user(t, true)
+	name, _, email := e2e.RegisterUser(t, true)
 	reqID, code := requestOTP(t, name, email)
 	uh := account.UserHash(name)
 	wrong := wrongCode(code)
-	rs := parallel(20, func(int) response { return modify(t, st.URL, uh, wrong, reqID, "never-set-password") })
-	got := count(t, rs)
+	rs := e2e.Parallel(20, func(int) e2e.Response { return modify(t, e2e.Stack.URL, uh, wrong, reqID, "never-set-password") })
+	got := e2e.Count(t, rs, "message")
 	if got["401 ERROR_INVALID_OTP"] != 5 || got["401 ERROR_OTP_EXPIRED"] != 15 {
 		t.Fatalf("20 wrong guesses: %v", got)
 	}
-	expect(t, "right code after 5 wrong", modify(t, st.URL, uh, code, reqID, "never-set-password"), 401, `{"success":false,"message":"ERROR_OTP_EXPIRED"}`)
+	e2e.Expect(t, "right code after 5 wrong", modify(t, e2e.Stack.URL, uh, code, reqID, "never-set-password"), 401, `{"success":false,"message":"ERROR_OTP_EXPIRED"}`)
 }
 
 func TestUnknownRoutes(t *testing.T) {
@@ -344,19 +297,21 @@ func TestUnknownRoutes(t *testing.T) {
 		{http.MethodGet, "/"}, {http.MethodGet, "/users"}, {http.MethodGet, "/users/login"},
 		{http.MethodPost, "/users/info"}, {http.MethodDelete, "/users/register"}, {http.MethodGet, "/nope/../users/info/x"},
 	} {
-		expect(t, tc.method+" "+tc.path, do(t, st.URL, tc.method, tc.path, "", ""), 404, `{"message":"Not Found"}`)
+		e2e.Expect(t, tc.method+" "+tc.path, e2e.Do(t, e2e.Stack.URL, tc.method, tc.path, "", ""), 404, `{"message":"Not Found"}`)
 	}
 }
 
 func TestUsersLogout(t *testing.T) {
 	t.Parallel()
-	name, pw, _ := user(t, false)
-	ssid, other := login(t, name, pw), login(t, name, pw)
-	expect(t, "logout", postJSON(t, "/users/logout", ``, "Authorization", "Bearer "+ssid), 200, `{"success":true,"message":"LOGOUT_OK"}`)
-	expect(t, "token after logout", get(t, "/users/info", "Authorization", "Bearer "+ssid), 401, notAuth)
-	expect(t, "logout twice", postJSON(t, "/users/logout", ``, "Cookie", "ssid="+ssid), 401, notAuth)
-	expect(t, "no session", postJSON(t, "/users/logout", ``), 401, notAuth)
-	if r := get(t, "/users/info", "Cookie", "TOKEN="+other); r.status != 200 {
-		t.Fatalf("logout ended another session: %d %s", r.status, r.body)
+	name, pw, _ := e2e.RegisterUser(t, false)
+	ssid, other := e2e.Login(t, name, pw), e2e.Login(t, name, pw)
+	e2e.Expect(t, "logout", e2e.PostJSON(t, "/users/logout", ``, "Authorization", "Bearer "+ssid), 200, `{"success":true,"message":"LOGOUT_OK"}`)
+	e2e.Expect(t, "token after logout", e2e.Get(t, "/users/info", "Authorization", "Bearer "+ssid), 401, notAuth)
+	e2e.Expect(t, "logout twice", e2e.PostJSON(t, "/users/logout", ``, "Cookie", "ssid="+ssid), 401, notAuth)
+	e2e.Expect(t, "no session", e2e.PostJSON(t, "/users/logout", ``), 401, notAuth)
+	if r := e2e.Get(t, "/users/info", "Cookie", "TOKEN="+other); r.Status != 200 {
+		t.Fatalf("logout ended another session: %d %s", r.Status, r.Body)
 	}
 }
+
+func TestMain(m *testing.M) { e2e.Main(m) }
