@@ -153,14 +153,14 @@ func (s *Service) RefreshToken(ctx context.Context, username string) (string, er
 }
 
 // DeleteUser deletes an account with everything that belongs to it. An admin cannot
-// delete itself (ErrForbidden), so an installation keeps at least the admin acting.
+// delete itself (ErrCannotDeleteSelf), so an installation keeps at least the admin acting.
 func (s *Service) DeleteUser(ctx context.Context, actor *Account, username string) error {
 	a, err := s.AccountByUsername(ctx, username)
 	if err != nil {
 		return err
 	}
 	if actor != nil && actor.UserID == a.UserID {
-		return ErrForbidden
+		return ErrCannotDeleteSelf
 	}
 	return s.Store.DeleteAccount(ctx, a)
 }

@@ -131,7 +131,7 @@ func TestAdminUserManagement(t *testing.T) {
 		t.Fatalf("token stored as %q", cur.TokenHash)
 	}
 
-	is(t, e.svc.DeleteUser(ctx, root, "ROOT"), account.ErrForbidden)
+	is(t, e.svc.DeleteUser(ctx, root, "ROOT"), account.ErrCannotDeleteSelf)
 	if err := e.svc.DeleteUser(ctx, root, "bot"); err != nil {
 		t.Fatal(err)
 	}

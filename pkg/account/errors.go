@@ -29,6 +29,7 @@ const (
 	CodeTooManyAttempts      Code = "too_many_attempts"   // throttled; see RetryAfter
 	CodeConflict             Code = "conflict"            // a concurrent change won; the caller may retry
 	CodeForbidden            Code = "forbidden"           // authenticated but not allowed
+	CodeCannotDeleteSelf     Code = "cannot_delete_self"  // an admin deleting its own account
 	CodeInternal             Code = "internal"            // anything unexpected; detail is logged, never returned
 )
 
@@ -105,6 +106,7 @@ var (
 	ErrTooManyAttempts      = &Error{Code: CodeTooManyAttempts}
 	ErrConflict             = &Error{Code: CodeConflict}
 	ErrForbidden            = &Error{Code: CodeForbidden}
+	ErrCannotDeleteSelf     = &Error{Code: CodeCannotDeleteSelf}
 )
 
 // E returns a new error with the code and an internal cause.
