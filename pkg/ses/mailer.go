@@ -96,7 +96,11 @@ func Render(name string, vars map[string]string) (text, html string, err error) 
 	return strings.NewReplacer(plain...).Replace(t), strings.NewReplacer(escaped...).Replace(h), nil
 }
 
-func minutes(d time.Duration) string { return strconv.Itoa(int(d.Round(time.Minute) / time.Minute)) }
+// minutes renders a lifetime in whole minutes, rounded up, so that a short lifetime
+// (OTP_TTL=30s) never reads "0 minutes".
+func minutes(d time.Duration) string {
+	return strconv.Itoa(max(1, int((d+time.Minute-1)/time.Minute)))
+}
 
 func (m *Mailer) send(ctx context.Context, to, subject, name string, vars map[string]string) error {
 	text, html, err := Render(name, vars)

@@ -62,3 +62,11 @@ func TestResetMail(t *testing.T) {
 		t.Fatal(*msg.Subject.Data)
 	}
 }
+
+func TestMinutes(t *testing.T) {
+	for d, want := range map[time.Duration]string{time.Second: "1", 15 * time.Minute: "15", 30*time.Minute - time.Second: "30", 90 * time.Second: "2"} {
+		if got := minutes(d); got != want {
+			t.Errorf("minutes(%v) = %s, want %s", d, got, want)
+		}
+	}
+}
