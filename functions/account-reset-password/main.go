@@ -1,0 +1,15 @@
+// Command account-reset-password is the Lambda function of PATCH /api/user/v1/resetpassword.
+package main
+
+import (
+	"github.com/aws/aws-lambda-go/lambda"
+
+	accountv1 "github.com/gatehouse/gatehouse/pkg/api/v1"
+	"github.com/gatehouse/gatehouse/pkg/boot"
+)
+
+func main() {
+	rt := boot.Init()
+	h := accountv1.New(rt.Service, rt.Log)
+	lambda.Start(h.Lambda(h.ResetPassword))
+}
