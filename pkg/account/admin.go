@@ -84,6 +84,19 @@ func (s *Service) CreateUser(ctx context.Context, username string, password, tok
 	if password == nil && token == nil {
 		return nil, Invalid(FieldPassword, ReasonEmpty)
 	}
+	// Given means given: an explicit "" is an empty secret, not an absent one.
+	if password != nil && *password == "" {
+		if _, err := ParseUsername(username); err != nil {
+			return nil, err
+		}
+		return nil, Invalid(FieldPassword, ReasonEmpty)
+	}
+	if token != nil && *token == "" {
+		if _, err := ParseUsername(username); err != nil {
+			return nil, err
+		}
+		return nil, Invalid(FieldToken, ReasonEmpty)
+	}
 	c, err := s.Register(ctx, NewAccount{Username: username, Password: deref(password), Token: deref(token)})
 	if err != nil {
 		return nil, err
@@ -202,7 +215,19 @@ func (s *Service) ListUsers(ctx context.Context, cursor string, limit int) (name
 // EnsureAdmin creates an admin account with this password, or makes an existing account
 // an admin with this password (ending its sessions). It serves the local stack's admin and
 // the bootstrap command of a deployed stack.
+//
+// A username with a colon is refused: Basic credentials cannot carry one in the user-id
+// (RFC 7617), so such an admin could never use the admin API.
 func (s *Service) EnsureAdmin(ctx context.Context, username, password string) (a *Account, created bool, err error) {
+	if _, err := ParseUsername(username); err != nil {
+		return nil, false, err
+	}
+	if strings.ContainsRune(username, ':') {
+		return nil, false, Invalid(FieldUsername, ReasonFormat)
+	}
+	if err := ValidatePassword(password); err != nil {
+		return nil, false, err
+	}
 	c, err := s.Register(ctx, NewAccount{Username: username, Password: password, Role: RoleAdmin})
 	if err == nil {
 		return c.Account, true, nil

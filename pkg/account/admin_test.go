@@ -107,6 +107,10 @@ func TestAdminUserManagement(t *testing.T) {
 	is(t, err, account.ErrUsernameTaken)
 	_, err = e.svc.CreateUser(ctx, "nothing", nil, nil)
 	is(t, err, account.Invalid(account.FieldPassword, account.ReasonEmpty))
+	_, err = e.svc.CreateUser(ctx, "someone", str(""), str("a-good-token"))
+	is(t, err, account.Invalid(account.FieldPassword, account.ReasonEmpty))
+	_, err = e.svc.CreateUser(ctx, "someone", str("a-password"), str(""))
+	is(t, err, account.Invalid(account.FieldToken, account.ReasonEmpty))
 	_, err = e.svc.CreateUser(ctx, "x y", str("a-password"), nil)
 	is(t, err, account.Invalid(account.FieldUsername, account.ReasonWhitespace))
 

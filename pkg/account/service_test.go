@@ -476,4 +476,11 @@ func TestEnsureAdmin(t *testing.T) {
 	}
 	_, _, err = e.svc.EnsureAdmin(ctx, "x", "short")
 	is(t, err, account.Invalid(account.FieldUsername, account.ReasonLength))
+	_, _, err = e.svc.EnsureAdmin(ctx, "paul", "short")
+	is(t, err, account.Invalid(account.FieldPassword, account.ReasonLength))
+	if cur, _ := e.store.AccountByID(ctx, p.UserID); !strings.HasPrefix(cur.PasswordHash, "$argon2id$") || cur.PasswordHash != p.PasswordHash {
+		t.Fatal("a refused promotion changed the password")
+	}
+	_, _, err = e.svc.EnsureAdmin(ctx, "ad:min", "long-enough-pw")
+	is(t, err, account.Invalid(account.FieldUsername, account.ReasonFormat))
 }

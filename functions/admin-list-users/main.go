@@ -1,0 +1,15 @@
+// Command admin-list-users is the Lambda function of GET /api/v2/users.
+package main
+
+import (
+	"github.com/aws/aws-lambda-go/lambda"
+
+	"github.com/gatehouse/gatehouse/pkg/api/admin"
+	"github.com/gatehouse/gatehouse/pkg/boot"
+)
+
+func main() {
+	rt := boot.Init()
+	h := admin.New(rt.Service, rt.Log)
+	lambda.Start(h.Lambda(h.ListUsers))
+}

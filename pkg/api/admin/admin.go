@@ -1,0 +1,343 @@
+// Package admin is the Admin v2 API family (/api/v2/users, seed document 003): it
+// translates between its wire format — Basic credentials of an admin account, JSON bodies,
+// plain JSON answers such as {"user_exists":false} or {"error":"<reason>"} — and the
+// account domain.
+package admin
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strconv"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/gatehouse/gatehouse/pkg/account"
+	"github.com/gatehouse/gatehouse/pkg/apigw"
+)
+
+// Error texts of the family (API.md, "Admin v2 family", and the decisions in docs/API.md).
+const (
+	errUnauthorized    = "unauthorized"
+	errForbidden       = "forbidden"
+	errTooManyAttempts = "too many attempts"
+	errInvalidBody     = "invalid request body"
+	errTooLarge        = "request body too large"
+	errNeedSecret      = "password or token required"
+	errDeleteSelf      = "cannot delete your own account"
+	errInvalidQuery    = "invalid query string"
+	errInvalidLimit    = "invalid limit"
+	errInvalidCursor   = "invalid cursor"
+	errInternal        = "internal error"
+)
+
+// challenge is the WWW-Authenticate header of every 401.
+const challenge = `Basic realm="admin"`
+
+// user is the documented user object: stored hashes only, never a secret.
+type user struct {
+	UserID   int64  `json:"user_id"`
+	UserName string `json:"user_name"`
+	Password string `json:"password"`
+	Token    string `json:"token"`
+}
+
+func userOf(a *account.Account) user {
+	return user{UserID: a.UserID, UserName: a.Username, Password: a.PasswordHash, Token: a.TokenHash}
+}
+
+type errorBody struct {
+	Error string `json:"error"`
+}
+
+type existsBody struct {
+	UserExists bool `json:"user_exists"`
+}
+
+type tokenBody struct {
+	Token string `json:"token"`
+}
+
+type listBody struct {
+	Users      []string `json:"users"`
+	NextCursor string   `json:"next_cursor,omitempty"`
+}
+
+// Handler serves the family's routes.
+type Handler struct {
+	svc *account.Service
+	log *slog.Logger
+}
+
+// New returns the family's handler.
+func New(svc *account.Service, log *slog.Logger) *Handler { return &Handler{svc: svc, log: log} }
+
+// Lambda wraps a route for lambda.Start.
+func (h *Handler) Lambda(route apigw.HandlerFunc) apigw.LambdaHandler {
+	return apigw.Handle(h.log, serverError, route)
+}
+
+func serverError() apigw.Response { return fail(http.StatusInternalServerError, errInternal) }
+
+func fail(status int, msg string, opts ...apigw.Option) apigw.Response {
+	return apigw.JSON(status, errorBody{Error: msg}, opts...)
+}
+
+func unauthorized() apigw.Response {
+	return fail(http.StatusUnauthorized, errUnauthorized, apigw.WithHeader("www-authenticate", challenge))
+}
+
+func exists(v bool) apigw.Response {
+	return apigw.JSON(http.StatusForbidden, existsBody{UserExists: v})
+}
+
+// errorResponse is the family's one table from domain errors to answers. Internal detail
+// is logged here and never returned. A missing account is "user_exists":false wherever it
+// shows (also when it vanished between the lookup and the write).
+func (h *Handler) errorResponse(ctx context.Context, err error) apigw.Response {
+	e := account.ErrorOf(err)
+	switch e.Code {
+	case account.CodeInvalidInput:
+		return fail(http.StatusBadRequest, invalidText(e))
+	case account.CodeUsernameTaken:
+		return exists(true)
+	case account.CodeNotFound:
+		return exists(false)
+	case account.CodeInvalidCredentials, account.CodeNoPassword:
+		return unauthorized()
+	case account.CodeForbidden:
+		return fail(http.StatusForbidden, errForbidden)
+	case account.CodeCannotDeleteSelf:
+		return fail(http.StatusBadRequest, errDeleteSelf)
+	case account.CodeTooManyAttempts:
+		return fail(http.StatusTooManyRequests, errTooManyAttempts, apigw.WithRetryAfter(e.RetryAfter))
+	}
+	h.log.ErrorContext(ctx, "request failed", "code", string(e.Code), "error", e.Error())
+	return serverError()
+}
+
+// invalidText is the 400 text of a validation error: "<field> <what is wrong>".
+func invalidText(e *account.Error) string {
+	switch e.Field {
+	case "limit":
+		return errInvalidLimit
+	case "cursor":
+		return errInvalidCursor
+	}
+	field := e.Field
+	if field == "" {
+		field = "input"
+	}
+	switch e.Reason {
+	case account.ReasonEmpty:
+		return field + " is empty"
+	case account.ReasonWhitespace:
+		return field + " contains white space"
+	case account.ReasonLength:
+		switch e.Field {
+		case account.FieldUsername:
+			return fmt.Sprintf("username must be %d to %d characters", account.UsernameMin, account.UsernameMax)
+		case account.FieldPassword, account.FieldToken:
+			return fmt.Sprintf("%s must be %d to %d characters", field, account.PasswordMin, account.PasswordMax)
+		}
+		return field + " has an invalid length"
+	}
+	return field + " is invalid"
+}
+
+// authenticate checks the Basic credentials of an admin before anything else of the
+// request is looked at. Malformed headers are simply no credentials (401).
+func (h *Handler) authenticate(ctx context.Context, req *events.APIGatewayV2HTTPRequest) (*account.Account, *apigw.Response) {
+	name, secret, ok := apigw.Basic(req)
+	if !ok {
+		r := unauthorized()
+		return nil, &r
+	}
+	a, err := h.svc.AuthenticateAdmin(ctx, name, secret)
+	if err != nil {
+		r := h.errorResponse(ctx, err)
+		return nil, &r
+	}
+	return a, nil
+}
+
+// pathUsername is the {username} path variable (API Gateway delivers it decoded).
+func pathUsername(req *events.APIGatewayV2HTTPRequest) string {
+	return req.PathParameters["username"]
+}
+
+// secrets reads the body's optional "password" and "token". A member that is absent or
+// JSON null is not given; a given member must be a string. bad is the 400 to answer.
+func secrets(req *events.APIGatewayV2HTTPRequest) (password, token *string, bad *apigw.Response) {
+	p, err := apigw.DecodeParams(req)
+	if err == apigw.ErrBodyTooLarge {
+		r := fail(http.StatusRequestEntityTooLarge, errTooLarge)
+		return nil, nil, &r
+	}
+	if err != nil {
+		r := fail(http.StatusBadRequest, errInvalidBody)
+		return nil, nil, &r
+	}
+	out := [2]*string{}
+	for i, name := range []string{account.FieldPassword, account.FieldToken} {
+		v := p.Get(name)
+		switch v.Kind {
+		case apigw.Absent, apigw.Null:
+		case apigw.String:
+			s := v.Text
+			out[i] = &s
+		default:
+			r := fail(http.StatusBadRequest, name+" must be a string")
+			return nil, nil, &r
+		}
+	}
+	if out[0] == nil && out[1] == nil {
+		r := fail(http.StatusBadRequest, errNeedSecret)
+		return nil, nil, &r
+	}
+	return out[0], out[1], nil
+}
+
+// ListUsers is GET /api/v2/users[?limit=N][&cursor=C].
+func (h *Handler) ListUsers(ctx context.Context, req *events.APIGatewayV2HTTPRequest) apigw.Response {
+	if _, r := h.authenticate(ctx, req); r != nil {
+		return *r
+	}
+	q, err := apigw.Query(req)
+	if err != nil {
+		return fail(http.StatusBadRequest, errInvalidQuery)
+	}
+	limit := 0 // the domain's default
+	switch vs := q["limit"]; {
+	case len(vs) > 1:
+		return fail(http.StatusBadRequest, errInvalidLimit)
+	case len(vs) == 1 && vs[0] != "":
+		n, ok := parseLimit(vs[0])
+		if !ok {
+			return fail(http.StatusBadRequest, errInvalidLimit)
+		}
+		limit = n
+	}
+	cursor := ""
+	switch vs := q["cursor"]; {
+	case len(vs) > 1:
+		return fail(http.StatusBadRequest, errInvalidCursor)
+	case len(vs) == 1:
+		cursor = vs[0]
+	}
+	names, next, err := h.svc.ListUsers(ctx, cursor, limit)
+	if err != nil {
+		return h.errorResponse(ctx, err)
+	}
+	if names == nil {
+		names = []string{}
+	}
+	return apigw.JSON(http.StatusOK, listBody{Users: names, NextCursor: next})
+}
+
+// parseLimit reads a limit written with decimal digits only, 1 to ListMax.
+func parseLimit(s string) (int, bool) {
+	if len(s) > 8 {
+		return 0, false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return 0, false
+		}
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 || n > account.ListMax {
+		return 0, false
+	}
+	return n, true
+}
+
+// GetUser is GET /api/v2/users/{username}.
+func (h *Handler) GetUser(ctx context.Context, req *events.APIGatewayV2HTTPRequest) apigw.Response {
+	if _, r := h.authenticate(ctx, req); r != nil {
+		return *r
+	}
+	a, err := h.svc.AccountByUsername(ctx, pathUsername(req))
+	if err != nil {
+		return h.errorResponse(ctx, err)
+	}
+	return apigw.JSON(http.StatusOK, userOf(a))
+}
+
+// CreateUser is POST /api/v2/users/{username} with {"password"?,"token"?}.
+func (h *Handler) CreateUser(ctx context.Context, req *events.APIGatewayV2HTTPRequest) apigw.Response {
+	if _, r := h.authenticate(ctx, req); r != nil {
+		return *r
+	}
+	pw, token, bad := secrets(req)
+	if bad != nil {
+		return *bad
+	}
+	name := pathUsername(req)
+	// The domain reads an empty password next to a token as "no password"; here a member
+	// given as "" is a mistake to report, after the username as the domain orders it.
+	if empty := emptyField(pw, token); empty != "" {
+		if _, err := account.ParseUsername(name); err != nil {
+			return h.errorResponse(ctx, err)
+		}
+		return h.errorResponse(ctx, account.Invalid(empty, account.ReasonEmpty))
+	}
+	a, err := h.svc.CreateUser(ctx, name, pw, token)
+	if err != nil {
+		return h.errorResponse(ctx, err)
+	}
+	return apigw.JSON(http.StatusOK, userOf(a))
+}
+
+func emptyField(pw, token *string) string {
+	switch {
+	case pw != nil && *pw == "":
+		return account.FieldPassword
+	case token != nil && *token == "":
+		return account.FieldToken
+	}
+	return ""
+}
+
+// UpdateUser is PUT /api/v2/users/{username}/update with {"password"?,"token"?}. The
+// body is validated before the account is looked up.
+func (h *Handler) UpdateUser(ctx context.Context, req *events.APIGatewayV2HTTPRequest) apigw.Response {
+	if _, r := h.authenticate(ctx, req); r != nil {
+		return *r
+	}
+	pw, token, bad := secrets(req)
+	if bad != nil {
+		return *bad
+	}
+	a, err := h.svc.UpdateCredentials(ctx, pathUsername(req), pw, token)
+	if err != nil {
+		return h.errorResponse(ctx, err)
+	}
+	return apigw.JSON(http.StatusOK, userOf(a))
+}
+
+// RefreshToken is POST /api/v2/users/{username}/refresh. Its body (the seed sends {}) is
+// not read.
+func (h *Handler) RefreshToken(ctx context.Context, req *events.APIGatewayV2HTTPRequest) apigw.Response {
+	if _, r := h.authenticate(ctx, req); r != nil {
+		return *r
+	}
+	token, err := h.svc.RefreshToken(ctx, pathUsername(req))
+	if err != nil {
+		return h.errorResponse(ctx, err)
+	}
+	return apigw.JSON(http.StatusOK, tokenBody{Token: token})
+}
+
+// DeleteUser is DELETE /api/v2/users/{username}. An admin cannot delete itself.
+func (h *Handler) DeleteUser(ctx context.Context, req *events.APIGatewayV2HTTPRequest) apigw.Response {
+	actor, r := h.authenticate(ctx, req)
+	if r != nil {
+		return *r
+	}
+	if err := h.svc.DeleteUser(ctx, actor, pathUsername(req)); err != nil {
+		return h.errorResponse(ctx, err)
+	}
+	return apigw.JSON(http.StatusOK, struct{}{})
+}
