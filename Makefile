@@ -18,8 +18,12 @@ LAMBDA_FLAGS := -tags lambda.norpc -trimpath -ldflags='-s -w'
 # Every function: its directory under functions/. The logical id in template.yaml is the
 # CamelCase of the directory plus "Function" (users-login -> UsersLoginFunction); a test
 # keeps this list, the build-<LogicalId> targets and the template in step.
-FUNCTION_DIRS := users-login users-register users-request-otp users-modify-password users-info \
-                 users-logout
+FUNCTION_DIRS := users-login users-register users-request-otp users-modify-password \
+                 users-info users-logout user-create user-auth user-logged user-profile \
+                 user-password-reset-token user-password-reset user-logout account-register \
+                 account-change-password account-reset-password admin-list-users \
+                 admin-get-user admin-create-user admin-update-user admin-refresh-token \
+                 admin-delete-user
 
 FUZZTIME ?= 5s
 
@@ -66,6 +70,38 @@ build-UsersInfoFunction:
 	$(call build-function,users-info)
 build-UsersLogoutFunction:
 	$(call build-function,users-logout)
+build-UserCreateFunction:
+	$(call build-function,user-create)
+build-UserAuthFunction:
+	$(call build-function,user-auth)
+build-UserLoggedFunction:
+	$(call build-function,user-logged)
+build-UserProfileFunction:
+	$(call build-function,user-profile)
+build-UserPasswordResetTokenFunction:
+	$(call build-function,user-password-reset-token)
+build-UserPasswordResetFunction:
+	$(call build-function,user-password-reset)
+build-UserLogoutFunction:
+	$(call build-function,user-logout)
+build-AccountRegisterFunction:
+	$(call build-function,account-register)
+build-AccountChangePasswordFunction:
+	$(call build-function,account-change-password)
+build-AccountResetPasswordFunction:
+	$(call build-function,account-reset-password)
+build-AdminListUsersFunction:
+	$(call build-function,admin-list-users)
+build-AdminGetUserFunction:
+	$(call build-function,admin-get-user)
+build-AdminCreateUserFunction:
+	$(call build-function,admin-create-user)
+build-AdminUpdateUserFunction:
+	$(call build-function,admin-update-user)
+build-AdminRefreshTokenFunction:
+	$(call build-function,admin-refresh-token)
+build-AdminDeleteUserFunction:
+	$(call build-function,admin-delete-user)
 
 run: deps ## Start the local stack: API on :3000, DynamoDB Local on :8000, SES inbox on :8005
 	@mkdir -p $(LOCAL_BIN)
@@ -77,8 +113,15 @@ test: deps ## Run every test: unit, contract, end-to-end, template checks, short
 	$(GO) test -count=1 -timeout 20m ./...
 	$(MAKE) --no-print-directory fuzz
 
+# Every fuzz target, as <package>:<target>; `go test -fuzz` takes one target at a time.
+FUZZ_TARGETS := ./pkg/apigw:FuzzDecodeParams ./pkg/api/user:FuzzUserHandlers \
+                ./pkg/api/v1:FuzzAccountV1Handlers ./pkg/api/admin:FuzzAdminParams
+
 fuzz: ## Run each fuzz target for FUZZTIME (default 5s; e.g. make fuzz FUZZTIME=10m)
-	$(GO) test -run '^$$' -fuzz '^FuzzDecodeParams$$' -fuzztime $(FUZZTIME) ./pkg/apigw
+	@for t in $(FUZZ_TARGETS); do \
+	  echo "fuzz $${t#*:} ($(FUZZTIME))"; \
+	  $(GO) test -run '^$$' -fuzz "^$${t#*:}\$$" -fuzztime $(FUZZTIME) "$${t%%:*}" || exit 1; \
+	done
 
 lint: ## gofmt, go vet, cfn-lint
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
