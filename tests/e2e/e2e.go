@@ -5,7 +5,6 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -17,6 +16,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/gatehouse/gatehouse/pkg/apigw/apigwtest"
 
 	"github.com/gatehouse/gatehouse/infra/local/emulators"
 	"github.com/gatehouse/gatehouse/infra/local/stack"
@@ -187,24 +188,9 @@ func Get(t *testing.T, path string, headers ...string) Response {
 // white space aside).
 func Expect(t *testing.T, what string, r Response, status int, body string) {
 	t.Helper()
-	if r.Status != status || !SameJSON(t, r.Body, body) {
+	if r.Status != status || !apigwtest.SameJSON(t, r.Body, body) {
 		t.Fatalf("%s:\n got %d %s\nwant %d %s", what, r.Status, r.Body, status, body)
 	}
-}
-
-// SameJSON reports whether two JSON texts hold equal values.
-func SameJSON(t *testing.T, a, b string) bool {
-	t.Helper()
-	var x, y any
-	if json.Unmarshal([]byte(a), &x) != nil {
-		return false
-	}
-	if err := json.Unmarshal([]byte(b), &y); err != nil {
-		t.Fatalf("bad expected JSON %q", b)
-	}
-	xb, _ := json.Marshal(x)
-	yb, _ := json.Marshal(y)
-	return bytes.Equal(xb, yb)
 }
 
 // ---------------------------------------------------------------------------- mails

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gatehouse/gatehouse/pkg/apigw/apigwtest"
+
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/gatehouse/gatehouse/pkg/account"
@@ -77,28 +79,11 @@ func list(auth, query string) *events.APIGatewayV2HTTPRequest {
 	return r
 }
 
-// expect checks status, the exact body (as JSON, so member order does not matter), the
-// Content-Type, and the challenge of a 401.
+// expect checks status, the exact body (as JSON), the Content-Type, and the challenge of
+// a 401.
 func expect(t *testing.T, what string, resp events.APIGatewayV2HTTPResponse, status int, body string) {
 	t.Helper()
-	if resp.StatusCode != status {
-		t.Fatalf("%s: status %d, want %d (body %s)", what, resp.StatusCode, status, resp.Body)
-	}
-	var got, want any
-	if err := json.Unmarshal([]byte(resp.Body), &got); err != nil {
-		t.Fatalf("%s: body %q is not JSON", what, resp.Body)
-	}
-	if err := json.Unmarshal([]byte(body), &want); err != nil {
-		t.Fatal(err)
-	}
-	g, _ := json.Marshal(got)
-	w, _ := json.Marshal(want)
-	if string(g) != string(w) {
-		t.Fatalf("%s: body %s, want %s", what, g, w)
-	}
-	if resp.Headers["content-type"] != apigw.ContentType {
-		t.Fatalf("%s: content-type %q", what, resp.Headers["content-type"])
-	}
+	apigwtest.Expect(t, what, resp, status, body)
 	if got := resp.Headers["www-authenticate"]; (status == 401) != (got == `Basic realm="admin"`) {
 		t.Fatalf("%s: status %d with WWW-Authenticate %q", what, status, got)
 	}

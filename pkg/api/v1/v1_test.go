@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gatehouse/gatehouse/pkg/apigw/apigwtest"
+
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/gatehouse/gatehouse/pkg/account"
@@ -52,27 +54,9 @@ func basic(user, secret string) string {
 	return "Basic " + base64.StdEncoding.EncodeToString([]byte(user+":"+secret))
 }
 
-// expect checks status and the exact body (as JSON, so member order does not matter).
 func expect(t *testing.T, what string, resp events.APIGatewayV2HTTPResponse, status int, body string) {
 	t.Helper()
-	if resp.StatusCode != status {
-		t.Fatalf("%s: status %d, want %d (body %s)", what, resp.StatusCode, status, resp.Body)
-	}
-	var got, want any
-	if err := json.Unmarshal([]byte(resp.Body), &got); err != nil {
-		t.Fatalf("%s: body %q is not JSON", what, resp.Body)
-	}
-	if err := json.Unmarshal([]byte(body), &want); err != nil {
-		t.Fatal(err)
-	}
-	g, _ := json.Marshal(got)
-	w, _ := json.Marshal(want)
-	if string(g) != string(w) {
-		t.Fatalf("%s: body %s, want %s", what, g, w)
-	}
-	if resp.Headers["content-type"] != "application/json; charset=utf-8" {
-		t.Fatalf("%s: content-type %q", what, resp.Headers["content-type"])
-	}
+	apigwtest.Expect(t, what, resp, status, body)
 }
 
 type regAnswer struct {
