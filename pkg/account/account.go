@@ -39,6 +39,16 @@ type Account struct {
 	// replace it and a deleted account can take it along.
 	ResetHash string
 
+	// FailedLogins counts password checks since the last success; each is counted before
+	// it happens (see Store.ReserveLoginAttempt). LockedUntil refuses checks until then.
+	// LastAttempt is when the newest check was counted.
+	FailedLogins int
+	LockedUntil  time.Time
+	LastAttempt  time.Time
+	// MailSent holds when the account's recent mails (OTP, reset token) went out, oldest
+	// first, for the per-account mail limits.
+	MailSent []time.Time
+
 	CreatedAt time.Time
 	UpdatedAt time.Time
 }
@@ -112,8 +122,33 @@ type Store interface {
 	AccountByID(ctx context.Context, id int64) (*Account, error)
 	AccountByUsername(ctx context.Context, usernameKey string) (*Account, error)
 	AccountByEmail(ctx context.Context, emailKey string) (*Account, error)
-	// ChangeCredentials applies c atomically. ErrNotFound when the account is gone.
+	// ChangeCredentials applies c atomically. ErrNotFound when the account is gone. A new
+	// password also resets the failed-login count.
 	ChangeCredentials(ctx context.Context, c CredentialChange) error
+
+	// UserIDByUsername and UserIDByEmail read only the unique-key item (one round trip).
+	UserIDByUsername(ctx context.Context, usernameKey string) (int64, error)
+	UserIDByEmail(ctx context.Context, emailKey string) (int64, error)
+	// ReserveLoginAttempt counts one password check before it happens, atomically, under
+	// the failed-login policy (FreeLoginAttempts, Lockout), and returns the account as it is
+	// then (one round trip that doubles as the read):
+	//   - fewer than FreeLoginAttempts failures and no lock in force: one more, at once, for
+	//     any number of concurrent callers up to the free count;
+	//   - locked at now: ErrTooManyAttempts with RetryAfter until the lock ends;
+	//   - the free count reached and the lock over: one more with the next lock
+	//     (now + Lockout(n)) set in the same write, for one caller only;
+	//   - the free count reached by a check still in flight (no lock yet, last attempt less
+	//     than StaleAttempt ago): ErrTooManyAttempts with RetryAfter 0, "try again soon".
+	// ErrNotFound when the account does not exist.
+	ReserveLoginAttempt(ctx context.Context, userID int64, now time.Time) (*Account, error)
+	// LockAccount sets the lock after the n-th failure is known, if the account still has
+	// n failures and no lock.
+	LockAccount(ctx context.Context, userID int64, n int, until time.Time) error
+	// ClearLoginFailures resets FailedLogins and LockedUntil.
+	ClearLoginFailures(ctx context.Context, userID int64) error
+	// ReserveMail replaces the account's MailSent list prev with next, provided it is still
+	// prev (ErrConflict otherwise): the mail limits cannot be raced.
+	ReserveMail(ctx context.Context, userID int64, prev, next []time.Time) error
 	// DeleteAccount removes the account, its username/email keys, its OTP and pending reset
 	// record atomically, then its sessions. ErrNotFound when it is already gone.
 	DeleteAccount(ctx context.Context, a *Account) error
@@ -122,7 +157,9 @@ type Store interface {
 	// at the end.
 	ListUsernames(ctx context.Context, after string, limit int) (names []string, next string, err error)
 
-	CreateSession(ctx context.Context, s *Session) error
+	// CreateSession stores a session; with clearFailures it also resets the account's failed
+	// logins, in the same transaction (a successful login).
+	CreateSession(ctx context.Context, s *Session, clearFailures bool) error
 	// SessionWithAccount reads a session and its account in one round trip. ErrNotFound
 	// when either is missing.
 	SessionWithAccount(ctx context.Context, userID int64, tokenHash string) (*Session, *Account, error)

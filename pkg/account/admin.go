@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"strings"
+	"time"
 )
 
 // Admin use cases (the Admin v2 family and the bootstrap command).
@@ -16,43 +17,75 @@ const tokenSHA256 = "$sha256$"
 
 // AuthenticateAdmin checks Basic credentials of the admin API: secret is the account's
 // password or its API token. Wrong or unknown credentials are ErrInvalidCredentials; right
-// credentials of a non-admin are ErrForbidden. A successful check is remembered for a
-// short time (see authCache), keyed by the stored hashes, so repeated calls of a warm
-// function skip the slow hash but a changed password or token is never accepted from
-// memory.
+// credentials of a non-admin are ErrForbidden; a locked account is ErrTooManyAttempts (the
+// failed-login policy applies here too, and a check is counted before it happens).
+//
+// A successful check is remembered for a short time (see authCache), keyed by the stored
+// hashes, so repeated calls of a warm function skip the slow hash while a changed password
+// or token is never accepted from memory.
 func (s *Service) AuthenticateAdmin(ctx context.Context, username, secret string) (*Account, error) {
 	a, err := s.AccountByUsername(ctx, username)
 	if errors.Is(err, ErrNotFound) {
-		s.Hasher.VerifyDummy(secret)
-		return nil, ErrInvalidCredentials
+		return s.unknown(secret)
 	}
 	if err != nil {
 		return nil, err
 	}
-	key := s.authCache().key(a, secret)
-	if !s.authCache().hit(key, s.now()) {
-		ok, err := s.secretMatches(a, secret)
-		if err != nil {
-			return nil, err
-		}
-		if !ok {
-			return nil, ErrInvalidCredentials
-		}
-		s.authCache().add(key, s.now())
+	now := s.now()
+	if now.Before(a.LockedUntil) {
+		return nil, tooMany(a.LockedUntil.Sub(now))
 	}
+	// No password or token is that long: refused without counting a check, and kept away
+	// from the hash.
+	if len(secret) > 4*PasswordMax {
+		return s.unknown("")
+	}
+	if key := s.authCache().key(a, secret); s.authCache().hit(key, now) {
+		s.clearFailures(ctx, a)
+		return adminOnly(a)
+	}
+	if a, err = s.reserveAttempt(ctx, a.UserID); err != nil {
+		if errors.Is(err, ErrNotFound) {
+			return s.unknown(secret)
+		}
+		return nil, err
+	}
+	ok, err := s.secretMatches(a, secret)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		s.failed(ctx, a)
+		return nil, ErrInvalidCredentials
+	}
+	s.clearFailures(ctx, a)
+	s.authCache().add(s.authCache().key(a, secret), now)
+	return adminOnly(a)
+}
+
+func adminOnly(a *Account) (*Account, error) {
 	if a.Role != RoleAdmin {
 		return nil, ErrForbidden
 	}
 	return a, nil
 }
 
+// clearFailures ends a run of failures after a success. If the write fails the count
+// stays until the next success, which only errs on the side of caution: logged, not
+// returned.
+func (s *Service) clearFailures(ctx context.Context, a *Account) {
+	if a.FailedLogins == 0 && a.LockedUntil.IsZero() {
+		return
+	}
+	if err := s.Store.ClearLoginFailures(ctx, a.UserID); err != nil {
+		s.Log.WarnContext(ctx, "failed logins not cleared", "user_id", a.UserID, "error", err)
+		return
+	}
+	a.FailedLogins, a.LockedUntil = 0, time.Time{}
+}
+
 // secretMatches tries the password, then the API token.
 func (s *Service) secretMatches(a *Account, secret string) (bool, error) {
-	if len(secret) > 4*PasswordMax {
-		// No password or token is that long; keep huge inputs away from the hash.
-		s.Hasher.VerifyDummy("")
-		return false, nil
-	}
 	if a.PasswordHash != "" {
 		ok, _, err := s.Hasher.Verify(a.PasswordHash, secret)
 		if err != nil {

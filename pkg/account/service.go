@@ -22,6 +22,9 @@ type Config struct {
 	// AdminAuthTTL is how long a warm function remembers a verified admin credential
 	// (negative: never).
 	AdminAuthTTL time.Duration // 1 minute
+	// Mail limits per account (API.md): one mail per MailInterval, MailPerHour an hour.
+	MailInterval time.Duration // 60 s
+	MailPerHour  int           // 5
 }
 
 // Defaults of Config.
@@ -33,7 +36,36 @@ const (
 	DefaultMailTimeout       = 8 * time.Second
 	DefaultGeneratedPassword = 20
 	DefaultAdminAuthTTL      = time.Minute
+	DefaultMailInterval      = time.Minute
+	DefaultMailPerHour       = 5
 )
+
+// Failed-login policy (API.md, "Limits and sign-out"): FreeLoginAttempts failures are
+// free; after the n-th consecutive failure (n >= 5) checks are refused for 2^(n-5)
+// seconds, at most MaxLockout. It applies per account wherever a password or admin secret
+// is checked.
+const (
+	FreeLoginAttempts = 5
+	MaxLockout        = 15 * time.Minute
+	// StaleAttempt is when a counted check that never reported back (its function died)
+	// stops blocking the next one: longer than any function runs.
+	StaleAttempt = 30 * time.Second
+)
+
+// Lockout is how long an account stays locked after its n-th consecutive failed check.
+func Lockout(n int) time.Duration {
+	if n < FreeLoginAttempts {
+		return 0
+	}
+	if shift := n - FreeLoginAttempts; shift < 10 { // 2^10 s is past the cap already
+		return min(time.Duration(1<<shift)*time.Second, MaxLockout)
+	}
+	return MaxLockout
+}
+
+func tooMany(wait time.Duration) *Error {
+	return &Error{Code: CodeTooManyAttempts, RetryAfter: max(wait, time.Second)}
+}
 
 // Service implements every use case of the API families on top of a Store, a Hasher and a
 // Mailer. It is safe for concurrent use.
@@ -69,6 +101,12 @@ func NewService(store Store, hasher Hasher, mailer Mailer, cfg Config, log *slog
 	}
 	if cfg.GeneratedPassword < 16 {
 		cfg.GeneratedPassword = DefaultGeneratedPassword
+	}
+	if cfg.MailInterval <= 0 {
+		cfg.MailInterval = DefaultMailInterval
+	}
+	if cfg.MailPerHour <= 0 {
+		cfg.MailPerHour = DefaultMailPerHour
 	}
 	if cfg.AdminAuthTTL == 0 {
 		cfg.AdminAuthTTL = DefaultAdminAuthTTL
@@ -227,46 +265,120 @@ func (s *Service) AccountByEmail(ctx context.Context, email string) (*Account, e
 // ---------------------------------------------------------------------- authentication
 
 // AuthenticateUsername checks a username and password. Unknown accounts and wrong
-// passwords are one error and cost one hash verification each.
+// passwords are one error and cost one hash verification each. Every check is counted
+// against the account before it happens (the failed-login policy above), so racing
+// guesses cannot get more checks than the policy allows. The caller clears the count on
+// success: StartSession and password changes do.
 func (s *Service) AuthenticateUsername(ctx context.Context, username, password string) (*Account, error) {
-	a, err := s.AccountByUsername(ctx, username)
-	return s.authenticate(ctx, a, err, password)
+	u, err := ParseUsername(username)
+	if err != nil {
+		return s.unknown(password)
+	}
+	id, err := s.Store.UserIDByUsername(ctx, u.Key)
+	return s.checkPassword(ctx, id, err, password)
 }
 
 // AuthenticateEmail is AuthenticateUsername by email address.
 func (s *Service) AuthenticateEmail(ctx context.Context, email, password string) (*Account, error) {
-	a, err := s.AccountByEmail(ctx, email)
-	return s.authenticate(ctx, a, err, password)
+	e, err := ParseEmail(email)
+	if err != nil {
+		return s.unknown(password)
+	}
+	id, err := s.Store.UserIDByEmail(ctx, e.Key)
+	return s.checkPassword(ctx, id, err, password)
 }
 
-func (s *Service) authenticate(ctx context.Context, a *Account, lookupErr error, password string) (*Account, error) {
+// unknown spends a verification's time on an account that does not exist.
+func (s *Service) unknown(password string) (*Account, error) {
+	s.Hasher.VerifyDummy(password)
+	return nil, ErrInvalidCredentials
+}
+
+// checkPassword reserves a check on the account (which also reads it), then checks. The
+// reservation guesses that the account has no failures, the usual case, so a login needs
+// no separate read of the account.
+func (s *Service) checkPassword(ctx context.Context, id int64, lookupErr error, password string) (*Account, error) {
+	if errors.Is(lookupErr, ErrNotFound) {
+		return s.unknown(password)
+	}
 	if lookupErr != nil {
-		if !errors.Is(lookupErr, ErrNotFound) {
-			return nil, lookupErr
-		}
-		s.Hasher.VerifyDummy(password)
-		return nil, ErrInvalidCredentials
+		return nil, lookupErr
+	}
+	// No stored password is outside the rule, so such input cannot match; it is refused
+	// without counting a check, and huge inputs stay away from the hash.
+	if ValidatePassword(password) != nil {
+		return s.unknown("")
+	}
+	a, err := s.reserveAttempt(ctx, id)
+	if errors.Is(err, ErrNotFound) {
+		return s.unknown(password)
+	}
+	if err != nil {
+		return nil, err
 	}
 	if a.PasswordHash == "" {
+		s.failed(ctx, a)
 		return nil, ErrNoPassword
-	}
-	// No stored password is outside the rule, so such input cannot match; refusing early
-	// also keeps huge inputs away from the hash.
-	if ValidatePassword(password) != nil {
-		s.Hasher.VerifyDummy("")
-		return nil, ErrInvalidCredentials
 	}
 	ok, rehash, err := s.Hasher.Verify(a.PasswordHash, password)
 	if err != nil {
 		return nil, Internal("verify password of user %d: %w", a.UserID, err)
 	}
 	if !ok {
+		s.failed(ctx, a)
 		return nil, ErrInvalidCredentials
 	}
 	if rehash {
 		s.rehash(ctx, a, password)
 	}
 	return a, nil
+}
+
+// reserveAttempt counts one check against the account before it happens. When the free
+// checks are all taken by checks still in flight, it waits briefly for them: a correct
+// password among them clears the count, a wrong fifth one locks the account.
+func (s *Service) reserveAttempt(ctx context.Context, id int64) (*Account, error) {
+	for i := 0; ; i++ {
+		a, err := s.Store.ReserveLoginAttempt(ctx, id, s.now())
+		var e *Error
+		if !errors.As(err, &e) || e.Code != CodeTooManyAttempts || e.RetryAfter > 0 {
+			return a, err
+		}
+		if i == inFlightPolls {
+			return nil, tooMany(time.Second)
+		}
+		if err := sleep(ctx, inFlightPoll); err != nil {
+			return nil, tooMany(time.Second)
+		}
+	}
+}
+
+const (
+	inFlightPoll  = 50 * time.Millisecond
+	inFlightPolls = 20
+)
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// failed records that a reserved check failed: the FreeLoginAttempts-th failure starts
+// the first lock (later locks are set when their check is reserved). A lost write only
+// errs on the side of the account: logged, not returned.
+func (s *Service) failed(ctx context.Context, a *Account) {
+	if a.FailedLogins != FreeLoginAttempts {
+		return
+	}
+	if err := s.Store.LockAccount(ctx, a.UserID, a.FailedLogins, s.now().Add(Lockout(a.FailedLogins))); err != nil {
+		s.Log.WarnContext(ctx, "lock not stored", "user_id", a.UserID, "error", err)
+	}
 }
 
 // rehash upgrades a legacy or weaker hash after a successful login. Failure is harmless
@@ -317,9 +429,11 @@ func (s *Service) StartSession(ctx context.Context, a *Account) (string, error) 
 		CreatedAt:   now,
 		ExpiresAt:   expiry(now, s.SessionTTL),
 	}
-	if err := s.Store.CreateSession(ctx, sess); err != nil {
+	// A successful login ends the run of failures, in the same write as the session.
+	if err := s.Store.CreateSession(ctx, sess, a.FailedLogins > 0); err != nil {
 		return "", err
 	}
+	a.FailedLogins, a.LockedUntil = 0, time.Time{}
 	return token, nil
 }
 
@@ -365,6 +479,9 @@ func (s *Service) RequestOTP(ctx context.Context, username string) (*Account, st
 	if a.Email == "" {
 		return nil, "", ErrNoEmail
 	}
+	if err := s.reserveMail(ctx, a); err != nil {
+		return nil, "", err
+	}
 	reqID, reqHash, key, err := newReqID(s.Rand, a.UserID)
 	if err != nil {
 		return nil, "", Internal("otp request id: %w", err)
@@ -391,6 +508,38 @@ func (s *Service) RequestOTP(ctx context.Context, username string) (*Account, st
 		return nil, "", err
 	}
 	return a, reqID, nil
+}
+
+// reserveMail applies the per-account mail limits (one per MailInterval, MailPerHour an
+// hour) and records this mail before it is sent; a concurrent request for the same account
+// loses the race and is refused, which is what the interval rule asks anyway. A mail that
+// then fails to send still counts: the limit protects the mail service as much as the user.
+func (s *Service) reserveMail(ctx context.Context, a *Account) error {
+	now := s.now().Truncate(time.Second)
+	var recent []time.Time
+	for _, t := range a.MailSent {
+		if now.Sub(t) < time.Hour {
+			recent = append(recent, t)
+		}
+	}
+	if n := len(recent); n > 0 {
+		if wait := s.MailInterval - now.Sub(recent[n-1]); wait > 0 {
+			return tooMany(wait)
+		}
+		if n >= s.MailPerHour {
+			return tooMany(recent[n-s.MailPerHour].Add(time.Hour).Sub(now))
+		}
+	}
+	next := append(recent[:len(recent):len(recent)], now)
+	err := s.Store.ReserveMail(ctx, a.UserID, a.MailSent, next)
+	if errors.Is(err, ErrConflict) {
+		return tooMany(s.MailInterval)
+	}
+	if err != nil {
+		return err
+	}
+	a.MailSent = next
+	return nil
 }
 
 func (s *Service) send(ctx context.Context, fn func(context.Context) error) error {
@@ -448,6 +597,9 @@ func (s *Service) ChangePasswordWithOTP(ctx context.Context, userHash, reqID, co
 func (s *Service) RequestPasswordReset(ctx context.Context, email string) error {
 	a, err := s.AccountByEmail(ctx, email)
 	if err != nil {
+		return err
+	}
+	if err := s.reserveMail(ctx, a); err != nil {
 		return err
 	}
 	token, err := NewUUID(s.Rand)

@@ -290,6 +290,7 @@ func TestOTPExpiresAndIsReplaced(t *testing.T) {
 	a := e.register(t, "heidi", "heidi@example.com", "old-password")
 	_, first, _ := e.svc.RequestOTP(ctx, "heidi")
 	firstMail, _ := e.mailer.LastOTP()
+	e.advance(account.DefaultMailInterval)
 	_, second, _ := e.svc.RequestOTP(ctx, "heidi")
 	secondMail, _ := e.mailer.LastOTP()
 	is(t, e.svc.ChangePasswordWithOTP(ctx, a.UserHash(), first, firstMail.Code, "new-password"), account.ErrInvalidRequest)
@@ -377,6 +378,7 @@ func TestResetTokenExpiryAndReplacement(t *testing.T) {
 		t.Fatal(err)
 	}
 	first, _ := e.mailer.LastReset()
+	e.advance(account.DefaultMailInterval)
 	if err := e.svc.RequestPasswordReset(ctx, "mia@example.com"); err != nil {
 		t.Fatal(err)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -34,6 +35,9 @@ func StoreContract(t *testing.T, newStore func(t *testing.T) account.Store) {
 		{"ResetTokens", testResetTokens},
 		{"DeleteAccount", testDelete},
 		{"ListUsernames", testList},
+		{"LoginAttempts", testLoginAttempts},
+		{"LoginAttemptsRace", testLoginAttemptsRace},
+		{"MailReservations", testMail},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -74,11 +78,15 @@ func wantCode(t *testing.T, what string, err error, want *account.Error) {
 func sameAccount(t *testing.T, what string, got, want *account.Account) {
 	t.Helper()
 	g, w := *got, *want
-	if !g.CreatedAt.Equal(w.CreatedAt) || !g.UpdatedAt.Equal(w.UpdatedAt) {
-		t.Fatalf("%s: times %v/%v, want %v/%v", what, g.CreatedAt, g.UpdatedAt, w.CreatedAt, w.UpdatedAt)
+	if !g.CreatedAt.Equal(w.CreatedAt) || !g.UpdatedAt.Equal(w.UpdatedAt) || !g.LockedUntil.Equal(w.LockedUntil) {
+		t.Fatalf("%s: times %v/%v/%v, want %v/%v/%v", what, g.CreatedAt, g.UpdatedAt, g.LockedUntil, w.CreatedAt, w.UpdatedAt, w.LockedUntil)
+	}
+	if !slices.EqualFunc(g.MailSent, w.MailSent, time.Time.Equal) {
+		t.Fatalf("%s: MailSent %v, want %v", what, g.MailSent, w.MailSent)
 	}
 	g.CreatedAt, g.UpdatedAt, w.CreatedAt, w.UpdatedAt = time.Time{}, time.Time{}, time.Time{}, time.Time{}
-	if g != w {
+	g.LockedUntil, w.LockedUntil, g.MailSent, w.MailSent = time.Time{}, time.Time{}, nil, nil
+	if !reflect.DeepEqual(g, w) {
 		t.Fatalf("%s:\n got %+v\nwant %+v", what, g, w)
 	}
 }
@@ -115,6 +123,16 @@ func testCreateAndRead(t *testing.T, s account.Store) {
 	}
 	sameAccount(t, "no email", got, b)
 
+	if id, err := s.UserIDByUsername(ctx, "alice"); err != nil || id != a.UserID {
+		t.Fatalf("UserIDByUsername = %d, %v", id, err)
+	}
+	if id, err := s.UserIDByEmail(ctx, "alice@example.com"); err != nil || id != a.UserID {
+		t.Fatalf("UserIDByEmail = %d, %v", id, err)
+	}
+	_, err = s.UserIDByUsername(ctx, "nobody")
+	wantCode(t, "unknown username id", err, account.ErrNotFound)
+	_, err = s.UserIDByEmail(ctx, "nobody@example.com")
+	wantCode(t, "unknown email id", err, account.ErrNotFound)
 	_, err = s.AccountByUsername(ctx, "nobody")
 	wantCode(t, "unknown username", err, account.ErrNotFound)
 	_, err = s.AccountByEmail(ctx, "nobody@example.com")
@@ -303,7 +321,7 @@ func testSessions(t *testing.T, s account.Store) {
 	ctx := context.Background()
 	a := mustCreate(t, s, newAccount("mallory", ""))
 	sess := &account.Session{UserID: a.UserID, TokenHash: "sh1", CredVersion: 1, CreatedAt: t0, ExpiresAt: t0.Add(time.Hour).Truncate(time.Second)}
-	if err := s.CreateSession(ctx, sess); err != nil {
+	if err := s.CreateSession(ctx, sess, false); err != nil {
 		t.Fatal(err)
 	}
 	gs, ga, err := s.SessionWithAccount(ctx, a.UserID, "sh1")
@@ -430,7 +448,7 @@ func testDelete(t *testing.T, s account.Store) {
 		t.Fatal(err)
 	}
 	for i := range 30 { // more than one batch of deletes
-		if err := s.CreateSession(ctx, &account.Session{UserID: a.UserID, TokenHash: fmt.Sprintf("qs%d", i), CredVersion: 1, CreatedAt: t0, ExpiresAt: t0.Add(time.Hour)}); err != nil {
+		if err := s.CreateSession(ctx, &account.Session{UserID: a.UserID, TokenHash: fmt.Sprintf("qs%d", i), CredVersion: 1, CreatedAt: t0, ExpiresAt: t0.Add(time.Hour)}, false); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -492,5 +510,151 @@ func testList(t *testing.T, s account.Store) {
 	names, next, _ = s.ListUsernames(ctx, "", 25)
 	if len(names) != 25 || next != "" {
 		t.Fatalf("exact page: %d names, next %q", len(names), next)
+	}
+}
+
+func testLoginAttempts(t *testing.T, s account.Store) {
+	ctx := context.Background()
+	t0 := t0.Truncate(time.Millisecond) // lock times are kept to the millisecond
+	a := mustCreate(t, s, newAccount("rachel", "rachel@example.com"))
+	got, err := s.ReserveLoginAttempt(ctx, a.UserID, t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := *a
+	want.FailedLogins, want.LastAttempt = 1, t0
+	sameAccount(t, "reservation returns the account", got, &want)
+	if !got.LastAttempt.Equal(want.LastAttempt) {
+		t.Fatalf("LastAttempt %v", got.LastAttempt)
+	}
+	for i := 2; i <= account.FreeLoginAttempts; i++ {
+		if got, err = s.ReserveLoginAttempt(ctx, a.UserID, t0); err != nil || got.FailedLogins != i || !got.LockedUntil.IsZero() {
+			t.Fatalf("free check %d: %+v %v", i, got, err)
+		}
+	}
+	var e *account.Error
+	// The free-th check is in flight: "try again soon".
+	_, err = s.ReserveLoginAttempt(ctx, a.UserID, t0.Add(time.Second))
+	if !errors.As(err, &e) || e.Code != account.CodeTooManyAttempts || e.RetryAfter != 0 {
+		t.Fatalf("in flight: %v", err)
+	}
+	// It failed: the lock starts; only a stale count (n != 5) or an existing lock is left alone.
+	lock := t0.Add(2 * time.Second)
+	if err := s.LockAccount(ctx, a.UserID, 4, lock.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.LockAccount(ctx, a.UserID, account.FreeLoginAttempts, lock); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.LockAccount(ctx, a.UserID, account.FreeLoginAttempts, lock.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.ReserveLoginAttempt(ctx, a.UserID, t0.Add(1500*time.Millisecond))
+	if !errors.As(err, &e) || e.Code != account.CodeTooManyAttempts || e.RetryAfter != 500*time.Millisecond {
+		t.Fatalf("locked: %v", err)
+	}
+	// After the lock, one check, with the next lock set at once.
+	got, err = s.ReserveLoginAttempt(ctx, a.UserID, lock)
+	if err != nil || got.FailedLogins != 6 || !got.LockedUntil.Equal(lock.Add(account.Lockout(6))) {
+		t.Fatalf("after the lock: %+v %v", got, err)
+	}
+	_, err = s.ReserveLoginAttempt(ctx, a.UserID, lock)
+	if !errors.As(err, &e) || e.Code != account.CodeTooManyAttempts || e.RetryAfter != account.Lockout(6) {
+		t.Fatalf("second check after the lock: %v", err)
+	}
+	if err := s.ClearLoginFailures(ctx, a.UserID); err != nil {
+		t.Fatal(err)
+	}
+	if cur, _ := s.AccountByID(ctx, a.UserID); cur.FailedLogins != 0 || !cur.LockedUntil.IsZero() {
+		t.Fatalf("after clear: %+v", cur)
+	}
+	// A check that never reported back stops blocking after StaleAttempt.
+	for range account.FreeLoginAttempts {
+		if _, err := s.ReserveLoginAttempt(ctx, a.UserID, t0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	later := t0.Add(account.StaleAttempt)
+	if got, err = s.ReserveLoginAttempt(ctx, a.UserID, later); err != nil || got.FailedLogins != 6 || !got.LockedUntil.Equal(later.Add(account.Lockout(6))) {
+		t.Fatalf("after a stale check: %+v %v", got, err)
+	}
+	// A successful login (session with clearFailures) and a new password clear the count.
+	for _, clear := range []func() error{
+		func() error {
+			return s.CreateSession(ctx, &account.Session{UserID: a.UserID, TokenHash: "rs", CredVersion: 1, CreatedAt: t0, ExpiresAt: t0.Add(time.Hour)}, true)
+		},
+		func() error {
+			return s.ChangeCredentials(ctx, account.CredentialChange{UserID: a.UserID, PasswordHash: ptr("new"), Now: t0})
+		},
+	} {
+		if err := clear(); err != nil {
+			t.Fatal(err)
+		}
+		if cur, _ := s.AccountByID(ctx, a.UserID); cur.FailedLogins != 0 || !cur.LockedUntil.IsZero() {
+			t.Fatalf("not cleared: %+v", cur)
+		}
+		if _, err := s.ReserveLoginAttempt(ctx, a.UserID, later); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, err = s.ReserveLoginAttempt(ctx, 1<<40, t0)
+	wantCode(t, "unknown account", err, account.ErrNotFound)
+	wantCode(t, "clear unknown", s.ClearLoginFailures(ctx, 1<<40), account.ErrNotFound)
+}
+
+func testLoginAttemptsRace(t *testing.T, s account.Store) {
+	a := mustCreate(t, s, newAccount("sybil", ""))
+	var won, busy atomic.Int32
+	var wg sync.WaitGroup
+	for range 20 {
+		wg.Go(func() {
+			_, err := s.ReserveLoginAttempt(context.Background(), a.UserID, t0)
+			var e *account.Error
+			switch {
+			case err == nil:
+				won.Add(1)
+			case errors.As(err, &e) && e.Code == account.CodeTooManyAttempts && e.RetryAfter == 0:
+				busy.Add(1)
+			default:
+				t.Errorf("unexpected: %v", err)
+			}
+		})
+	}
+	wg.Wait()
+	if won.Load() != account.FreeLoginAttempts || busy.Load() != 20-account.FreeLoginAttempts {
+		t.Fatalf("won %d, told to wait %d; want %d and %d", won.Load(), busy.Load(), account.FreeLoginAttempts, 20-account.FreeLoginAttempts)
+	}
+}
+
+func testMail(t *testing.T, s account.Store) {
+	ctx := context.Background()
+	a := mustCreate(t, s, newAccount("trent", "trent@example.com"))
+	t1, t2 := t0.Truncate(time.Second), t0.Add(90*time.Second).Truncate(time.Second)
+	if err := s.ReserveMail(ctx, a.UserID, nil, []time.Time{t1}); err != nil {
+		t.Fatal(err)
+	}
+	wantCode(t, "stale list", s.ReserveMail(ctx, a.UserID, nil, []time.Time{t2}), account.ErrConflict)
+	if err := s.ReserveMail(ctx, a.UserID, []time.Time{t1}, []time.Time{t1, t2}); err != nil {
+		t.Fatal(err)
+	}
+	cur, _ := s.AccountByID(ctx, a.UserID)
+	if !slices.EqualFunc(cur.MailSent, []time.Time{t1, t2}, time.Time.Equal) {
+		t.Fatalf("MailSent %v", cur.MailSent)
+	}
+	wantCode(t, "unknown account", s.ReserveMail(ctx, 1<<40, nil, []time.Time{t1}), account.ErrNotFound)
+
+	var won atomic.Int32
+	var wg sync.WaitGroup
+	for i := range 20 {
+		wg.Go(func() {
+			next := []time.Time{t1, t2, t2.Add(time.Duration(i+1) * time.Minute)}
+			if s.ReserveMail(context.Background(), a.UserID, []time.Time{t1, t2}, next) == nil {
+				won.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	if won.Load() != 1 {
+		t.Fatalf("%d concurrent reservations won; want 1", won.Load())
 	}
 }

@@ -56,7 +56,9 @@ func (s *Store) CreateAccount(_ context.Context, a *account.Account) error {
 		}
 	}
 	a.UserID = id
-	s.accounts[id] = *a
+	stored := *a
+	stored.MailSent = slices.Clone(a.MailSent)
+	s.accounts[id] = stored
 	s.byUsername[a.UsernameKey] = id
 	if a.EmailKey != "" {
 		s.byEmail[a.EmailKey] = id
@@ -75,7 +77,90 @@ func (s *Store) account(id int64) (*account.Account, error) {
 	if !ok {
 		return nil, account.ErrNotFound
 	}
+	a.MailSent = slices.Clone(a.MailSent)
 	return &a, nil
+}
+
+func (s *Store) UserIDByUsername(_ context.Context, key string) (int64, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if id, ok := s.byUsername[key]; ok {
+		return id, nil
+	}
+	return 0, account.ErrNotFound
+}
+
+func (s *Store) UserIDByEmail(_ context.Context, key string) (int64, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if id, ok := s.byEmail[key]; ok {
+		return id, nil
+	}
+	return 0, account.ErrNotFound
+}
+
+func (s *Store) ReserveLoginAttempt(_ context.Context, id int64, now time.Time) (*account.Account, error) {
+	now = now.Truncate(time.Millisecond) // what DynamoDB keeps
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	a, ok := s.accounts[id]
+	if !ok {
+		return nil, account.ErrNotFound
+	}
+	if now.Before(a.LockedUntil) {
+		return nil, &account.Error{Code: account.CodeTooManyAttempts, RetryAfter: a.LockedUntil.Sub(now)}
+	}
+	n := a.FailedLogins + 1
+	switch {
+	case a.FailedLogins < account.FreeLoginAttempts:
+		a.LockedUntil = time.Time{}
+	case !a.LockedUntil.IsZero() || now.Sub(a.LastAttempt) >= account.StaleAttempt:
+		a.LockedUntil = now.Add(account.Lockout(n))
+	default: // the free-th check is still in flight
+		return nil, &account.Error{Code: account.CodeTooManyAttempts}
+	}
+	a.FailedLogins, a.LastAttempt = n, now
+	s.accounts[id] = a
+	return s.account(id)
+}
+
+func (s *Store) LockAccount(_ context.Context, id int64, n int, until time.Time) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	a, ok := s.accounts[id]
+	if !ok || a.FailedLogins != n || !a.LockedUntil.IsZero() {
+		return nil
+	}
+	a.LockedUntil = until.Truncate(time.Millisecond)
+	s.accounts[id] = a
+	return nil
+}
+
+func (s *Store) ClearLoginFailures(_ context.Context, id int64) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	a, ok := s.accounts[id]
+	if !ok {
+		return account.ErrNotFound
+	}
+	a.FailedLogins, a.LockedUntil = 0, time.Time{}
+	s.accounts[id] = a
+	return nil
+}
+
+func (s *Store) ReserveMail(_ context.Context, id int64, prev, next []time.Time) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	a, ok := s.accounts[id]
+	if !ok {
+		return account.ErrNotFound
+	}
+	if !slices.EqualFunc(a.MailSent, prev, time.Time.Equal) {
+		return account.ErrConflict
+	}
+	a.MailSent = slices.Clone(next)
+	s.accounts[id] = a
+	return nil
 }
 
 func (s *Store) AccountByUsername(_ context.Context, key string) (*account.Account, error) {
@@ -123,6 +208,7 @@ func (s *Store) ChangeCredentials(_ context.Context, c account.CredentialChange)
 	}
 	if c.PasswordHash != nil {
 		a.PasswordHash = *c.PasswordHash
+		a.FailedLogins, a.LockedUntil = 0, time.Time{}
 	}
 	if c.TokenHash != nil {
 		a.TokenHash = *c.TokenHash
@@ -192,9 +278,17 @@ func (s *Store) ListUsernames(_ context.Context, after string, limit int) ([]str
 	return names, next, nil
 }
 
-func (s *Store) CreateSession(_ context.Context, sess *account.Session) error {
+func (s *Store) CreateSession(_ context.Context, sess *account.Session, clearFailures bool) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if clearFailures {
+		a, ok := s.accounts[sess.UserID]
+		if !ok {
+			return account.ErrNotFound
+		}
+		a.FailedLogins, a.LockedUntil = 0, time.Time{}
+		s.accounts[sess.UserID] = a
+	}
 	m := s.sessions[sess.UserID]
 	if m == nil {
 		m = map[string]account.Session{}

@@ -256,6 +256,10 @@ func (st *Store) ChangeCredentials(ctx context.Context, c account.CredentialChan
 		}
 	}
 	setOrRemove("password_hash", c.PasswordHash)
+	if c.PasswordHash != nil {
+		update.remove(attrFailed)
+		update.remove(attrLock)
+	}
 	setOrRemove("token_hash", c.TokenHash)
 	setOrRemove("secret_hash", c.SecretHash)
 	if c.Role != nil {
@@ -501,20 +505,223 @@ func (st *Store) ListUsernames(ctx context.Context, after string, limit int) ([]
 
 // ------------------------------------------------------------------------- sessions
 
-func (st *Store) CreateSession(ctx context.Context, x *account.Session) error {
-	_, err := st.db.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName: st.table,
-		Item: map[string]types.AttributeValue{
-			pk: s(userPK(x.UserID)), sk: s(sessionSK(x.TokenHash)),
-			"cred_version": n(x.CredVersion),
-			"created_at":   s(x.CreatedAt.UTC().Format(time.RFC3339Nano)),
-			"expires_at":   n(x.ExpiresAt.Unix()),
-		},
+// CreateSession is one PutItem, or, when it also clears failed logins, one transaction.
+// Round trips: 1.
+func (st *Store) CreateSession(ctx context.Context, x *account.Session, clearFailures bool) error {
+	item := map[string]types.AttributeValue{
+		pk: s(userPK(x.UserID)), sk: s(sessionSK(x.TokenHash)),
+		"cred_version": n(x.CredVersion),
+		"created_at":   s(x.CreatedAt.UTC().Format(time.RFC3339Nano)),
+		"expires_at":   n(x.ExpiresAt.Unix()),
+	}
+	if !clearFailures {
+		if _, err := st.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: st.table, Item: item}); err != nil {
+			return account.Internal("create session: %w", err)
+		}
+		return nil
+	}
+	failed, err := st.transact(ctx, []types.TransactWriteItem{
+		{Put: &types.Put{TableName: st.table, Item: item}},
+		{Update: &types.Update{
+			TableName:           st.table,
+			Key:                 key(userPK(x.UserID), skAccount),
+			UpdateExpression:    aws.String("REMOVE " + failuresAttrs),
+			ConditionExpression: aws.String("attribute_exists(PK)"),
+		}},
 	})
-	if err != nil {
-		return account.Internal("create session: %w", err)
+	switch {
+	case err != nil:
+		return err
+	case failed != nil:
+		return account.ErrNotFound
 	}
 	return nil
+}
+
+// The account's failed-login state: a count and a lock expiry (epoch milliseconds, since
+// the first lockouts last a second).
+const (
+	attrFailed    = "failed_logins"
+	attrLock      = "lock_until_ms"
+	attrLast      = "last_attempt_ms"
+	attrMailSent  = "mail_sent"
+	failuresAttrs = attrFailed + ", " + attrLock
+)
+
+func (st *Store) UserIDByUsername(ctx context.Context, k string) (int64, error) {
+	return st.userIDVia(ctx, key(usernamePK(k), skUsername))
+}
+
+func (st *Store) UserIDByEmail(ctx context.Context, k string) (int64, error) {
+	return st.userIDVia(ctx, key(emailPK(k), skEmail))
+}
+
+func (st *Store) userIDVia(ctx context.Context, k map[string]types.AttributeValue) (int64, error) {
+	item, err := st.get(ctx, k)
+	if err != nil {
+		return 0, err
+	}
+	id, ok := num(item, "user_id")
+	if !ok {
+		return 0, account.ErrNotFound
+	}
+	return id, nil
+}
+
+// ReserveLoginAttempt is one conditional UpdateItem that returns the account, for any
+// number of concurrent callers while free checks remain. When the condition fails,
+// DynamoDB hands back the item as it is, so telling "locked" from "free checks taken"
+// costs no read; only the check after a lock needs a second, optimistic write. Round trips:
+// 1 (2 after a lock).
+func (st *Store) ReserveLoginAttempt(ctx context.Context, id int64, now time.Time) (*account.Account, error) {
+	free := n(int64(account.FreeLoginAttempts))
+	out, err := st.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:        st.table,
+		Key:              key(userPK(id), skAccount),
+		UpdateExpression: aws.String("SET " + attrFailed + " = if_not_exists(" + attrFailed + ", :zero) + :one, " + attrLast + " = :now"),
+		ConditionExpression: aws.String("attribute_exists(PK) AND attribute_not_exists(" + attrLock + ") AND " +
+			"(attribute_not_exists(" + attrFailed + ") OR " + attrFailed + " < :free)"),
+		ExpressionAttributeValues:           map[string]types.AttributeValue{":zero": n(0), ":one": n(1), ":now": n(now.UnixMilli()), ":free": free},
+		ReturnValues:                        types.ReturnValueAllNew,
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+	})
+	if err == nil {
+		return parseAccount(out.Attributes)
+	}
+	var ccf *types.ConditionalCheckFailedException
+	if !errors.As(err, &ccf) {
+		return nil, account.Internal("reserve login attempt: %w", err)
+	}
+	item := ccf.Item
+	if item == nil { // an emulator that does not return the item
+		if item, err = st.get(ctx, key(userPK(id), skAccount)); err != nil {
+			return nil, err
+		}
+	}
+	if item == nil {
+		return nil, account.ErrNotFound
+	}
+	cur, err := parseAccount(item)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case now.Before(cur.LockedUntil):
+		return nil, &account.Error{Code: account.CodeTooManyAttempts, RetryAfter: cur.LockedUntil.Sub(now)}
+	case cur.FailedLogins < account.FreeLoginAttempts && cur.LockedUntil.IsZero():
+		// Changed since the condition failed (a success cleared it): try again soon.
+		return nil, &account.Error{Code: account.CodeTooManyAttempts}
+	case cur.LockedUntil.IsZero() && now.Sub(cur.LastAttempt) < account.StaleAttempt:
+		return nil, &account.Error{Code: account.CodeTooManyAttempts} // the free-th check is in flight
+	}
+	// The lock is over (or its check died before setting one): one caller gets the next
+	// check, with the next lock set in the same write.
+	next := cur.FailedLogins + 1
+	vals := map[string]types.AttributeValue{
+		":n": n(int64(next)), ":c": n(int64(cur.FailedLogins)), ":now": n(now.UnixMilli()),
+		":lock": n(now.Add(account.Lockout(next)).UnixMilli()),
+	}
+	cond := attrFailed + " = :c AND "
+	if cur.LockedUntil.IsZero() {
+		cond += "attribute_not_exists(" + attrLock + ")"
+	} else {
+		cond += attrLock + " <= :now"
+	}
+	out, err = st.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                 st.table,
+		Key:                       key(userPK(id), skAccount),
+		UpdateExpression:          aws.String("SET " + attrFailed + " = :n, " + attrLock + " = :lock, " + attrLast + " = :now"),
+		ConditionExpression:       aws.String(cond),
+		ExpressionAttributeValues: vals,
+		ReturnValues:              types.ReturnValueAllNew,
+	})
+	if isConditionFailed(err) {
+		return nil, &account.Error{Code: account.CodeTooManyAttempts} // another caller took it
+	}
+	if err != nil {
+		return nil, account.Internal("reserve login attempt: %w", err)
+	}
+	return parseAccount(out.Attributes)
+}
+
+// LockAccount sets the first lock once the free-th failure is known. Round trips: 1.
+func (st *Store) LockAccount(ctx context.Context, id int64, count int, until time.Time) error {
+	_, err := st.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                 st.table,
+		Key:                       key(userPK(id), skAccount),
+		UpdateExpression:          aws.String("SET " + attrLock + " = :lock"),
+		ConditionExpression:       aws.String(attrFailed + " = :n AND attribute_not_exists(" + attrLock + ")"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":lock": n(until.UnixMilli()), ":n": n(int64(count))},
+	})
+	if err != nil && !isConditionFailed(err) {
+		return account.Internal("lock account: %w", err)
+	}
+	return nil
+}
+
+func (st *Store) ClearLoginFailures(ctx context.Context, id int64) error {
+	_, err := st.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:           st.table,
+		Key:                 key(userPK(id), skAccount),
+		UpdateExpression:    aws.String("REMOVE " + failuresAttrs),
+		ConditionExpression: aws.String("attribute_exists(PK)"),
+	})
+	if isConditionFailed(err) {
+		return account.ErrNotFound
+	}
+	if err != nil {
+		return account.Internal("clear login failures: %w", err)
+	}
+	return nil
+}
+
+// ReserveMail compares and swaps the account's list of recent mails. Round trips: 1.
+func (st *Store) ReserveMail(ctx context.Context, id int64, prev, next []time.Time) error {
+	cond := "attribute_exists(PK) AND "
+	vals := map[string]types.AttributeValue{":next": s(encodeTimes(next))}
+	if len(prev) == 0 {
+		cond += "attribute_not_exists(" + attrMailSent + ")"
+	} else {
+		cond += attrMailSent + " = :prev"
+		vals[":prev"] = s(encodeTimes(prev))
+	}
+	_, err := st.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                 st.table,
+		Key:                       key(userPK(id), skAccount),
+		UpdateExpression:          aws.String("SET " + attrMailSent + " = :next"),
+		ConditionExpression:       aws.String(cond),
+		ExpressionAttributeValues: vals,
+	})
+	if isConditionFailed(err) {
+		return st.whyAccountCondition(ctx, id)
+	}
+	if err != nil {
+		return account.Internal("reserve mail: %w", err)
+	}
+	return nil
+}
+
+// encodeTimes stores a short list of times as comma-separated Unix seconds: a plain
+// string compares exactly in a condition.
+func encodeTimes(ts []time.Time) string {
+	parts := make([]string, len(ts))
+	for i, t := range ts {
+		parts[i] = strconv.FormatInt(t.Unix(), 10)
+	}
+	return strings.Join(parts, ",")
+}
+
+func decodeTimes(v string) []time.Time {
+	if v == "" {
+		return nil
+	}
+	var out []time.Time
+	for _, p := range strings.Split(v, ",") {
+		if x, err := strconv.ParseInt(p, 10, 64); err == nil {
+			out = append(out, time.Unix(x, 0).UTC())
+		}
+	}
+	return out
 }
 
 // SessionWithAccount reads both items with one consistent BatchGetItem. Round trips: 1.
@@ -719,7 +926,19 @@ func parseAccount(it map[string]types.AttributeValue) (*account.Account, error) 
 		return nil, account.Internal("account item %s without user_id", str(it, pk))
 	}
 	cv, _ := num(it, "cred_version")
+	failed, _ := num(it, attrFailed)
+	var lock, last time.Time
+	if ms, ok := num(it, attrLock); ok {
+		lock = time.UnixMilli(ms).UTC()
+	}
+	if ms, ok := num(it, attrLast); ok {
+		last = time.UnixMilli(ms).UTC()
+	}
 	return &account.Account{
+		FailedLogins: int(failed),
+		LockedUntil:  lock,
+		LastAttempt:  last,
+		MailSent:     decodeTimes(str(it, attrMailSent)),
 		UserID:       id,
 		Username:     str(it, "username"),
 		UsernameKey:  str(it, "username_key"),
