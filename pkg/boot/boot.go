@@ -61,6 +61,8 @@ func New(_ context.Context, getenv func(string) string, opts ...config.Option) (
 		SessionTTL:        cfg.SessionTTL,
 		OTPTTL:            cfg.OTPTTL,
 		ResetTTL:          cfg.ResetTTL,
+		MailInterval:      cfg.MailInterval,
+		MailPerHour:       cfg.MailPerHour,
 	}, log)
 	return &Runtime{Config: cfg, Log: log, AWS: awsCfg, Service: svc, Getenv: getenv}, nil
 }

@@ -23,6 +23,8 @@ type Config struct {
 	SessionTTL        time.Duration // SESSION_TTL, Go duration, default 168h
 	OTPTTL            time.Duration // OTP_TTL: lifetime of a one-time password, default 15m
 	ResetTTL          time.Duration // RESET_TTL: lifetime of a reset token, default 30m
+	MailInterval      time.Duration // MAIL_INTERVAL: least time between mails to one account, default 60s
+	MailPerHour       int           // MAIL_PER_HOUR: most mails to one account an hour, default 5
 	LogLevel          slog.Level    // LOG_LEVEL: DEBUG, INFO, WARN, ERROR; default INFO
 	Argon2            password.Params
 }
@@ -49,6 +51,7 @@ func Load(getenv func(string) string, opts ...Option) (*Config, error) {
 
 	c := &Config{
 		AllowRegistration: true, SessionTTL: 7 * 24 * time.Hour, OTPTTL: 15 * time.Minute, ResetTTL: 30 * time.Minute,
+		MailInterval: time.Minute, MailPerHour: 5,
 		LogLevel: slog.LevelInfo, Argon2: password.OWASP,
 	}
 
@@ -85,6 +88,7 @@ func Load(getenv func(string) string, opts ...Option) (*Config, error) {
 	duration("SESSION_TTL", &c.SessionTTL, "168h")
 	duration("OTP_TTL", &c.OTPTTL, "15m")
 	duration("RESET_TTL", &c.ResetTTL, "30m")
+	duration("MAIL_INTERVAL", &c.MailInterval, "60s")
 	if v := getenv("LOG_LEVEL"); v != "" {
 		if err := c.LogLevel.UnmarshalText([]byte(strings.ToUpper(v))); err != nil {
 			fail("LOG_LEVEL %q must be DEBUG, INFO, WARN or ERROR", v)
@@ -102,6 +106,9 @@ func Load(getenv func(string) string, opts ...Option) (*Config, error) {
 		}
 		*dst = uint32(x)
 	}
+	perHour := uint32(c.MailPerHour)
+	uintVar("MAIL_PER_HOUR", &perHour, 1000)
+	c.MailPerHour = int(perHour)
 	uintVar("ARGON2_MEMORY_KIB", &c.Argon2.MemoryKiB, 4*1024*1024)
 	uintVar("ARGON2_TIME", &c.Argon2.Time, 64)
 	var threads uint32 = uint32(c.Argon2.Threads)

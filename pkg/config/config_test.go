@@ -16,7 +16,7 @@ func TestDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.TableName != "t" || !c.AllowRegistration || c.SessionTTL != 168*time.Hour || c.OTPTTL != 15*time.Minute || c.ResetTTL != 30*time.Minute || c.LogLevel != slog.LevelInfo || c.Argon2 != password.OWASP {
+	if c.TableName != "t" || !c.AllowRegistration || c.SessionTTL != 168*time.Hour || c.OTPTTL != 15*time.Minute || c.ResetTTL != 30*time.Minute || c.MailInterval != time.Minute || c.MailPerHour != 5 || c.LogLevel != slog.LevelInfo || c.Argon2 != password.OWASP {
 		t.Fatalf("%+v", c)
 	}
 }
@@ -24,12 +24,12 @@ func TestDefaults(t *testing.T) {
 func TestValues(t *testing.T) {
 	c, err := Load(env(map[string]string{
 		"TABLE_NAME": "t", "SENDER_EMAIL": "no-reply@example.com", "ALLOW_REGISTRATION": "false",
-		"SESSION_TTL": "30m", "OTP_TTL": "2s", "RESET_TTL": "1h", "LOG_LEVEL": "debug", "ARGON2_MEMORY_KIB": "65536", "ARGON2_TIME": "3", "ARGON2_THREADS": "2",
+		"SESSION_TTL": "30m", "OTP_TTL": "2s", "RESET_TTL": "1h", "MAIL_INTERVAL": "5s", "MAIL_PER_HOUR": "20", "LOG_LEVEL": "debug", "ARGON2_MEMORY_KIB": "65536", "ARGON2_TIME": "3", "ARGON2_THREADS": "2",
 	}), NeedMail)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.SenderEmail != "no-reply@example.com" || c.AllowRegistration || c.SessionTTL != 30*time.Minute || c.OTPTTL != 2*time.Second || c.ResetTTL != time.Hour ||
+	if c.SenderEmail != "no-reply@example.com" || c.AllowRegistration || c.SessionTTL != 30*time.Minute || c.OTPTTL != 2*time.Second || c.ResetTTL != time.Hour || c.MailInterval != 5*time.Second || c.MailPerHour != 20 ||
 		c.LogLevel != slog.LevelDebug || c.Argon2.MemoryKiB != 65536 || c.Argon2.Time != 3 || c.Argon2.Threads != 2 {
 		t.Fatalf("%+v", c)
 	}
