@@ -27,7 +27,7 @@ FUNCTION_DIRS := users-login users-register users-request-otp users-modify-passw
 
 FUZZTIME ?= 5s
 
-.PHONY: help deps build run test lint fuzz clean reset-local check-node
+.PHONY: help deps build run test lint fuzz bench clean reset-local check-node
 
 help: ## Show the targets
 	@awk -F':.*## ' '/^[a-zA-Z_-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -114,14 +114,19 @@ test: deps ## Run every test: unit, contract, end-to-end, template checks, short
 	$(MAKE) --no-print-directory fuzz
 
 # Every fuzz target, as <package>:<target>; `go test -fuzz` takes one target at a time.
-FUZZ_TARGETS := ./pkg/apigw:FuzzDecodeParams ./pkg/api/user:FuzzUserHandlers \
-                ./pkg/api/v1:FuzzAccountV1Handlers ./pkg/api/admin:FuzzAdminParams
+FUZZ_TARGETS := ./pkg/apigw:FuzzDecodeParams ./pkg/api/users:FuzzUsersHandlers \
+                ./pkg/api/user:FuzzUserHandlers ./pkg/api/v1:FuzzAccountV1Handlers \
+                ./pkg/api/admin:FuzzAdminParams
 
 fuzz: ## Run each fuzz target for FUZZTIME (default 5s; e.g. make fuzz FUZZTIME=10m)
 	@for t in $(FUZZ_TARGETS); do \
 	  echo "fuzz $${t#*:} ($(FUZZTIME))"; \
 	  $(GO) test -run '^$$' -fuzz "^$${t#*:}\$$" -fuzztime $(FUZZTIME) "$${t%%:*}" || exit 1; \
 	done
+
+bench: deps ## Benchmarks against the local stack (not part of make test)
+	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 10m ./tests/bench
+	$(GO) test -run '^$$' -bench . -benchtime 20x ./pkg/password
 
 lint: ## gofmt, go vet, cfn-lint
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gatehouse/gatehouse/pkg/apigw/apigwtest"
 
@@ -20,14 +21,19 @@ type fixture struct {
 	h      *Handler
 	svc    *account.Service
 	mailer *accounttest.Mailer
+	now    time.Time
 }
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	mailer := &accounttest.Mailer{}
 	svc := account.NewService(accounttest.NewStore(), accounttest.NewHasher(), mailer, account.Config{AllowRegistration: true}, nil)
-	return &fixture{h: New(svc, slog.New(slog.DiscardHandler)), svc: svc, mailer: mailer}
+	f := &fixture{h: New(svc, slog.New(slog.DiscardHandler)), svc: svc, mailer: mailer, now: time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)}
+	svc.Now = func() time.Time { return f.now }
+	return f
 }
+
+func (f *fixture) advance(d time.Duration) { f.now = f.now.Add(d) }
 
 func post(body string) *events.APIGatewayV2HTTPRequest {
 	return &events.APIGatewayV2HTTPRequest{Headers: map[string]string{"content-type": "application/json"}, Body: body}
@@ -170,6 +176,13 @@ func TestOTPRoutes(t *testing.T) {
 		t.Fatalf("login with new password: %s", r.Body)
 	}
 
+	// One mail a minute per account.
+	r := f.h.RequestOTP(ctx, post(`{"username":"dave"}`))
+	expect(t, "second request within a minute", r, 429, `{"success":false,"message":"ERROR_TOO_MANY_ATTEMPTS"}`)
+	if r.Headers["retry-after"] != "60" {
+		t.Fatalf("Retry-After %q", r.Headers["retry-after"])
+	}
+	f.advance(time.Minute)
 	f.mailer.Fail = errors.New("unreachable")
 	expect(t, "mail failed", f.h.RequestOTP(ctx, post(`{"username":"dave"}`)), 500, `{"success":false,"message":"ERROR_EMAIL_SENDING_FAILED"}`)
 }

@@ -307,6 +307,7 @@ func (failingStore) CreateAccount(context.Context, *account.Account) error { ret
 func (failingStore) AccountByEmail(context.Context, string) (*account.Account, error) {
 	return nil, errBoom
 }
+func (failingStore) UserIDByEmail(context.Context, string) (int64, error) { return 0, errBoom }
 
 func TestServerErrors(t *testing.T) {
 	f := newFixture(t)
