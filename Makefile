@@ -27,6 +27,11 @@ FUNCTION_DIRS := users-login users-register users-request-otp users-modify-passw
 
 FUZZTIME ?= 5s
 
+# Tools the project installs itself, at exact versions, through the Go toolchain.
+TOOLS := $(CURDIR)/.local/tools
+ACTIONLINT_VERSION := v1.7.12
+ACTIONLINT := $(TOOLS)/actionlint-$(ACTIONLINT_VERSION)
+
 .PHONY: help deps build run test lint fuzz bench clean reset-local check-node
 
 help: ## Show the targets
@@ -128,10 +133,16 @@ bench: deps ## Benchmarks against the local stack (not part of make test)
 	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 10m ./tests/bench
 	$(GO) test -run '^$$' -bench . -benchtime 20x ./pkg/password
 
-lint: ## gofmt, go vet, cfn-lint
+$(ACTIONLINT):
+	@mkdir -p $(TOOLS)
+	GOBIN=$(TOOLS) $(GO) install github.com/rhysd/actionlint/cmd/actionlint@$(ACTIONLINT_VERSION)
+	@mv $(TOOLS)/actionlint $@
+
+lint: $(ACTIONLINT) ## gofmt, go vet, cfn-lint (both templates), actionlint
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
-	cfn-lint template.yaml
+	cfn-lint template.yaml infra/deploy/github-oidc.yaml
+	$(ACTIONLINT)
 
 reset-local: ## Delete the local stack's DynamoDB data (.local/dynamodb)
 	rm -rf .local/dynamodb
