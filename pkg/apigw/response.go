@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/gatehouse/gatehouse/pkg/invocation"
 )
 
 // ContentType of every response (API.md: also errors and 404s).
@@ -78,18 +80,31 @@ type LambdaHandler func(ctx context.Context, req events.APIGatewayV2HTTPRequest)
 func Handle(log *slog.Logger, serverError func() Response, h HandlerFunc) LambdaHandler {
 	return func(ctx context.Context, req events.APIGatewayV2HTTPRequest) (resp Response, err error) {
 		start := time.Now()
+		ctx, stats := invocation.Start(ctx)
 		defer func() {
 			if p := recover(); p != nil {
 				log.ErrorContext(ctx, "handler panic", "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
 				resp = serverError()
 			}
+			d, m := time.Since(start), stats.Snapshot()
+			// Where the time went: DynamoDB, the password hash (key derivation), the mail
+			// service, and the handler's own work, which is what is left.
 			log.InfoContext(ctx, "request",
 				"route", req.RouteKey,
 				"status", resp.StatusCode,
-				"duration_ms", float64(time.Since(start).Microseconds())/1000,
+				"duration_ms", ms(d),
+				"dynamodb_calls", m.DynamoCalls,
+				"dynamodb_ms", ms(m.DynamoTime),
+				"dynamodb_rcu", m.ReadUnits,
+				"dynamodb_wcu", m.WriteUnits,
+				"kdf_ms", ms(m.HashTime),
+				"ses_ms", ms(m.MailTime),
+				"own_ms", ms(d-m.DynamoTime-m.HashTime-m.MailTime),
 				"source_ip", req.RequestContext.HTTP.SourceIP,
 			)
 		}()
 		return h(ctx, &req), nil
 	}
 }
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }

@@ -8,6 +8,7 @@ import (
 	"context"
 	"log/slog"
 	"os"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -16,6 +17,7 @@ import (
 	"github.com/gatehouse/gatehouse/pkg/awsenv"
 	"github.com/gatehouse/gatehouse/pkg/config"
 	"github.com/gatehouse/gatehouse/pkg/dynamo"
+	"github.com/gatehouse/gatehouse/pkg/invocation"
 	"github.com/gatehouse/gatehouse/pkg/logging"
 	"github.com/gatehouse/gatehouse/pkg/password"
 )
@@ -56,7 +58,7 @@ func New(_ context.Context, getenv func(string) string, opts ...config.Option) (
 		return nil, err
 	}
 	store := dynamo.New(dynamo.NewClient(awsCfg, awsenv.Endpoint(getenv, dynamodb.ServiceID)), cfg.TableName)
-	svc := account.NewService(store, hasher, nil, account.Config{
+	svc := account.NewService(store, timedHasher{hasher}, nil, account.Config{
 		AllowRegistration: cfg.AllowRegistration,
 		SessionTTL:        cfg.SessionTTL,
 		OTPTTL:            cfg.OTPTTL,
@@ -66,3 +68,23 @@ func New(_ context.Context, getenv func(string) string, opts ...config.Option) (
 	}, log)
 	return &Runtime{Config: cfg, Log: log, AWS: awsCfg, Service: svc, Getenv: getenv}, nil
 }
+
+// timedHasher reports the time spent on password hashes to the invocation's measurement.
+type timedHasher struct{ account.Hasher }
+
+func (h timedHasher) Hash(password string) (string, error) {
+	defer track(time.Now())
+	return h.Hasher.Hash(password)
+}
+
+func (h timedHasher) Verify(hash, password string) (bool, bool, error) {
+	defer track(time.Now())
+	return h.Hasher.Verify(hash, password)
+}
+
+func (h timedHasher) VerifyDummy(password string) {
+	defer track(time.Now())
+	h.Hasher.VerifyDummy(password)
+}
+
+func track(start time.Time) { invocation.Current().AddHash(time.Since(start)) }

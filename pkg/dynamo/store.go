@@ -1041,5 +1041,6 @@ func NewClient(cfg aws.Config, endpoint *string) *dynamodb.Client {
 		// applies it to error responses without the header (aws-sdk-go-v2 #3545), logging a
 		// spurious warning on every failed condition, which is a normal outcome here.
 		o.DisableValidateResponseChecksum = true
+		instrument(o)
 	})
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sesv2/types"
 
 	"github.com/gatehouse/gatehouse/pkg/account"
+	"github.com/gatehouse/gatehouse/pkg/invocation"
 )
 
 // API is the part of the SES v2 client the mailer uses.
@@ -108,6 +109,8 @@ func (m *Mailer) send(ctx context.Context, to, subject, name string, vars map[st
 		return err
 	}
 	utf8 := aws.String("UTF-8")
+	start := time.Now()
+	defer func() { invocation.From(ctx).AddMail(time.Since(start)) }()
 	_, err = m.api.SendEmail(ctx, &sesv2.SendEmailInput{
 		FromEmailAddress: aws.String(m.sender),
 		Destination:      &types.Destination{ToAddresses: []string{to}},
