@@ -35,6 +35,11 @@ func New(w io.Writer, level slog.Leveler) *slog.Logger {
 	h := slog.NewJSONHandler(w, &slog.HandlerOptions{
 		Level: level,
 		ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
+			// CloudWatch Logs stamps every event, and the local stack prints lines as they
+			// come: a time of our own is bytes paid for twice.
+			if len(groups) == 0 && a.Key == slog.TimeKey {
+				return slog.Attr{}
+			}
 			if IsSensitive(a.Key) && a.Key != slog.MessageKey {
 				return slog.String(a.Key, Redacted)
 			}
