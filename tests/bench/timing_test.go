@@ -37,7 +37,7 @@ func BenchmarkLoginTiming(b *testing.B) {
 	// Each account takes at most 4 wrong passwords, so none gets locked.
 	var accounts []acct
 	for range 4 * samples / 4 {
-		n, pw, email := e2e.RegisterUser(&testing.T{}, true)
+		n, pw, email := e2e.RegisterUser(b, true)
 		accounts = append(accounts, acct{n, pw, email})
 	}
 	routes := []struct {
@@ -45,17 +45,17 @@ func BenchmarkLoginTiming(b *testing.B) {
 		send func(name, email string) e2e.Response
 	}{
 		{"POST /users/login", func(name, _ string) e2e.Response {
-			return e2e.PostJSON(&testing.T{}, "/users/login", fmt.Sprintf(`{"username":%q,"password":"wrong-password"}`, name))
+			return e2e.PostJSON(b, "/users/login", fmt.Sprintf(`{"username":%q,"password":"wrong-password"}`, name))
 		}},
 		{"POST /user/auth", func(name, _ string) e2e.Response {
-			return e2e.PostJSON(&testing.T{}, "/user/auth", fmt.Sprintf(`{"username":%q,"password":"wrong-password"}`, name))
+			return e2e.PostJSON(b, "/user/auth", fmt.Sprintf(`{"username":%q,"password":"wrong-password"}`, name))
 		}},
 		{"PATCH /api/user/v1/changepassword", func(_, email string) e2e.Response {
-			return e2e.Do(&testing.T{}, e2e.Stack.URL, http.MethodPatch, "/api/user/v1/changepassword", "application/x-www-form-urlencoded",
+			return e2e.Do(b, e2e.Stack.URL, http.MethodPatch, "/api/user/v1/changepassword", "application/x-www-form-urlencoded",
 				url.Values{"email": {email}, "oldpassword": {"wrong-password"}, "newpassword": {"new-password"}}.Encode())
 		}},
 		{"GET /api/v2/users (Basic)", func(name, _ string) e2e.Response {
-			return e2e.Do(&testing.T{}, e2e.Stack.URL, http.MethodGet, "/api/v2/users", "", "",
+			return e2e.Do(b, e2e.Stack.URL, http.MethodGet, "/api/v2/users", "", "",
 				"Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte(name+":wrong-password")))
 		}},
 	}
@@ -77,7 +77,7 @@ func BenchmarkLoginTiming(b *testing.B) {
 				unknown = append(unknown, timed(e2e.Unique("nobody"), e2e.Unique("nobody")+"@example.com"))
 				wrong = append(wrong, timed(a.name, a.email))
 			}
-			mu, mw := median(unknown), median(wrong)
+			mu, mw := medianDur(unknown), medianDur(wrong)
 			diff := float64(mu-mw) / float64(max(mu, mw))
 			b.Logf("%-36s unknown account %6.1f ms, wrong password %6.1f ms (%+.0f%%)", r.name, ms(mu), ms(mw), 100*diff)
 			b.ReportMetric(ms(mu), "ms-unknown-"+fmt.Sprint(ri))
@@ -89,7 +89,7 @@ func BenchmarkLoginTiming(b *testing.B) {
 	}
 }
 
-func median(ds []time.Duration) time.Duration {
+func medianDur(ds []time.Duration) time.Duration {
 	s := slices.Clone(ds)
 	slices.Sort(s)
 	return s[len(s)/2]

@@ -76,6 +76,10 @@ func run(m *testing.M) int {
 	return code
 }
 
+// FunctionLogs returns what the functions have logged so far (their stdout and stderr,
+// each line prefixed with the function's logical id).
+func FunctionLogs() string { return funcLog.String() }
+
 // Secret records values that must never appear in a log (passwords, tokens, codes).
 // Values shorter than 6 characters are too common to search for and are ignored.
 func Secret(vs ...string) { secrets.add(vs...) }
@@ -119,7 +123,7 @@ type Response struct {
 }
 
 // JSON decodes the body as a JSON object.
-func (r Response) JSON(t *testing.T) map[string]any {
+func (r Response) JSON(t testing.TB) map[string]any {
 	t.Helper()
 	var m map[string]any
 	if err := json.Unmarshal([]byte(r.Body), &m); err != nil {
@@ -129,7 +133,7 @@ func (r Response) JSON(t *testing.T) map[string]any {
 }
 
 // Str returns a string member of the body.
-func (r Response) Str(t *testing.T, key string) string {
+func (r Response) Str(t testing.TB, key string) string {
 	t.Helper()
 	v, _ := r.JSON(t)[key].(string)
 	return v
@@ -139,7 +143,7 @@ var httpClient = &http.Client{Timeout: 60 * time.Second}
 
 // Do sends a request to base (a gateway URL) and checks the Content-Type every answer
 // must have. Headers come in name, value pairs.
-func Do(t *testing.T, base, method, path, contentType, body string, headers ...string) Response {
+func Do(t testing.TB, base, method, path, contentType, body string, headers ...string) Response {
 	t.Helper()
 	req, err := http.NewRequest(method, base+path, strings.NewReader(body))
 	if err != nil {
@@ -167,26 +171,26 @@ func Do(t *testing.T, base, method, path, contentType, body string, headers ...s
 }
 
 // PostJSON posts a JSON body to the stack's gateway.
-func PostJSON(t *testing.T, path, body string, headers ...string) Response {
+func PostJSON(t testing.TB, path, body string, headers ...string) Response {
 	t.Helper()
 	return Do(t, Stack.URL, http.MethodPost, path, "application/json", body, headers...)
 }
 
 // PostForm posts a form body to the stack's gateway.
-func PostForm(t *testing.T, path, body string, headers ...string) Response {
+func PostForm(t testing.TB, path, body string, headers ...string) Response {
 	t.Helper()
 	return Do(t, Stack.URL, http.MethodPost, path, "application/x-www-form-urlencoded", body, headers...)
 }
 
 // Get sends a GET to the stack's gateway.
-func Get(t *testing.T, path string, headers ...string) Response {
+func Get(t testing.TB, path string, headers ...string) Response {
 	t.Helper()
 	return Do(t, Stack.URL, http.MethodGet, path, "", "", headers...)
 }
 
 // Expect checks the status and the exact body, compared as JSON values (member order and
 // white space aside).
-func Expect(t *testing.T, what string, r Response, status int, body string) {
+func Expect(t testing.TB, what string, r Response, status int, body string) {
 	t.Helper()
 	if r.Status != status || !apigwtest.SameJSON(t, r.Body, body) {
 		t.Fatalf("%s:\n got %d %s\nwant %d %s", what, r.Status, r.Body, status, body)
@@ -196,7 +200,7 @@ func Expect(t *testing.T, what string, r Response, status int, body string) {
 // ---------------------------------------------------------------------------- mails
 
 // MailsTo returns the mails SES local captured for address, oldest first.
-func MailsTo(t *testing.T, address string) []emulators.Mail {
+func MailsTo(t testing.TB, address string) []emulators.Mail {
 	t.Helper()
 	resp, err := httpClient.Get(Stack.SESEndpoint + "/store")
 	if err != nil {
@@ -221,7 +225,7 @@ func MailsTo(t *testing.T, address string) []emulators.Mail {
 }
 
 // LastMailTo returns the newest mail to address, failing the test if there is none.
-func LastMailTo(t *testing.T, address string) emulators.Mail {
+func LastMailTo(t testing.TB, address string) emulators.Mail {
 	t.Helper()
 	ms := MailsTo(t, address)
 	if len(ms) == 0 {
@@ -233,7 +237,7 @@ func LastMailTo(t *testing.T, address string) emulators.Mail {
 // Gateway starts another gateway on the same emulators with env overrides (for example
 // ALLOW_REGISTRATION=false, or SES pointed at a closed port), stopped at the end of the
 // test, and returns its URL.
-func Gateway(t *testing.T, env map[string]string) string {
+func Gateway(t testing.TB, env map[string]string) string {
 	t.Helper()
 	g, err := Stack.NewGateway(context.Background(), env)
 	if err != nil {
@@ -264,7 +268,7 @@ func Unique(prefix string) string {
 
 // RegisterUser registers a fresh account through POST /users/register (with an email when
 // withEmail) and returns its username, password and email.
-func RegisterUser(t *testing.T, withEmail bool) (name, password, email string) {
+func RegisterUser(t testing.TB, withEmail bool) (name, password, email string) {
 	t.Helper()
 	name, password = Unique("u"), Unique("pw-")
 	body := url.Values{"username": {name}, "password": {password}}
@@ -278,7 +282,7 @@ func RegisterUser(t *testing.T, withEmail bool) (name, password, email string) {
 }
 
 // Login logs in through POST /users/login and returns the session token.
-func Login(t *testing.T, name, password string) string {
+func Login(t testing.TB, name, password string) string {
 	t.Helper()
 	r := PostJSON(t, "/users/login", fmt.Sprintf(`{"username":%q,"password":%q}`, name, password))
 	if r.Status != 200 {
@@ -307,7 +311,7 @@ func Parallel(n int, fn func(i int) Response) []Response {
 
 // Count tallies answers as "<status> <body member key>", e.g. "200 USER_INSERT_OK" for
 // key "message".
-func Count(t *testing.T, rs []Response, key string) map[string]int {
+func Count(t testing.TB, rs []Response, key string) map[string]int {
 	t.Helper()
 	m := map[string]int{}
 	for _, r := range rs {

@@ -1,0 +1,357 @@
+package bench
+
+import (
+	"bufio"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/gatehouse/gatehouse/infra/local/emulators"
+	"github.com/gatehouse/gatehouse/pkg/account"
+	"github.com/gatehouse/gatehouse/pkg/accounttest"
+	"github.com/gatehouse/gatehouse/pkg/dynamo"
+	"github.com/gatehouse/gatehouse/tests/e2e"
+)
+
+// A scenario measures one route: prepare builds n requests (doing any setup they need
+// through other routes first), each returning the response.
+type scenario struct {
+	method, path string
+	want         int
+	prepare      func(t testing.TB, n int) []func() e2e.Response
+}
+
+func basic(user, secret string) string {
+	return "Basic " + base64.StdEncoding.EncodeToString([]byte(user+":"+secret))
+}
+
+func each(n int, f func(i int) func() e2e.Response) []func() e2e.Response {
+	out := make([]func() e2e.Response, n)
+	for i := range n {
+		out[i] = f(i)
+	}
+	return out
+}
+
+// users registers n accounts with email (concurrently, it is only setup).
+func users(t testing.TB, n int) (names, pws, emails []string) {
+	names, pws, emails = make([]string, n), make([]string, n), make([]string, n)
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 4)
+	for i := range n {
+		wg.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			names[i], pws[i], emails[i] = e2e.RegisterUser(t, true)
+		})
+	}
+	wg.Wait()
+	return names, pws, emails
+}
+
+func sessions(t testing.TB, name, pw string, n int) []string {
+	out := make([]string, n)
+	for i := range n {
+		out[i] = e2e.Login(t, name, pw)
+	}
+	return out
+}
+
+var (
+	sixDigits = regexp.MustCompile(`\b([0-9]{6})\b`)
+	uuidRE    = regexp.MustCompile(`\b[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}\b`)
+)
+
+func jsonBody(kv ...string) string {
+	m := map[string]string{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		m[kv[i]] = kv[i+1]
+	}
+	b, _ := json.Marshal(m)
+	return string(b)
+}
+
+// scenarios covers every route of the template, in an order where later routes use what
+// earlier ones left (OTPs, reset tokens, v1 accounts, admin-created users).
+func scenarios(t testing.TB) []scenario {
+	post := func(path, body string, h ...string) e2e.Response { return e2e.PostJSON(t, path, body, h...) }
+	do := func(method, path, ct, body string, h ...string) e2e.Response {
+		return e2e.Do(t, e2e.Stack.URL, method, path, ct, body, h...)
+	}
+	// Shared state between scenarios.
+	var otpNames, otpEmails, otpReqIDs []string
+	var rstEmails []string
+	var v1Emails, v1Passwords, v1Secrets []string
+	var adminCreated []string
+	admin, adminPW := e2e.Unique("benchadmin"), "bench-admin-password"
+	adminAuth := []string{"Authorization", basic(admin, adminPW)}
+
+	return []scenario{
+		{"POST", "/users/register", 200, func(t testing.TB, n int) []func() e2e.Response {
+			return each(n, func(int) func() e2e.Response {
+				return func() e2e.Response {
+					return post("/users/register", jsonBody("username", e2e.Unique("reg"), "password", "bench-password-1"))
+				}
+			})
+		}},
+		{"POST", "/users/login", 200, func(t testing.TB, n int) []func() e2e.Response {
+			names, pws, _ := users(t, 1)
+			return each(n, func(int) func() e2e.Response {
+				return func() e2e.Response { return post("/users/login", jsonBody("username", names[0], "password", pws[0])) }
+			})
+		}},
+		{"GET", "/users/info", 200, func(t testing.TB, n int) []func() e2e.Response {
+			names, pws, _ := users(t, 1)
+			tok := e2e.Login(t, names[0], pws[0])
+			return each(n, func(int) func() e2e.Response {
+				return func() e2e.Response { return e2e.Get(t, "/users/info", "Authorization", "Bearer "+tok) }
+			})
+		}},
+		{"POST", "/users/logout", 200, func(t testing.TB, n int) []func() e2e.Response {
+			names, pws, _ := users(t, 1)
+			toks := sessions(t, names[0], pws[0], n)
+			return each(n, func(i int) func() e2e.Response {
+				return func() e2e.Response { return post("/users/logout", "", "Authorization", "Bearer "+toks[i]) }
+			})
+		}},
+		{"POST", "/users/requestotp", 200, func(t testing.TB, n int) []func() e2e.Response {
+			otpNames, _, otpEmails = users(t, n)
+			otpReqIDs = make([]string, n)
+			return each(n, func(i int) func() e2e.Response {
+				return func() e2e.Response {
+					r := post("/users/requestotp", jsonBody("username", otpNames[i]))
+					otpReqIDs[i] = r.Str(t, "reqid")
+					e2e.Secret(otpReqIDs[i])
+					return r
+				}
+			})
+		}},
+		{"POST", "/users/modifypassword", 200, func(t testing.TB, n int) []func() e2e.Response {
+			return each(n, func(i int) func() e2e.Response {
+				code := sixDigits.FindStringSubmatch(e2e.LastMailTo(t, otpEmails[i]).Body.Text)[1]
+				body := jsonBody("userhash", account.UserHash(otpNames[i]), "OTP", code, "reqid", otpReqIDs[i], "password", "bench-password-2")
+				return func() e2e.Response { return post("/users/modifypassword", body) }
+			})
+		}},
+		{"POST", "/user/create", 200, func(t testing.TB, n int) []func() e2e.Response {
+			return each(n, func(int) func() e2e.Response {
+				return func() e2e.Response {
+					name := e2e.Unique("uc")
+					return post("/user/create", jsonBody("username", name, "email", name+"@example.com", "password", "bench-password-1", "name", "Bench User"))
+				}
+			})
+		}},
+		{"POST", "/user/auth", 200, func(t testing.TB, n int) []func() e2e.Response {
+			names, pws, _ := users(t, 1)
+			return each(n, func(int) func() e2e.Response {
+				return func() e2e.Response { return post("/user/auth", jsonBody("username", names[0], "password", pws[0])) }
+			})
+		}},
+		{"GET", "/user/logged", 200, func(t testing.TB, n int) []func() e2e.Response {
+			names, pws, _ := users(t, 1)
+			tok := e2e.Login(t, names[0], pws[0])
+			return each(n, func(int) func() e2e.Response {
+				return func() e2e.Response { return e2e.Get(t, "/user/logged", "Cookie", "TOKEN="+tok) }
+			})
+		}},
+		{"GET", "/user/profile/{username}", 200, func(t testing.TB, n int) []func() e2e.Response {
+			names, _, _ := users(t, 1)
+			return each(n, func(int) func() e2e.Response {
+				return func() e2e.Response { return e2e.Get(t, "/user/profile/"+names[0]) }
+			})
+		}},
+		{"POST", "/user/password-reset-token", 200, func(t testing.TB, n int) []func() e2e.Response {
+			_, _, rstEmails = users(t, n)
+			return each(n, func(i int) func() e2e.Response {
+				return func() e2e.Response { return post("/user/password-reset-token", jsonBody("email", rstEmails[i])) }
+			})
+		}},
+		{"POST", "/user/password-reset", 200, func(t testing.TB, n int) []func() e2e.Response {
+			return each(n, func(i int) func() e2e.Response {
+				tok := uuidRE.FindString(e2e.LastMailTo(t, rstEmails[i]).Body.Text)
+				e2e.Secret(tok)
+				return func() e2e.Response {
+					return post("/user/password-reset", jsonBody("uuid", tok, "newPassword", "bench-password-3"))
+				}
+			})
+		}},
+		{"POST", "/user/logout", 200, func(t testing.TB, n int) []func() e2e.Response {
+			names, pws, _ := users(t, 1)
+			toks := sessions(t, names[0], pws[0], n)
+			return each(n, func(i int) func() e2e.Response {
+				return func() e2e.Response { return post("/user/logout", "", "Cookie", "TOKEN="+toks[i]) }
+			})
+		}},
+		{"POST", "/api/user/v1/register", 201, func(t testing.TB, n int) []func() e2e.Response {
+			v1Emails, v1Passwords, v1Secrets = make([]string, n), make([]string, n), make([]string, n)
+			return each(n, func(i int) func() e2e.Response {
+				return func() e2e.Response {
+					v1Emails[i], v1Passwords[i] = e2e.Unique("v1")+"@example.com", "bench-password-1"
+					r := do(http.MethodPost, "/api/user/v1/register", "application/x-www-form-urlencoded",
+						url.Values{"name": {"Bench User"}, "email": {v1Emails[i]}, "password": {v1Passwords[i]}}.Encode())
+					if d, ok := r.JSON(t)["data"].(map[string]any); ok {
+						v1Secrets[i], _ = d["user_secret"].(string)
+						e2e.Secret(v1Secrets[i])
+					}
+					return r
+				}
+			})
+		}},
+		{"PATCH", "/api/user/v1/changepassword", 200, func(t testing.TB, n int) []func() e2e.Response {
+			return each(n, func(i int) func() e2e.Response {
+				return func() e2e.Response {
+					return do(http.MethodPatch, "/api/user/v1/changepassword", "application/x-www-form-urlencoded",
+						url.Values{"email": {v1Emails[i]}, "oldpassword": {v1Passwords[i]}, "newpassword": {"bench-password-2"}}.Encode())
+				}
+			})
+		}},
+		{"PATCH", "/api/user/v1/resetpassword", 200, func(t testing.TB, n int) []func() e2e.Response {
+			return each(n, func(i int) func() e2e.Response {
+				return func() e2e.Response {
+					return do(http.MethodPatch, "/api/user/v1/resetpassword", "application/x-www-form-urlencoded",
+						url.Values{"email": {v1Emails[i]}}.Encode(), "Authorization", "Bearer "+v1Secrets[i])
+				}
+			})
+		}},
+		{"GET", "/api/v2/users", 200, func(t testing.TB, n int) []func() e2e.Response {
+			store := dynamo.New(emulators.DynamoDBClient(e2e.Stack.DynamoEndpoint), e2e.Stack.TableName)
+			svc := account.NewService(store, accounttest.NewHasher(), nil, account.Config{}, nil)
+			if _, _, err := svc.EnsureAdmin(context.Background(), admin, adminPW); err != nil {
+				t.Fatal(err)
+			}
+			e2e.Secret(adminPW)
+			return each(n, func(int) func() e2e.Response {
+				return func() e2e.Response { return do(http.MethodGet, "/api/v2/users?limit=50", "", "", adminAuth...) }
+			})
+		}},
+		{"POST", "/api/v2/users/{username}", 200, func(t testing.TB, n int) []func() e2e.Response {
+			adminCreated = make([]string, n)
+			return each(n, func(i int) func() e2e.Response {
+				adminCreated[i] = e2e.Unique("ac")
+				return func() e2e.Response {
+					return do(http.MethodPost, "/api/v2/users/"+adminCreated[i], "application/json", `{"password":"bench-password-1"}`, adminAuth...)
+				}
+			})
+		}},
+		{"GET", "/api/v2/users/{username}", 200, func(t testing.TB, n int) []func() e2e.Response {
+			return each(n, func(i int) func() e2e.Response {
+				return func() e2e.Response { return do(http.MethodGet, "/api/v2/users/"+adminCreated[i], "", "", adminAuth...) }
+			})
+		}},
+		{"PUT", "/api/v2/users/{username}/update", 200, func(t testing.TB, n int) []func() e2e.Response {
+			return each(n, func(i int) func() e2e.Response {
+				return func() e2e.Response {
+					return do(http.MethodPut, "/api/v2/users/"+adminCreated[i]+"/update", "application/json", `{"password":"bench-password-2"}`, adminAuth...)
+				}
+			})
+		}},
+		{"POST", "/api/v2/users/{username}/refresh", 200, func(t testing.TB, n int) []func() e2e.Response {
+			return each(n, func(i int) func() e2e.Response {
+				return func() e2e.Response {
+					r := do(http.MethodPost, "/api/v2/users/"+adminCreated[i]+"/refresh", "application/json", `{}`, adminAuth...)
+					e2e.Secret(r.Str(t, "token"))
+					return r
+				}
+			})
+		}},
+		{"DELETE", "/api/v2/users/{username}", 200, func(t testing.TB, n int) []func() e2e.Response {
+			return each(n, func(i int) func() e2e.Response {
+				return func() e2e.Response {
+					return do(http.MethodDelete, "/api/v2/users/"+adminCreated[i], "", "", adminAuth...)
+				}
+			})
+		}},
+	}
+}
+
+// logLine is the measurement a function logs per request (apigw.Handle).
+type logLine struct {
+	Msg           string  `json:"msg"`
+	Route         string  `json:"route"`
+	DurationMS    float64 `json:"duration_ms"`
+	DynamoCalls   int     `json:"dynamodb_calls"`
+	DynamoMS      float64 `json:"dynamodb_ms"`
+	RCU           float64 `json:"dynamodb_rcu"`
+	WCU           float64 `json:"dynamodb_wcu"`
+	KDFMS         float64 `json:"kdf_ms"`
+	MailMS        float64 `json:"ses_ms"`
+	OwnMS         float64 `json:"own_ms"`
+	FunctionLabel string  `json:"-"`
+}
+
+// requestLines parses the functions' request lines in logs for one route.
+func requestLines(logs, route string) []logLine {
+	var out []logLine
+	sc := bufio.NewScanner(strings.NewReader(logs))
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		i := strings.Index(line, "{")
+		if i < 0 {
+			continue
+		}
+		var l logLine
+		if json.Unmarshal([]byte(line[i:]), &l) == nil && l.Msg == "request" && l.Route == route {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// throughput sends requests from c workers for d and counts answers; want is the status of
+// success. next(worker) builds a worker's request, which returns the status.
+func throughput(c int, d time.Duration, want int, next func(worker int) func() int) (requests, errors int64, elapsed time.Duration) {
+	var ok, bad atomic.Int64
+	stop := time.Now().Add(d)
+	start := time.Now()
+	var wg sync.WaitGroup
+	for w := range c {
+		send := next(w)
+		wg.Go(func() {
+			for time.Now().Before(stop) {
+				if send() == want {
+					ok.Add(1)
+				} else {
+					bad.Add(1)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return ok.Load() + bad.Load(), bad.Load(), time.Since(start)
+}
+
+func describe(r e2e.Response) string { return fmt.Sprintf("%d %s", r.Status, r.Body) }
+
+var rawClient = &http.Client{Timeout: 30 * time.Second}
+
+// rawDo sends a request and returns only the status; safe from any goroutine.
+func rawDo(method, path, contentType, body string, headers ...string) int {
+	req, err := http.NewRequest(method, e2e.Stack.URL+path, strings.NewReader(body))
+	if err != nil {
+		return 0
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Add(headers[i], headers[i+1])
+	}
+	resp, err := rawClient.Do(req)
+	if err != nil {
+		return 0
+	}
+	defer resp.Body.Close()
+	_, _ = io.Copy(io.Discard, resp.Body)
+	return resp.StatusCode
+}
