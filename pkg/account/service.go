@@ -294,9 +294,8 @@ func (s *Service) unknown(password string) (*Account, error) {
 	return nil, ErrInvalidCredentials
 }
 
-// checkPassword reserves a check on the account (which also reads it), then checks. The
-// reservation guesses that the account has no failures, the usual case, so a login needs
-// no separate read of the account.
+// checkPassword reserves a check on the account, then checks. The reservation returns the
+// account as it writes, so a login needs no separate read of the account.
 func (s *Service) checkPassword(ctx context.Context, id int64, lookupErr error, password string) (*Account, error) {
 	if errors.Is(lookupErr, ErrNotFound) {
 		return s.unknown(password)

@@ -72,15 +72,6 @@ var (
 	uuidRE    = regexp.MustCompile(`\b[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}\b`)
 )
 
-func jsonBody(kv ...string) string {
-	m := map[string]string{}
-	for i := 0; i+1 < len(kv); i += 2 {
-		m[kv[i]] = kv[i+1]
-	}
-	b, _ := json.Marshal(m)
-	return string(b)
-}
-
 // scenarios covers every route of the template, in an order where later routes use what
 // earlier ones left (OTPs, reset tokens, v1 accounts, admin-created users).
 func scenarios(t testing.TB) []scenario {
@@ -100,14 +91,16 @@ func scenarios(t testing.TB) []scenario {
 		{"POST", "/users/register", 200, func(t testing.TB, n int) []func() e2e.Response {
 			return each(n, func(int) func() e2e.Response {
 				return func() e2e.Response {
-					return post("/users/register", jsonBody("username", e2e.Unique("reg"), "password", "bench-password-1"))
+					return post("/users/register", e2e.JSONBody("username", e2e.Unique("reg"), "password", "bench-password-1"))
 				}
 			})
 		}},
 		{"POST", "/users/login", 200, func(t testing.TB, n int) []func() e2e.Response {
 			names, pws, _ := users(t, 1)
 			return each(n, func(int) func() e2e.Response {
-				return func() e2e.Response { return post("/users/login", jsonBody("username", names[0], "password", pws[0])) }
+				return func() e2e.Response {
+					return post("/users/login", e2e.JSONBody("username", names[0], "password", pws[0]))
+				}
 			})
 		}},
 		{"GET", "/users/info", 200, func(t testing.TB, n int) []func() e2e.Response {
@@ -129,7 +122,7 @@ func scenarios(t testing.TB) []scenario {
 			otpReqIDs = make([]string, n)
 			return each(n, func(i int) func() e2e.Response {
 				return func() e2e.Response {
-					r := post("/users/requestotp", jsonBody("username", otpNames[i]))
+					r := post("/users/requestotp", e2e.JSONBody("username", otpNames[i]))
 					otpReqIDs[i] = r.Str(t, "reqid")
 					e2e.Secret(otpReqIDs[i])
 					return r
@@ -139,7 +132,7 @@ func scenarios(t testing.TB) []scenario {
 		{"POST", "/users/modifypassword", 200, func(t testing.TB, n int) []func() e2e.Response {
 			return each(n, func(i int) func() e2e.Response {
 				code := sixDigits.FindStringSubmatch(e2e.LastMailTo(t, otpEmails[i]).Body.Text)[1]
-				body := jsonBody("userhash", account.UserHash(otpNames[i]), "OTP", code, "reqid", otpReqIDs[i], "password", "bench-password-2")
+				body := e2e.JSONBody("userhash", account.UserHash(otpNames[i]), "OTP", code, "reqid", otpReqIDs[i], "password", "bench-password-2")
 				return func() e2e.Response { return post("/users/modifypassword", body) }
 			})
 		}},
@@ -147,14 +140,14 @@ func scenarios(t testing.TB) []scenario {
 			return each(n, func(int) func() e2e.Response {
 				return func() e2e.Response {
 					name := e2e.Unique("uc")
-					return post("/user/create", jsonBody("username", name, "email", name+"@example.com", "password", "bench-password-1", "name", "Bench User"))
+					return post("/user/create", e2e.JSONBody("username", name, "email", name+"@example.com", "password", "bench-password-1", "name", "Bench User"))
 				}
 			})
 		}},
 		{"POST", "/user/auth", 200, func(t testing.TB, n int) []func() e2e.Response {
 			names, pws, _ := users(t, 1)
 			return each(n, func(int) func() e2e.Response {
-				return func() e2e.Response { return post("/user/auth", jsonBody("username", names[0], "password", pws[0])) }
+				return func() e2e.Response { return post("/user/auth", e2e.JSONBody("username", names[0], "password", pws[0])) }
 			})
 		}},
 		{"GET", "/user/logged", 200, func(t testing.TB, n int) []func() e2e.Response {
@@ -173,7 +166,7 @@ func scenarios(t testing.TB) []scenario {
 		{"POST", "/user/password-reset-token", 200, func(t testing.TB, n int) []func() e2e.Response {
 			_, _, rstEmails = users(t, n)
 			return each(n, func(i int) func() e2e.Response {
-				return func() e2e.Response { return post("/user/password-reset-token", jsonBody("email", rstEmails[i])) }
+				return func() e2e.Response { return post("/user/password-reset-token", e2e.JSONBody("email", rstEmails[i])) }
 			})
 		}},
 		{"POST", "/user/password-reset", 200, func(t testing.TB, n int) []func() e2e.Response {
@@ -181,7 +174,7 @@ func scenarios(t testing.TB) []scenario {
 				tok := uuidRE.FindString(e2e.LastMailTo(t, rstEmails[i]).Body.Text)
 				e2e.Secret(tok)
 				return func() e2e.Response {
-					return post("/user/password-reset", jsonBody("uuid", tok, "newPassword", "bench-password-3"))
+					return post("/user/password-reset", e2e.JSONBody("uuid", tok, "newPassword", "bench-password-3"))
 				}
 			})
 		}},

@@ -182,7 +182,7 @@ func measureThroughput(b *testing.B, res *Results) {
 		next         func(w int) func() int
 	}{
 		{"POST", "/users/login", 200, func(w int) func() int {
-			body := jsonBody("username", names[w], "password", pws[w])
+			body := e2e.JSONBody("username", names[w], "password", pws[w])
 			return func() int { return rawDo(http.MethodPost, "/users/login", "application/json", body) }
 		}},
 		{"GET", "/user/logged", 200, func(int) func() int {

@@ -319,3 +319,13 @@ func Count(t testing.TB, rs []Response, key string) map[string]int {
 	}
 	return m
 }
+
+// JSONBody is a JSON object of string members, given as name, value pairs.
+func JSONBody(kv ...string) string {
+	m := map[string]string{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		m[kv[i]] = kv[i+1]
+	}
+	b, _ := json.Marshal(m)
+	return string(b)
+}

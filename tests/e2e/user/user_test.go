@@ -53,22 +53,13 @@ func post(t *testing.T, base, path, b string, headers ...string) e2e.Response {
 	return e2e.Do(t, base, http.MethodPost, path, "application/json", b, headers...)
 }
 
-func jsonBody(kv ...string) string {
-	m := map[string]string{}
-	for i := 0; i+1 < len(kv); i += 2 {
-		m[kv[i]] = kv[i+1]
-	}
-	b, _ := json.Marshal(m)
-	return string(b)
-}
-
 // createUser creates a fresh account through POST /user/create.
 func createUser(t *testing.T) (name, password, email string) {
 	t.Helper()
 	name, password = e2e.Unique("u"), e2e.Unique("pw-")
 	email = name + "@example.com"
 	e2e.Secret(password)
-	r := e2e.PostJSON(t, "/user/create", jsonBody("username", name, "email", email, "password", password))
+	r := e2e.PostJSON(t, "/user/create", e2e.JSONBody("username", name, "email", email, "password", password))
 	expect(t, "create "+name, r, 200, "User created successfully", profile(name, "", "", "", ""))
 	return name, password, email
 }
@@ -90,7 +81,7 @@ func tokenCookie(t *testing.T, r e2e.Response) *http.Cookie {
 // auth authenticates through POST /user/auth on base and returns the session token.
 func auth(t *testing.T, base, name, password string) string {
 	t.Helper()
-	r := post(t, base, "/user/auth", jsonBody("username", name, "password", password))
+	r := post(t, base, "/user/auth", e2e.JSONBody("username", name, "password", password))
 	expect(t, "auth "+name, r, 200, "Authenticated", "null")
 	c := tokenCookie(t, r)
 	e2e.Secret(c.Value)
@@ -103,7 +94,7 @@ var uuidRE = regexp.MustCompile(`\b[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0
 func resetToken(t *testing.T, base, email string) string {
 	t.Helper()
 	before := len(e2e.MailsTo(t, email))
-	expect(t, "reset token for "+email, post(t, base, "/user/password-reset-token", jsonBody("email", email)), 200, "Password reset token generated", "null")
+	expect(t, "reset token for "+email, post(t, base, "/user/password-reset-token", e2e.JSONBody("email", email)), 200, "Password reset token generated", "null")
 	mails := e2e.MailsTo(t, email)
 	if len(mails) != before+1 {
 		t.Fatalf("%d new mails to %s", len(mails)-before, email)
@@ -121,7 +112,7 @@ func resetToken(t *testing.T, base, email string) string {
 func reset(t *testing.T, base, uuid, password string) e2e.Response {
 	t.Helper()
 	e2e.Secret(password)
-	return post(t, base, "/user/password-reset", jsonBody("uuid", uuid, "newPassword", password))
+	return post(t, base, "/user/password-reset", e2e.JSONBody("uuid", uuid, "newPassword", password))
 }
 
 func store() (*dynamo.Store, *dynamodb.Client) {
@@ -137,7 +128,7 @@ func TestUserCreate(t *testing.T) {
 	email := strings.ToLower(name) + "@example.com"
 	pw := e2e.Unique("pw-")
 	e2e.Secret(pw)
-	r := e2e.PostJSON(t, "/user/create", jsonBody("username", name, "email", email, "password", pw,
+	r := e2e.PostJSON(t, "/user/create", e2e.JSONBody("username", name, "email", email, "password", pw,
 		"name", "Ada Lovelace", "bio", `Poet of "science" & <math>`, "pronounce", "ay-da", "website", "https://ada.example/~me"))
 	expect(t, "200 User created successfully", r, 200, "User created successfully",
 		profile(name, "Ada Lovelace", `Poet of "science" & <math>`, "https://ada.example/~me", "ay-da"))
@@ -150,9 +141,9 @@ func TestUserCreate(t *testing.T) {
 	r = e2e.PostForm(t, "/user/create", form.Encode())
 	expect(t, "form body", r, 200, "User created successfully", profile(form.Get("username"), "", "", "", ""))
 
-	expect(t, "409 User already exists", e2e.PostJSON(t, "/user/create", jsonBody("username", strings.ToUpper(name), "email", e2e.Unique("o")+"@example.com", "password", "another-password")),
+	expect(t, "409 User already exists", e2e.PostJSON(t, "/user/create", e2e.JSONBody("username", strings.ToUpper(name), "email", e2e.Unique("o")+"@example.com", "password", "another-password")),
 		409, "User already exists", "null")
-	expect(t, "409 Email already exists", e2e.PostJSON(t, "/user/create", jsonBody("username", e2e.Unique("o"), "email", strings.ToUpper(email), "password", "another-password")),
+	expect(t, "409 Email already exists", e2e.PostJSON(t, "/user/create", e2e.JSONBody("username", e2e.Unique("o"), "email", strings.ToUpper(email), "password", "another-password")),
 		409, "Email already exists", "null")
 }
 
@@ -222,7 +213,7 @@ func TestUserCreateValidation(t *testing.T) {
 func TestUserCreateSwitchedOff(t *testing.T) {
 	t.Parallel()
 	closed := e2e.Gateway(t, map[string]string{"ALLOW_REGISTRATION": "false"})
-	b := jsonBody("username", e2e.Unique("closed"), "email", e2e.Unique("c")+"@example.com", "password", "a-good-password")
+	b := e2e.JSONBody("username", e2e.Unique("closed"), "email", e2e.Unique("c")+"@example.com", "password", "a-good-password")
 	expect(t, "403 registration disabled", post(t, closed, "/user/create", b), 403, "User registration is disabled", "null")
 	// Authentication still works there.
 	name, pw, _ := createUser(t)
@@ -234,7 +225,7 @@ func TestUserRaceCreateOneEmail(t *testing.T) {
 	t.Parallel()
 	email := e2e.Unique("race") + "@example.com"
 	rs := e2e.Parallel(20, func(i int) e2e.Response {
-		return e2e.PostJSON(t, "/user/create", jsonBody("username", e2e.Unique(fmt.Sprintf("race%d-", i)), "email", email, "password", "race-password"))
+		return e2e.PostJSON(t, "/user/create", e2e.JSONBody("username", e2e.Unique(fmt.Sprintf("race%d-", i)), "email", email, "password", "race-password"))
 	})
 	got := e2e.Count(t, rs, "message")
 	if got["200 User created successfully"] != 1 || got["409 Email already exists"] != 19 {
@@ -247,7 +238,7 @@ func TestUserRaceCreateOneEmail(t *testing.T) {
 func TestUserAuth(t *testing.T) {
 	t.Parallel()
 	name, pw, _ := createUser(t)
-	r := post(t, e2e.Stack.URL, "/user/auth", jsonBody("username", strings.ToUpper(name), "password", pw))
+	r := post(t, e2e.Stack.URL, "/user/auth", e2e.JSONBody("username", strings.ToUpper(name), "password", pw))
 	expect(t, "200 Authenticated", r, 200, "Authenticated", "null")
 	c := tokenCookie(t, r)
 	e2e.Secret(c.Value)
@@ -264,17 +255,17 @@ func TestUserAuth(t *testing.T) {
 		status    int
 		msg       string
 	}{
-		{"401 wrong password", jsonBody("username", name, "password", "wrong-password"), 401, "Authenticated failed"},
-		{"401 unknown username", jsonBody("username", "nobody-here", "password", "whatever-pw"), 401, "Authenticated failed"},
-		{"406 username length", jsonBody("username", "ab", "password", pw), 406, "Username cannot be less than 3 or over 100 characters"},
-		{"406 password length", jsonBody("username", name, "password", "1234567"), 406, "Password cannot be less than 8 or over 200 characters"},
-		{"400 username white space", jsonBody("username", "white space", "password", pw), 400, "Username cannot contain white space"},
-		{"400 username null", jsonBody("password", pw), 400, "Username cannot be null"},
-		{"400 username empty", jsonBody("username", "", "password", pw), 400, "Username cannot be empty"},
-		{"400 password null", jsonBody("username", name), 400, "Password cannot be null"},
-		{"400 password empty", jsonBody("username", name, "password", ""), 400, "Password cannot be empty"},
-		{"order: empty username and short password", jsonBody("username", "", "password", "short"), 400, "Username cannot be empty"},
-		{"username against the shared rules", jsonBody("username", "bad\u0007name", "password", pw), 400, "Username is invalid"},
+		{"401 wrong password", e2e.JSONBody("username", name, "password", "wrong-password"), 401, "Authenticated failed"},
+		{"401 unknown username", e2e.JSONBody("username", "nobody-here", "password", "whatever-pw"), 401, "Authenticated failed"},
+		{"406 username length", e2e.JSONBody("username", "ab", "password", pw), 406, "Username cannot be less than 3 or over 100 characters"},
+		{"406 password length", e2e.JSONBody("username", name, "password", "1234567"), 406, "Password cannot be less than 8 or over 200 characters"},
+		{"400 username white space", e2e.JSONBody("username", "white space", "password", pw), 400, "Username cannot contain white space"},
+		{"400 username null", e2e.JSONBody("password", pw), 400, "Username cannot be null"},
+		{"400 username empty", e2e.JSONBody("username", "", "password", pw), 400, "Username cannot be empty"},
+		{"400 password null", e2e.JSONBody("username", name), 400, "Password cannot be null"},
+		{"400 password empty", e2e.JSONBody("username", name, "password", ""), 400, "Password cannot be empty"},
+		{"order: empty username and short password", e2e.JSONBody("username", "", "password", "short"), 400, "Username cannot be empty"},
+		{"username against the shared rules", e2e.JSONBody("username", "bad\u0007name", "password", pw), 400, "Username is invalid"},
 		{"not a JSON object", `"` + name + `"`, 400, "Invalid request body"},
 	} {
 		t.Run(tc.row, func(t *testing.T) {
@@ -330,7 +321,7 @@ func TestUserLoggedExpired(t *testing.T) {
 	t.Parallel()
 	short := e2e.Gateway(t, map[string]string{"SESSION_TTL": "1s"})
 	name, pw, _ := createUser(t)
-	r := post(t, short, "/user/auth", jsonBody("username", name, "password", pw))
+	r := post(t, short, "/user/auth", e2e.JSONBody("username", name, "password", pw))
 	c := tokenCookie(t, r)
 	e2e.Secret(c.Value)
 	if c.MaxAge != 1 {
@@ -366,7 +357,7 @@ func TestUserProfile(t *testing.T) {
 	name := e2e.Unique("Prof")
 	pw := e2e.Unique("pw-")
 	e2e.Secret(pw)
-	r := e2e.PostJSON(t, "/user/create", jsonBody("username", name, "email", strings.ToLower(name)+"@example.com", "password", pw, "bio", "Ünïcödé bio ✓", "website", "https://x.example"))
+	r := e2e.PostJSON(t, "/user/create", e2e.JSONBody("username", name, "email", strings.ToLower(name)+"@example.com", "password", pw, "bio", "Ünïcödé bio ✓", "website", "https://x.example"))
 	expect(t, "create", r, 200, "User created successfully", profile(name, "", "Ünïcödé bio ✓", "https://x.example", ""))
 	r = e2e.Get(t, "/user/profile/"+strings.ToLower(name))
 	expect(t, "200 profile (any case of the name)", r, 200, name, profile(name, "", "Ünïcödé bio ✓", "https://x.example", ""))
@@ -387,7 +378,7 @@ func TestUserPasswordResetToken(t *testing.T) {
 	_, _, email2 := createUser(t)
 	_, _, email3 := createUser(t)
 	expect(t, "200 (query string)", e2e.PostJSON(t, "/user/password-reset-token?email="+url.QueryEscape(email), ""), 200, "Password reset token generated", "null")
-	expect(t, "200 (JSON body, other case)", e2e.PostJSON(t, "/user/password-reset-token", jsonBody("email", strings.ToUpper(email2))), 200, "Password reset token generated", "null")
+	expect(t, "200 (JSON body, other case)", e2e.PostJSON(t, "/user/password-reset-token", e2e.JSONBody("email", strings.ToUpper(email2))), 200, "Password reset token generated", "null")
 	expect(t, "200 (form body)", e2e.PostForm(t, "/user/password-reset-token", url.Values{"email": {email3}}.Encode()), 200, "Password reset token generated", "null")
 	for _, addr := range []string{email, email2, email3} {
 		mails := e2e.MailsTo(t, addr)
@@ -396,7 +387,7 @@ func TestUserPasswordResetToken(t *testing.T) {
 		}
 		e2e.Secret(uuidRE.FindString(mails[0].Body.Text))
 	}
-	expect(t, "404 User with this email not found", e2e.PostJSON(t, "/user/password-reset-token", jsonBody("email", "nobody-"+email)), 404, "User with this email not found", "null")
+	expect(t, "404 User with this email not found", e2e.PostJSON(t, "/user/password-reset-token", e2e.JSONBody("email", "nobody-"+email)), 404, "User with this email not found", "null")
 	expect(t, "400 Email cannot be null", e2e.PostJSON(t, "/user/password-reset-token", `{}`), 400, "Email cannot be null", "null")
 	expect(t, "400 Email cannot be null (nothing at all)", e2e.PostJSON(t, "/user/password-reset-token", ``), 400, "Email cannot be null", "null")
 	expect(t, "400 Email cannot be empty", e2e.PostJSON(t, "/user/password-reset-token", `{"email":""}`), 400, "Email cannot be empty", "null")
@@ -410,7 +401,7 @@ func TestUserPasswordResetTokenMailFails(t *testing.T) {
 	t.Parallel()
 	broken := e2e.Gateway(t, map[string]string{"AWS_ENDPOINT_URL_SESV2": "http://127.0.0.1:9"})
 	name, _, email := createUser(t)
-	expect(t, "500 Email could not be sent", post(t, broken, "/user/password-reset-token", jsonBody("email", email)), 500, "Email could not be sent", "null")
+	expect(t, "500 Email could not be sent", post(t, broken, "/user/password-reset-token", e2e.JSONBody("email", email)), 500, "Email could not be sent", "null")
 	if n := len(e2e.MailsTo(t, email)); n != 0 {
 		t.Fatalf("%d mails", n)
 	}
@@ -438,18 +429,18 @@ func TestUserPasswordReset(t *testing.T) {
 		status    int
 		msg       string
 	}{
-		{"406 password length", jsonBody("uuid", tok, "newPassword", "short"), 406, "Password cannot be less than 8 or over 200 characters"},
-		{"406 password length (long)", jsonBody("uuid", tok, "newPassword", strings.Repeat("p", 201)), 406, "Password cannot be less than 8 or over 200 characters"},
+		{"406 password length", e2e.JSONBody("uuid", tok, "newPassword", "short"), 406, "Password cannot be less than 8 or over 200 characters"},
+		{"406 password length (long)", e2e.JSONBody("uuid", tok, "newPassword", strings.Repeat("p", 201)), 406, "Password cannot be less than 8 or over 200 characters"},
 		// The seed's "Username cannot contain white space" row has no username to apply to
 		// here (Decision): a uuid with white space is no token.
-		{"400 white space row: not applicable", jsonBody("uuid", " "+tok, "newPassword", newPW), 404, "Token not found"},
-		{"400 UUID cannot be null", jsonBody("newPassword", newPW), 400, "UUID cannot be null"},
-		{"400 UUID cannot be empty", jsonBody("uuid", "", "newPassword", newPW), 400, "UUID cannot be empty"},
-		{"400 Password cannot be null", jsonBody("uuid", tok), 400, "Password cannot be null"},
-		{"400 Password cannot be empty", jsonBody("uuid", tok, "newPassword", ""), 400, "Password cannot be empty"},
-		{"404 Token not found", jsonBody("uuid", "1b4e28ba-2fa1-41d2-883f-0016d3cca427", "newPassword", newPW), 404, "Token not found"},
-		{"order: uuid before password", jsonBody("uuid", "", "newPassword", "short"), 400, "UUID cannot be empty"},
-		{"order: password before the lookup", jsonBody("uuid", "not-a-token", "newPassword", "short"), 406, "Password cannot be less than 8 or over 200 characters"},
+		{"400 white space row: not applicable", e2e.JSONBody("uuid", " "+tok, "newPassword", newPW), 404, "Token not found"},
+		{"400 UUID cannot be null", e2e.JSONBody("newPassword", newPW), 400, "UUID cannot be null"},
+		{"400 UUID cannot be empty", e2e.JSONBody("uuid", "", "newPassword", newPW), 400, "UUID cannot be empty"},
+		{"400 Password cannot be null", e2e.JSONBody("uuid", tok), 400, "Password cannot be null"},
+		{"400 Password cannot be empty", e2e.JSONBody("uuid", tok, "newPassword", ""), 400, "Password cannot be empty"},
+		{"404 Token not found", e2e.JSONBody("uuid", "1b4e28ba-2fa1-41d2-883f-0016d3cca427", "newPassword", newPW), 404, "Token not found"},
+		{"order: uuid before password", e2e.JSONBody("uuid", "", "newPassword", "short"), 400, "UUID cannot be empty"},
+		{"order: password before the lookup", e2e.JSONBody("uuid", "not-a-token", "newPassword", "short"), 406, "Password cannot be less than 8 or over 200 characters"},
 	} {
 		t.Run(tc.row, func(t *testing.T) {
 			expect(t, tc.body, e2e.PostJSON(t, "/user/password-reset", tc.body), tc.status, tc.msg, "null")
@@ -459,7 +450,7 @@ func TestUserPasswordReset(t *testing.T) {
 	expect(t, "200 New password has been set successfully", reset(t, e2e.Stack.URL, tok, newPW), 200, "New password has been set successfully", "null")
 	expect(t, "404 Token not found (used)", reset(t, e2e.Stack.URL, tok, e2e.Unique("newer-")), 404, "Token not found", "null")
 	expect(t, "sessions ended", e2e.Get(t, "/user/logged", "Cookie", "TOKEN="+session), 404, "TOKEN was not found", "false")
-	expect(t, "old password", e2e.PostJSON(t, "/user/auth", jsonBody("username", name, "password", pw)), 401, "Authenticated failed", "null")
+	expect(t, "old password", e2e.PostJSON(t, "/user/auth", e2e.JSONBody("username", name, "password", pw)), 401, "Authenticated failed", "null")
 	auth(t, e2e.Stack.URL, name, newPW)
 
 	// A newer token replaces the older one (on a gateway allowing a mail a second).
