@@ -225,7 +225,7 @@ func (r *Results) estimateCosts() {
 	}
 	m := Monthly{Profile: profile,
 		CognitoLiteUSD: mau * prices.CognitoLitePerMAU, CognitoEssUSD: mau * prices.CognitoEssentialMAU,
-		Note: "10,000 monthly active users with the profile above, no free tiers; Cognito's first 10,000 MAUs are free on its Lite and Essentials tiers, so its price is shown as list price per MAU."}
+		Note: "No free tiers are subtracted on either side; Cognito's first 10,000 MAUs are free on its Lite and Essentials tiers, so at exactly this size Cognito would cost nothing, and each further 10,000 would cost as shown."}
 	for route, n := range profile {
 		m.GatehouseUSD += n * mau * cost[route] / 1e6
 	}
@@ -351,7 +351,7 @@ func (r *Results) markdown() string {
 	p("")
 	p("## Cost")
 	p("")
-	p("Per million requests of each route: see the table above (breakdown in results.json). For %d monthly active users with the profile below: **$%.2f a month** on AWS, against $%.2f on Amazon Cognito Lite ($%.4f/MAU) or $%.2f on Cognito Essentials ($%.3f/MAU). %s", mau, r.Monthly.GatehouseUSD, r.Monthly.CognitoLiteUSD, prices.CognitoLitePerMAU, r.Monthly.CognitoEssUSD, prices.CognitoEssentialMAU, r.Monthly.Note)
+	p("Per million requests of each route: see the table above (breakdown in results.json). For 10,000 monthly active users with the profile below: **$%.2f a month** on AWS, against $%.2f on Amazon Cognito Lite ($%.4f/MAU) or $%.2f on Cognito Essentials ($%.3f/MAU). %s", r.Monthly.GatehouseUSD, r.Monthly.CognitoLiteUSD, prices.CognitoLitePerMAU, r.Monthly.CognitoEssUSD, prices.CognitoEssentialMAU, r.Monthly.Note)
 	p("")
 	p("| route | requests per user per month |")
 	p("|---|---:|")
