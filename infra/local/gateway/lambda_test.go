@@ -2,12 +2,10 @@ package gateway_test
 
 import (
 	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
 	"reflect"
 	"strings"
 	"sync"
@@ -28,21 +26,7 @@ import (
 var echoBinary string
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "gateway-test-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	bins, err := testlambda.Build(dir)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.RemoveAll(dir)
-		os.Exit(1)
-	}
-	echoBinary = bins["echo"]
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
+	testlambda.Main(m, func(bins map[string]string) { echoBinary = bins["echo"] })
 }
 
 // startEcho serves the echo Lambda on GET and POST /echo/{proxy+} with the given timeout.

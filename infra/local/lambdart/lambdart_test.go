@@ -4,8 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
-	"os"
 	"regexp"
 	"runtime"
 	"strings"
@@ -23,21 +21,7 @@ import (
 var echoBinary string
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "lambdart-test-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	bins, err := testlambda.Build(dir)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.RemoveAll(dir)
-		os.Exit(1)
-	}
-	echoBinary = bins["echo"]
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
+	testlambda.Main(m, func(bins map[string]string) { echoBinary = bins["echo"] })
 }
 
 type testFunc struct {

@@ -45,3 +45,23 @@ func Build(dir string) (map[string]string, error) {
 	}
 	return bins, nil
 }
+
+// Main is the TestMain of packages that run the test functions: it builds them into a
+// temporary directory, hands their paths to use, runs the tests and removes the directory.
+func Main(m interface{ Run() int }, use func(bins map[string]string)) {
+	dir, err := os.MkdirTemp("", "testlambda-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	bins, err := Build(dir)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.RemoveAll(dir)
+		os.Exit(1)
+	}
+	use(bins)
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
