@@ -258,19 +258,15 @@ var counter struct {
 	n int
 }
 
-// runStamp tells this test binary's names from those of earlier runs against the same
-// data (make run's table, a reused DynamoDB Local).
-var runStamp = time.Now().UnixNano() % 1e6
-
 // Unique returns prefix followed by digits no other call returns in this test binary.
-// The stamp has a fixed width, so stamp and counter cannot run together ambiguously,
-// and the result is always at least len(prefix)+10 characters (a valid password even
-// for a short prefix).
+// Each binary starts its own stack with an in-memory table, so a counter is enough; its
+// fixed width keeps every result at least len(prefix)+8 characters, a valid password
+// even for a short prefix.
 func Unique(prefix string) string {
 	counter.Lock()
 	defer counter.Unlock()
 	counter.n++
-	return fmt.Sprintf("%s%06d%04d", prefix, runStamp, counter.n)
+	return fmt.Sprintf("%s%08d", prefix, counter.n)
 }
 
 // RegisterUser registers a fresh account through POST /users/register (with an email when
