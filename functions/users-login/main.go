@@ -1,4 +1,4 @@
-// Command users-login is the Lambda function of POST /users/login.
+// Command users-login is the Lambda function of POST /users/login and POST /login (MMDL's path).
 package main
 
 import (

@@ -1,4 +1,4 @@
-// Command users-request-otp is the Lambda function of POST /users/requestotp.
+// Command users-request-otp is the Lambda function of POST and GET /users/requestotp.
 package main
 
 import (

@@ -1,14 +1,18 @@
-// Package users is the Users API family (/users/*, seed document 000): it translates
-// between its wire format — parameters as JSON or form, answers as
-// {"success":bool,"message":CODE,...} — and the account domain.
+// Package users is the Users API family (/users/*, seed document 000, the API of Manage My
+// Damn Life): it translates between its wire format — parameters as JSON, form or query
+// string, answers as {"success":bool,"data":{"message":CODE or object}} — and the account
+// domain.
 package users
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
+	"runtime/debug"
+	"strconv"
 	"strings"
-	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
@@ -16,59 +20,94 @@ import (
 	"github.com/gatehouse/gatehouse/pkg/apigw"
 )
 
-// Message codes of the family (API.md, "Users family").
+// Message codes of the family (API.md, "Users family"): data.message of an answer.
 const (
-	msgLoginOK            = "LOGIN_OK"
 	msgInvalidPassword    = "INVALID_PASSWORD"
+	msgLoginWithPassword  = "LOGIN_WITH_PASSWORD"
 	msgRegisterForPW      = "REGISTER_FOR_A_PASSWORD"
 	msgUserInsertOK       = "USER_INSERT_OK"
-	msgLoginWithPassword  = "ERROR_LOGIN_WITH_PASSWORD"
+	msgUsernameTaken      = "ERROR_LOGIN_WITH_PASSWORD"
 	msgEmailAlreadyUsed   = "ERROR_EMAIL_ALREADY_USED"
 	msgCantCreateUser     = "CANT_CREATE_USER"
-	msgOTPSent            = "OTP_SENT"
 	msgNoEmailSet         = "ERROR_NO_EMAIL_SET"
 	msgInvalidUsername    = "ERROR_INVALID_USERNAME"
 	msgEmailSendingFailed = "ERROR_EMAIL_SENDING_FAILED"
-	msgPasswordModified   = "PASSWORD_MODIFIED"
+	msgPasswordResetOK    = "PASSWORD_RESET_OK"
 	msgInvalidRequest     = "ERROR_INVALID_REQUEST"
 	msgInvalidOTP         = "ERROR_INVALID_OTP"
 	msgOTPExpired         = "ERROR_OTP_EXPIRED"
-	msgUserInfo           = "USER_INFO"
-	msgNotAuthenticated   = "ERROR_NOT_AUTHENTICATED"
+	msgPleaseLogin        = "PLEASE_LOGIN"
 	msgLogoutOK           = "LOGOUT_OK"
-	msgMissingParameter   = "ERROR_MISSING_PARAMETER"
-	msgBadUsernameFormat  = "ERROR_INVALID_USERNAME_FORMAT"
-	msgBadPasswordFormat  = "ERROR_INVALID_PASSWORD_FORMAT"
-	msgBadEmailFormat     = "ERROR_INVALID_EMAIL_FORMAT"
+	msgInvalidInput       = "INVALID_INPUT"
+	msgRequestTooLarge    = "ERROR_REQUEST_TOO_LARGE"
 	msgTooManyAttempts    = "ERROR_TOO_MANY_ATTEMPTS"
-	// Decisions (docs/API.md): a body that cannot be read, one over 64 KiB, and the
-	// generic server error.
-	msgInvalidBody     = "ERROR_INVALID_BODY"
-	msgRequestTooLarge = "ERROR_REQUEST_TOO_LARGE"
-	msgInternal        = "ERROR_INTERNAL"
+	msgGeneric            = "ERROR_GENERIC"
 )
 
-// body is every answer of the family; optional members are left out when empty.
+// body is every answer of the family, MMDL's envelope.
 type body struct {
-	Success  bool      `json:"success"`
-	Message  string    `json:"message"`
-	UserHash string    `json:"userhash,omitempty"`
-	SSID     string    `json:"ssid,omitempty"`
-	ReqID    string    `json:"reqid,omitempty"`
-	User     *userInfo `json:"user,omitempty"`
+	Success any  `json:"success"` // a JSON boolean; the string "true"/"false" on login
+	Data    data `json:"data"`
 }
 
+type data struct {
+	Message any    `json:"message"`           // a code, or the route's documented object
+	Details string `json:"details,omitempty"` // with INVALID_INPUT: "<field>: <reason>"
+}
+
+// loginMessage is data.message of a successful login.
+type loginMessage struct {
+	UserHash string `json:"userhash"`
+	SSID     string `json:"ssid"`
+}
+
+// otpMessage is data.message of a sent OTP.
+type otpMessage struct {
+	UserHash string `json:"userhash"`
+	ReqID    string `json:"reqid"`
+}
+
+// userInfo is data.message of /users/info: MMDL's field names up to level, then the
+// profile. Never a hash or secret.
 type userInfo struct {
-	UserID    int64  `json:"user_id"`
+	UsersID   int64  `json:"users_id"`
 	Username  string `json:"username"`
-	UserHash  string `json:"userhash"`
 	Email     string `json:"email"`
+	UserHash  string `json:"userhash"`
+	Created   string `json:"created"` // unix seconds, as MMDL stores it
+	Level     string `json:"level"`   // "1" for an admin, else "0"
 	Name      string `json:"name"`
 	Bio       string `json:"bio"`
 	Website   string `json:"website"`
 	Pronounce string `json:"pronounce"`
-	Role      string `json:"role"`
-	CreatedAt string `json:"created_at"`
+}
+
+// reply is an answer before it is encoded, because the login routes encode "success" as
+// a string (MMDL's login route does, and its front end tests body.success === "true")
+// while every other route encodes a boolean.
+type reply struct {
+	status  int
+	ok      bool
+	message any
+	details string
+	opts    []apigw.Option
+}
+
+func (r reply) response() apigw.Response      { return r.encode(r.ok) }
+func (r reply) loginResponse() apigw.Response { return r.encode(strconv.FormatBool(r.ok)) }
+
+func (r reply) encode(success any) apigw.Response {
+	return apigw.JSON(r.status, body{Success: success, Data: data{Message: r.message, Details: r.details}}, r.opts...)
+}
+
+func succeed(message any) reply { return reply{status: http.StatusOK, ok: true, message: message} }
+
+func refuse(status int, msg string, opts ...apigw.Option) reply {
+	return reply{status: status, message: msg, opts: opts}
+}
+
+func invalid(field, reason string) *reply {
+	return &reply{status: http.StatusUnprocessableEntity, message: msgInvalidInput, details: field + ": " + reason}
 }
 
 // Handler serves the family's routes.
@@ -85,205 +124,340 @@ func (h *Handler) Lambda(route apigw.HandlerFunc) apigw.LambdaHandler {
 	return apigw.Handle(h.log, serverError, route)
 }
 
-func serverError() apigw.Response { return fail(http.StatusInternalServerError, msgInternal) }
-
-func ok(b body, opts ...apigw.Option) apigw.Response {
-	b.Success = true
-	return apigw.JSON(http.StatusOK, b, opts...)
+func serverError() apigw.Response {
+	return refuse(http.StatusInternalServerError, msgGeneric).response()
 }
 
-func fail(status int, msg string, opts ...apigw.Option) apigw.Response {
-	return apigw.JSON(status, body{Message: msg}, opts...)
-}
-
-// errorResponse is the family's one table from domain errors to answers. Internal detail
+// errorReply is the family's one table from domain errors to answers. Internal detail
 // is logged here and never returned.
-func (h *Handler) errorResponse(ctx context.Context, err error) apigw.Response {
+func (h *Handler) errorReply(ctx context.Context, err error) reply {
 	e := account.ErrorOf(err)
 	switch e.Code {
 	case account.CodeInvalidInput:
-		switch e.Field {
-		case account.FieldUsername:
-			return fail(http.StatusBadRequest, msgBadUsernameFormat)
-		case account.FieldPassword:
-			return fail(http.StatusBadRequest, msgBadPasswordFormat)
-		case account.FieldEmail:
-			return fail(http.StatusBadRequest, msgBadEmailFormat)
+		field := e.Field
+		if field == "" {
+			field = "request"
 		}
-		return fail(http.StatusBadRequest, msgMissingParameter)
+		return *invalid(field, reason(e))
 	case account.CodeRegistrationDisabled:
-		return fail(http.StatusUnauthorized, msgCantCreateUser)
+		return refuse(http.StatusUnauthorized, msgCantCreateUser)
 	case account.CodeUsernameTaken:
-		return fail(http.StatusOK, msgLoginWithPassword)
+		return refuse(http.StatusOK, msgUsernameTaken)
 	case account.CodeEmailTaken:
-		return fail(http.StatusOK, msgEmailAlreadyUsed)
+		return refuse(http.StatusOK, msgEmailAlreadyUsed)
 	case account.CodeInvalidCredentials:
-		return fail(http.StatusUnauthorized, msgInvalidPassword)
+		return refuse(http.StatusUnauthorized, msgInvalidPassword)
 	case account.CodeNoPassword:
-		return fail(http.StatusUnauthorized, msgRegisterForPW)
+		return refuse(http.StatusUnauthorized, msgRegisterForPW)
 	case account.CodeNotFound:
-		return fail(http.StatusForbidden, msgInvalidUsername)
+		return refuse(http.StatusForbidden, msgInvalidUsername)
 	case account.CodeNoEmail:
-		return fail(http.StatusOK, msgNoEmailSet)
+		return refuse(http.StatusOK, msgNoEmailSet)
 	case account.CodeMailFailed:
 		h.log.ErrorContext(ctx, "mail not sent", "error", e.Error())
-		return fail(http.StatusInternalServerError, msgEmailSendingFailed)
+		return refuse(http.StatusInternalServerError, msgEmailSendingFailed)
 	case account.CodeInvalidRequest:
-		return fail(http.StatusForbidden, msgInvalidRequest)
+		return refuse(http.StatusForbidden, msgInvalidRequest)
 	case account.CodeInvalidOTP:
-		return fail(http.StatusUnauthorized, msgInvalidOTP)
+		return refuse(http.StatusUnauthorized, msgInvalidOTP)
 	case account.CodeOTPExpired:
-		return fail(http.StatusUnauthorized, msgOTPExpired)
+		return refuse(http.StatusUnauthorized, msgOTPExpired)
 	case account.CodeNotAuthenticated:
-		return fail(http.StatusUnauthorized, msgNotAuthenticated)
+		return refuse(http.StatusUnauthorized, msgPleaseLogin)
 	case account.CodeTooManyAttempts:
-		return fail(http.StatusTooManyRequests, msgTooManyAttempts, apigw.WithRetryAfter(e.RetryAfter))
+		return refuse(http.StatusTooManyRequests, msgTooManyAttempts, apigw.WithRetryAfter(e.RetryAfter))
 	}
 	h.log.ErrorContext(ctx, "request failed", "code", string(e.Code), "error", e.Error())
-	return serverError()
+	return refuse(http.StatusInternalServerError, msgGeneric)
 }
 
-// params decodes the request's parameters, or answers the family's body error.
-func params(req *events.APIGatewayV2HTTPRequest) (apigw.Params, *apigw.Response) {
+// reason words a validation error for data.details.
+func reason(e *account.Error) string {
+	switch e.Reason {
+	case account.ReasonEmpty:
+		return "must not be empty"
+	case account.ReasonWhitespace:
+		return "must not contain white space"
+	case account.ReasonLength:
+		switch e.Field {
+		case account.FieldUsername:
+			return fmt.Sprintf("must be %d to %d characters", account.UsernameMin, account.UsernameMax)
+		case account.FieldPassword, account.FieldToken:
+			return fmt.Sprintf("must be %d to %d characters", account.PasswordMin, account.PasswordMax)
+		case account.FieldEmail:
+			return fmt.Sprintf("must be at most %d characters", account.EmailMax)
+		}
+		return "has an invalid length"
+	}
+	return "invalid"
+}
+
+// params decodes the request's parameters — the query string on GET, else the body — or
+// answers the family's body error.
+func params(req *events.APIGatewayV2HTTPRequest) (apigw.Params, *reply) {
+	if strings.EqualFold(req.RequestContext.HTTP.Method, http.MethodGet) {
+		q, err := apigw.Query(req)
+		if err != nil {
+			return nil, invalid("query", "not a valid query string")
+		}
+		p, err := apigw.FromQuery(q)
+		if err != nil {
+			return nil, invalid("query", "not a valid query string")
+		}
+		return p, nil
+	}
 	p, err := apigw.DecodeParams(req)
 	if err == apigw.ErrBodyTooLarge {
-		r := fail(http.StatusRequestEntityTooLarge, msgRequestTooLarge)
+		r := refuse(http.StatusRequestEntityTooLarge, msgRequestTooLarge)
 		return nil, &r
 	}
 	if err != nil {
-		r := fail(http.StatusBadRequest, msgInvalidBody)
-		return nil, &r
+		return nil, invalid("body", "not a JSON object or form")
 	}
 	return p, nil
 }
 
-// required returns the named string parameters; ok is false when any is missing: absent,
-// null, "" or not a string (a number or object is no username either). Numbers are read
-// as their literal for the names in numeric, since a client may well send an OTP as one.
-func required(p apigw.Params, names ...string) (vals []string, ok bool) {
-	vals = make([]string, len(names))
-	for i, n := range names {
-		v := p.Get(n)
-		switch {
-		case v.Missing():
-			return nil, false
-		case v.Kind == apigw.String:
-			vals[i] = v.Text
-		case v.Kind == apigw.Number && n == "OTP":
-			vals[i] = v.Text
-		default:
-			return nil, false
-		}
+// param returns a string parameter, or the INVALID_INPUT answer naming it: absent or
+// null is "required", "" is "must not be empty", and a number, boolean, object or array
+// is no string. numeric lets a JSON number through as its literal (a client may well send
+// an OTP as one).
+func param(p apigw.Params, name string, numeric bool) (string, *reply) {
+	v := p.Get(name)
+	switch {
+	case v.Kind == apigw.Absent || v.Kind == apigw.Null:
+		return "", invalid(name, "required")
+	case v.Kind == apigw.String && v.Text == "":
+		return "", invalid(name, "must not be empty")
+	case v.Kind == apigw.String || (numeric && v.Kind == apigw.Number):
+		return v.Text, nil
 	}
-	return vals, true
+	return "", invalid(name, "must be a string")
 }
 
-func missing() apigw.Response { return fail(http.StatusBadRequest, msgMissingParameter) }
+// required returns the named string parameters, or the answer for the first bad one.
+func required(p apigw.Params, names ...string) ([]string, *reply) {
+	vals := make([]string, len(names))
+	for i, n := range names {
+		v, bad := param(p, n, false)
+		if bad != nil {
+			return nil, bad
+		}
+		vals[i] = v
+	}
+	return vals, nil
+}
 
-// Login is POST /users/login.
-func (h *Handler) Login(ctx context.Context, req *events.APIGatewayV2HTTPRequest) apigw.Response {
+// otpParam reads the code as "OTP" (the seed's name) or "otp" (what MMDL's front end
+// sends). Both may be given only with the same value: which one to try would be a guess.
+func otpParam(p apigw.Params) (string, *reply) {
+	upper, lower := p.Get("OTP"), p.Get("otp")
+	switch {
+	case upper.Kind == apigw.Absent && lower.Kind != apigw.Absent:
+		return param(p, "otp", true)
+	case upper.Kind != apigw.Absent && lower.Kind != apigw.Absent:
+		u, bad := param(p, "OTP", true)
+		if bad != nil {
+			return "", bad
+		}
+		l, bad := param(p, "otp", true)
+		if bad != nil {
+			return "", bad
+		}
+		if u != l {
+			return "", invalid("OTP", "given twice with different values")
+		}
+		return u, nil
+	}
+	return param(p, "OTP", true)
+}
+
+// Login is POST /users/login and POST /login. Its answers carry "success" as a string,
+// a server fault's too, so it answers its own panics rather than leaving them to Lambda's
+// wrapper, whose generic error has a boolean.
+func (h *Handler) Login(ctx context.Context, req *events.APIGatewayV2HTTPRequest) (resp apigw.Response) {
+	defer func() {
+		if p := recover(); p != nil {
+			h.log.ErrorContext(ctx, "handler panic", "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+			resp = refuse(http.StatusInternalServerError, msgGeneric).loginResponse()
+		}
+	}()
+	return h.login(ctx, req).loginResponse()
+}
+
+func (h *Handler) login(ctx context.Context, req *events.APIGatewayV2HTTPRequest) reply {
 	p, bad := params(req)
 	if bad != nil {
 		return *bad
 	}
-	v, found := required(p, "username", "password")
-	if !found {
-		return missing()
+	username, bad := param(p, "username", false)
+	if bad != nil {
+		return *bad
 	}
-	a, token, err := h.svc.Login(ctx, v[0], v[1])
+	pw := p.Get("password")
+	if pw.Missing() {
+		return h.withoutPassword(ctx, username, false)
+	}
+	if pw.Kind != apigw.String {
+		return *invalid("password", "must be a string")
+	}
+	a, token, err := h.svc.Login(ctx, username, pw.Text)
+	if account.ErrorCode(err) == account.CodeInvalidCredentials && account.ValidatePassword(pw.Text) != nil {
+		// Refused before any check; only this failure path pays the extra read.
+		return h.withoutPassword(ctx, username, true)
+	}
 	if err != nil {
-		return h.errorResponse(ctx, err)
+		return h.errorReply(ctx, err)
 	}
-	return ok(body{Message: msgLoginOK, UserHash: a.UserHash(), SSID: token})
+	return succeed(loginMessage{UserHash: a.UserHash(), SSID: token})
+}
+
+// withoutPassword answers a login whose password is not checked: none was given, or one
+// outside the rules, which cannot match. An account without a password is told to get
+// one (REGISTER_FOR_A_PASSWORD, API.md: "whether or not a password was given"), and so
+// is an unknown name when no password was given; otherwise LOGIN_WITH_PASSWORD, or
+// INVALID_PASSWORD when a password was given (unknown and wrong are one answer). No check
+// runs, so nothing counts toward the account's failed-check limit.
+func (h *Handler) withoutPassword(ctx context.Context, username string, passwordGiven bool) reply {
+	a, err := h.svc.AccountByUsername(ctx, username)
+	switch {
+	case errors.Is(err, account.ErrNotFound) && passwordGiven:
+		return refuse(http.StatusUnauthorized, msgInvalidPassword)
+	case errors.Is(err, account.ErrNotFound):
+		return refuse(http.StatusUnauthorized, msgRegisterForPW)
+	case err != nil:
+		return h.errorReply(ctx, err)
+	case a.PasswordHash == "":
+		return refuse(http.StatusUnauthorized, msgRegisterForPW)
+	case passwordGiven:
+		return refuse(http.StatusUnauthorized, msgInvalidPassword)
+	}
+	return refuse(http.StatusUnauthorized, msgLoginWithPassword)
 }
 
 // Register is POST /users/register.
 func (h *Handler) Register(ctx context.Context, req *events.APIGatewayV2HTTPRequest) apigw.Response {
 	// The switch comes first: a closed registration is the answer whatever the body says.
 	if !h.svc.AllowRegistration {
-		return fail(http.StatusUnauthorized, msgCantCreateUser)
+		return refuse(http.StatusUnauthorized, msgCantCreateUser).response()
 	}
 	p, bad := params(req)
 	if bad != nil {
-		return *bad
+		return bad.response()
 	}
-	v, found := required(p, "username", "password")
-	if !found {
-		return missing()
+	v, bad := required(p, "username", "password")
+	if bad != nil {
+		return bad.response()
 	}
 	email := p.Get("email")
 	if !email.Missing() && email.Kind != apigw.String {
-		return fail(http.StatusBadRequest, msgBadEmailFormat)
+		return invalid("email", "must be a string").response()
 	}
 	_, err := h.svc.Register(ctx, account.NewAccount{
 		Username: v[0], Password: v[1], Email: email.Text, SelfService: true,
 	})
 	if err != nil {
-		return h.errorResponse(ctx, err)
+		return h.errorReply(ctx, err).response()
 	}
-	return ok(body{Message: msgUserInsertOK})
+	return succeed(msgUserInsertOK).response()
 }
 
-// RequestOTP is POST /users/requestotp.
+// RequestOTP is POST /users/requestotp and GET /users/requestotp?username=.
 func (h *Handler) RequestOTP(ctx context.Context, req *events.APIGatewayV2HTTPRequest) apigw.Response {
 	p, bad := params(req)
 	if bad != nil {
-		return *bad
+		return bad.response()
 	}
-	v, found := required(p, "username")
-	if !found {
-		return missing()
+	username, bad := param(p, "username", false)
+	if bad != nil {
+		return bad.response()
 	}
-	a, reqID, err := h.svc.RequestOTP(ctx, v[0])
+	a, reqID, err := h.svc.RequestOTP(ctx, username)
 	if err != nil {
-		return h.errorResponse(ctx, err)
+		return h.errorReply(ctx, err).response()
 	}
-	return ok(body{Message: msgOTPSent, UserHash: a.UserHash(), ReqID: reqID})
+	return succeed(otpMessage{UserHash: a.UserHash(), ReqID: reqID}).response()
 }
 
 // ModifyPassword is POST /users/modifypassword.
 func (h *Handler) ModifyPassword(ctx context.Context, req *events.APIGatewayV2HTTPRequest) apigw.Response {
 	p, bad := params(req)
 	if bad != nil {
-		return *bad
+		return bad.response()
 	}
-	v, found := required(p, "userhash", "OTP", "reqid", "password")
-	if !found {
-		return missing()
+	userHash, bad := param(p, "userhash", false)
+	if bad != nil {
+		return bad.response()
 	}
-	userHash, code, reqID, pw := strings.ToLower(v[0]), v[1], v[2], v[3]
-	if err := h.svc.ChangePasswordWithOTP(ctx, userHash, reqID, code, pw); err != nil {
-		return h.errorResponse(ctx, err)
+	code, bad := otpParam(p)
+	if bad != nil {
+		return bad.response()
 	}
-	return ok(body{Message: msgPasswordModified, UserHash: userHash, ReqID: reqID})
+	v, bad := required(p, "reqid", "password")
+	if bad != nil {
+		return bad.response()
+	}
+	if err := h.svc.ChangePasswordWithOTP(ctx, strings.ToLower(userHash), v[0], code, v[1]); err != nil {
+		return h.errorReply(ctx, err).response()
+	}
+	return succeed(msgPasswordResetOK).response()
+}
+
+// presented returns the session a request presents. MMDL's front end sends
+// "Authorization: Basic base64(userhash:ssid)"; a Basic header decides even when it is
+// malformed (then userHash is "", which matches no account). Otherwise the shared forms:
+// Bearer, cookie TOKEN or ssid.
+func presented(req *events.APIGatewayV2HTTPRequest) (userHash, token string, basic bool) {
+	scheme, _, _ := strings.Cut(strings.TrimSpace(apigw.Header(req, "authorization")), " ")
+	if strings.EqualFold(scheme, "Basic") {
+		userHash, token, _ = apigw.Basic(req)
+		return userHash, token, true
+	}
+	token, _ = apigw.SessionToken(req)
+	return "", token, false
 }
 
 // Info is GET /users/info.
 func (h *Handler) Info(ctx context.Context, req *events.APIGatewayV2HTTPRequest) apigw.Response {
-	token, _ := apigw.SessionToken(req)
-	a, _, err := h.svc.Authorize(ctx, token)
-	if err != nil {
-		return h.errorResponse(ctx, err)
+	var (
+		a   *account.Account
+		err error
+	)
+	if userHash, token, basic := presented(req); basic {
+		a, _, err = h.svc.AuthorizeAs(ctx, userHash, token)
+	} else {
+		a, _, err = h.svc.Authorize(ctx, token)
 	}
-	return ok(body{Message: msgUserInfo, User: &userInfo{
-		UserID:    a.UserID,
+	if err != nil {
+		return h.errorReply(ctx, err).response()
+	}
+	level := "0"
+	if a.Role == account.RoleAdmin {
+		level = "1"
+	}
+	return succeed(userInfo{
+		UsersID:   a.UserID,
 		Username:  a.Username,
-		UserHash:  a.UserHash(),
 		Email:     a.Email,
+		UserHash:  a.UserHash(),
+		Created:   strconv.FormatInt(a.CreatedAt.Unix(), 10),
+		Level:     level,
 		Name:      a.Name,
 		Bio:       a.Bio,
 		Website:   a.Website,
 		Pronounce: a.Pronounce,
-		Role:      string(a.Role),
-		CreatedAt: a.CreatedAt.UTC().Format(time.RFC3339),
-	}})
+	}).response()
 }
 
 // Logout is POST /users/logout: it ends the presented session.
 func (h *Handler) Logout(ctx context.Context, req *events.APIGatewayV2HTTPRequest) apigw.Response {
-	token, _ := apigw.SessionToken(req)
-	if err := h.svc.Logout(ctx, token); err != nil {
-		return h.errorResponse(ctx, err)
+	var err error
+	if userHash, token, basic := presented(req); basic {
+		err = h.svc.LogoutAs(ctx, userHash, token)
+	} else {
+		err = h.svc.Logout(ctx, token)
 	}
-	return ok(body{Message: msgLogoutOK})
+	if err != nil {
+		return h.errorReply(ctx, err).response()
+	}
+	return succeed(msgLogoutOK).response()
 }
