@@ -280,7 +280,7 @@ func RegisterUser(t testing.TB, withEmail bool) (name, password, email string) {
 		body.Set("email", email)
 	}
 	Secret(password)
-	Expect(t, "register "+name, PostForm(t, "/users/register", body.Encode()), 200, `{"success":true,"message":"USER_INSERT_OK"}`)
+	Expect(t, "register "+name, PostForm(t, "/users/register", body.Encode()), 200, `{"success":true,"data":{"message":"USER_INSERT_OK"}}`)
 	return name, password, email
 }
 
@@ -291,7 +291,7 @@ func Login(t testing.TB, name, password string) string {
 	if r.Status != 200 {
 		t.Fatalf("login %s: %d %s", name, r.Status, r.Body)
 	}
-	ssid := r.Str(t, "ssid")
+	ssid := r.UsersField(t, "ssid")
 	Secret(ssid)
 	return ssid
 }
