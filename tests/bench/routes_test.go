@@ -123,7 +123,7 @@ func scenarios(t testing.TB) []scenario {
 			return each(n, func(i int) func() e2e.Response {
 				return func() e2e.Response {
 					r := post("/users/requestotp", e2e.JSONBody("username", otpNames[i]))
-					otpReqIDs[i] = r.Str(t, "reqid")
+					otpReqIDs[i] = r.UsersField(t, "reqid")
 					e2e.Secret(otpReqIDs[i])
 					return r
 				}

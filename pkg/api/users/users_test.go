@@ -180,6 +180,20 @@ func TestRegisterAndLogin(t *testing.T) {
 	expect(t, "huge body", f.h.Login(ctx, post(`{"username":"`+strings.Repeat("a", 70000)+`"}`)), 413, loginRefused("ERROR_REQUEST_TOO_LARGE"))
 }
 
+// A locked account's login answers 429 in login's envelope, with Retry-After.
+func TestLoginLocked(t *testing.T) {
+	f := newFixture(t)
+	f.h.Register(ctx, post(`{"username":"ivan","password":"ivan-password"}`))
+	for range account.FreeLoginAttempts {
+		expect(t, "wrong", f.h.Login(ctx, post(`{"username":"ivan","password":"wrong-password"}`)), 401, loginRefused("INVALID_PASSWORD"))
+	}
+	r := f.h.Login(ctx, post(`{"username":"ivan","password":"ivan-password"}`))
+	expect(t, "locked", r, 429, loginRefused("ERROR_TOO_MANY_ATTEMPTS"))
+	if r.Headers["retry-after"] != "1" {
+		t.Fatalf("Retry-After %q", r.Headers["retry-after"])
+	}
+}
+
 // A login without a password: MMDL's LOGIN_WITH_PASSWORD / REGISTER_FOR_A_PASSWORD (API.md).
 func TestLoginWithoutPassword(t *testing.T) {
 	f := newFixture(t)

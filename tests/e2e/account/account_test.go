@@ -40,7 +40,7 @@ const (
 	badBody      = `{"status":"fail","data":{"message":"invalid request body"}}`
 	tooLarge     = `{"status":"fail","data":{"message":"request body too large"}}`
 	changed      = `{"status":"success"}`
-	notAuth      = `{"success":false,"message":"ERROR_NOT_AUTHENTICATED"}`
+	notAuth      = `{"success":false,"data":{"message":"PLEASE_LOGIN"}}`
 )
 
 func do(t *testing.T, method, path, contentType, body string, headers ...string) e2e.Response {
@@ -101,8 +101,8 @@ func TestAccountRegister(t *testing.T) {
 	// The account is one of every family: its username is the lowercased email.
 	ssid := e2e.Login(t, strings.ToLower(email), pw)
 	r := e2e.Get(t, "/users/info", "Authorization", "Bearer "+ssid)
-	u, _ := r.JSON(t)["user"].(map[string]any)
-	if r.Status != 200 || u["username"] != strings.ToLower(email) || u["email"] != email || u["name"] != "Jane Doe" || u["user_id"] != float64(a.id) {
+	u, _ := r.UsersMessage(t).(map[string]any)
+	if r.Status != 200 || u["username"] != strings.ToLower(email) || u["email"] != email || u["name"] != "Jane Doe" || u["users_id"] != float64(a.id) {
 		t.Fatalf("info of a v1 account: %d %s", r.Status, r.Body)
 	}
 
@@ -119,7 +119,7 @@ func TestAccountRegister(t *testing.T) {
 	e2e.Expect(t, "email taken (JSON)", e2e.PostJSON(t, registerPath, fmt.Sprintf(`{"name":"Jim","email":%q,"password":"another-password"}`, email2)), 409, taken)
 	// An account of the Users family whose username is the address.
 	name := e2e.Unique("taken") + "@example.com"
-	e2e.Expect(t, "users register", e2e.PostJSON(t, "/users/register", fmt.Sprintf(`{"username":%q,"password":"users-password"}`, name)), 200, `{"success":true,"message":"USER_INSERT_OK"}`)
+	e2e.Expect(t, "users register", e2e.PostJSON(t, "/users/register", fmt.Sprintf(`{"username":%q,"password":"users-password"}`, name)), 200, `{"success":true,"data":{"message":"USER_INSERT_OK"}}`)
 	e2e.Expect(t, "address taken as a username", e2e.PostForm(t, registerPath, url.Values{"name": {"Kim"}, "email": {name}, "password": {"kim-password"}}.Encode()), 409, taken)
 }
 
@@ -251,7 +251,7 @@ func TestAccountChangePassword(t *testing.T) {
 	}
 
 	e2e.Expect(t, "changed (form, email in another case)", change(strings.ToUpper(a.email), a.password, newPW), 200, changed)
-	e2e.Expect(t, "old password", login(t, user, a.password), 401, `{"success":false,"message":"INVALID_PASSWORD"}`)
+	e2e.Expect(t, "old password", login(t, user, a.password), 401, `{"success":"false","data":{"message":"INVALID_PASSWORD"}}`)
 	e2e.Login(t, user, newPW)
 	e2e.Expect(t, "session from before the change", e2e.Get(t, "/users/info", "Authorization", "Bearer "+session), 401, notAuth)
 	e2e.Expect(t, "the old password is now wrong", change(a.email, a.password, e2e.Unique("x-")), 422, wrongOld)
@@ -316,7 +316,7 @@ func TestAccountResetPasswordWithSecret(t *testing.T) {
 
 	// The answer carries the address as stored, whatever case the request used.
 	pw := reset(t, patchForm(t, resetPath, url.Values{"email": {strings.ToLower(a.email)}}, "Authorization", "Bearer "+a.secret), a.email)
-	e2e.Expect(t, "old password after the reset", login(t, user, a.password), 401, `{"success":false,"message":"INVALID_PASSWORD"}`)
+	e2e.Expect(t, "old password after the reset", login(t, user, a.password), 401, `{"success":"false","data":{"message":"INVALID_PASSWORD"}}`)
 	e2e.Login(t, user, pw)
 	e2e.Expect(t, "session from before the reset", e2e.Get(t, "/users/info", "Authorization", "Bearer "+session), 401, notAuth)
 
@@ -325,7 +325,7 @@ func TestAccountResetPasswordWithSecret(t *testing.T) {
 	if pw2 == pw {
 		t.Fatal("the same password twice")
 	}
-	e2e.Expect(t, "first generated password", login(t, user, pw), 401, `{"success":false,"message":"INVALID_PASSWORD"}`)
+	e2e.Expect(t, "first generated password", login(t, user, pw), 401, `{"success":"false","data":{"message":"INVALID_PASSWORD"}}`)
 	e2e.Login(t, user, pw2)
 }
 
@@ -353,7 +353,7 @@ func TestAccountResetPasswordByAdmin(t *testing.T) {
 	}
 
 	pw := reset(t, patchForm(t, resetPath, email, "Authorization", basic(strings.ToUpper(admin), adminPW)), a.email)
-	e2e.Expect(t, "old password after the reset", login(t, user, a.password), 401, `{"success":false,"message":"INVALID_PASSWORD"}`)
+	e2e.Expect(t, "old password after the reset", login(t, user, a.password), 401, `{"success":"false","data":{"message":"INVALID_PASSWORD"}}`)
 	e2e.Login(t, user, pw)
 	e2e.Expect(t, "session from before the reset", e2e.Get(t, "/users/info", "Authorization", "Bearer "+session), 401, notAuth)
 

@@ -34,7 +34,7 @@ const (
 	notExists    = `{"user_exists":false}`
 	exists       = `{"user_exists":true}`
 	challenge    = `Basic realm="admin"`
-	notAuth      = `{"success":false,"message":"ERROR_NOT_AUTHENTICATED"}`
+	notAuth      = `{"success":false,"data":{"message":"PLEASE_LOGIN"}}`
 )
 
 func TestMain(m *testing.M) {
@@ -172,7 +172,7 @@ func TestAdminCreateVariants(t *testing.T) {
 	}
 	// Such an account cannot log in with a password (the Users family says so).
 	e2e.Expect(t, "login of a token-only account", e2e.PostJSON(t, "/users/login", fmt.Sprintf(`{"username":%q,"password":"robot-chosen-token"}`, tokenOnly)), 401,
-		`{"success":false,"message":"REGISTER_FOR_A_PASSWORD"}`)
+		`{"success":"false","data":{"message":"REGISTER_FOR_A_PASSWORD"}}`)
 
 	pwOnly := e2e.Unique("Human")
 	pw := e2e.Unique("human-pw-")
@@ -493,7 +493,7 @@ func TestAdminDelete(t *testing.T) {
 	e2e.Expect(t, "delete again", call(t, e2e.Stack.URL, http.MethodDelete, userPath(name), "", auth), 403, notExists)
 
 	e2e.Expect(t, "old session", e2e.Get(t, "/users/info", "Authorization", "Bearer "+ssid), 401, notAuth)
-	e2e.Expect(t, "old login", e2e.PostJSON(t, "/users/login", fmt.Sprintf(`{"username":%q,"password":%q}`, name, pw)), 401, `{"success":false,"message":"INVALID_PASSWORD"}`)
+	e2e.Expect(t, "old login", e2e.PostJSON(t, "/users/login", fmt.Sprintf(`{"username":%q,"password":%q}`, name, pw)), 401, `{"success":"false","data":{"message":"INVALID_PASSWORD"}}`)
 	if err := svc.ResetPasswordWithToken(ctx, mail.Token, "reset-after-delete"); !errors.Is(err, account.ErrTokenNotFound) {
 		t.Fatalf("reset token after delete: %v", err)
 	}
@@ -519,7 +519,7 @@ func TestAdminDelete(t *testing.T) {
 
 	// The username and the email are free again (in other cases, too).
 	e2e.Expect(t, "register again", e2e.PostJSON(t, "/users/register", fmt.Sprintf(`{"username":%q,"password":"a-new-password","email":%q}`, strings.ToUpper(name), strings.ToUpper(email))), 200,
-		`{"success":true,"message":"USER_INSERT_OK"}`)
+		`{"success":true,"data":{"message":"USER_INSERT_OK"}}`)
 	if stored(t, name).UserID == a.UserID {
 		t.Fatal("the new account reused the old user_id")
 	}

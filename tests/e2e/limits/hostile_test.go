@@ -14,7 +14,7 @@ import (
 // bodyRoutes read their body; hostile bodies must end in a 4xx there. Every other route
 // must at least never answer 5xx.
 var bodyRoutes = map[string]bool{
-	"POST /users/login": true, "POST /users/register": true, "POST /users/requestotp": true, "POST /users/modifypassword": true,
+	"POST /users/login": true, "POST /login": true, "POST /users/register": true, "POST /users/requestotp": true, "POST /users/modifypassword": true,
 	"POST /user/create": true, "POST /user/auth": true, "POST /user/password-reset-token": true, "POST /user/password-reset": true,
 	"POST /api/user/v1/register": true, "PATCH /api/user/v1/changepassword": true, "PATCH /api/user/v1/resetpassword": true,
 	"POST /api/v2/users/{username}": true, "PUT /api/v2/users/{username}/update": true,
@@ -34,7 +34,7 @@ func TestHostileInput(t *testing.T) {
 	names := []string{m + "a", m + "b"}
 	// Every member any route reads gets the hostile value, so no route can succeed by
 	// ignoring the member that carries it.
-	members := []string{"username", "password", "email", "name", "bio", "website", "pronounce", "OTP", "reqid",
+	members := []string{"username", "password", "email", "name", "bio", "website", "pronounce", "OTP", "otp", "reqid",
 		"userhash", "uuid", "newPassword", "oldpassword", "newpassword", "token"}
 	secret := map[string]bool{"password": true, "token": true, "newPassword": true, "oldpassword": true, "newpassword": true}
 	object := func(value func(member string) string) string {

@@ -60,7 +60,7 @@ func TestLoginThrottleUnderRace(t *testing.T) {
 	t.Parallel()
 	name, pw, _ := e2e.RegisterUser(t, false)
 	rs := e2e.Parallel(50, func(int) e2e.Response { return e2e.PostJSON(t, "/users/login", loginBody(name, "wrong-password")) })
-	got := e2e.Count(t, rs, "message")
+	got := e2e.CountUsers(t, rs)
 	if got["401 INVALID_PASSWORD"] > 5 || got["401 INVALID_PASSWORD"]+got["429 ERROR_TOO_MANY_ATTEMPTS"] != 50 {
 		t.Fatalf("50 concurrent wrong passwords: %v", got)
 	}
@@ -73,7 +73,7 @@ func TestLoginThrottleUnderRace(t *testing.T) {
 	if a := stored(t, name); a.FailedLogins > 5 || a.FailedLogins != got["401 INVALID_PASSWORD"] {
 		t.Fatalf("stored failure count %d for %d checks", a.FailedLogins, got["401 INVALID_PASSWORD"])
 	}
-	e2e.Expect(t, "right password while locked", e2e.PostJSON(t, "/users/login", loginBody(name, pw)), 429, `{"success":false,"message":"ERROR_TOO_MANY_ATTEMPTS"}`)
+	e2e.Expect(t, "right password while locked", e2e.PostJSON(t, "/users/login", loginBody(name, pw)), 429, `{"success":"false","data":{"message":"ERROR_TOO_MANY_ATTEMPTS"}}`)
 	time.Sleep(wait)
 	e2e.Login(t, name, pw)
 	if a := stored(t, name); a.FailedLogins != 0 || !a.LockedUntil.IsZero() {
@@ -81,7 +81,7 @@ func TestLoginThrottleUnderRace(t *testing.T) {
 	}
 	// Five failures are free again.
 	for range 5 {
-		e2e.Expect(t, "wrong password after reset", e2e.PostJSON(t, "/users/login", loginBody(name, "wrong-password")), 401, `{"success":false,"message":"INVALID_PASSWORD"}`)
+		e2e.Expect(t, "wrong password after reset", e2e.PostJSON(t, "/users/login", loginBody(name, "wrong-password")), 401, `{"success":"false","data":{"message":"INVALID_PASSWORD"}}`)
 	}
 }
 
@@ -161,7 +161,7 @@ func TestMailLimit(t *testing.T) {
 		t.Fatalf("first OTP: %d %s", r.Status, r.Body)
 	}
 	r := e2e.PostJSON(t, "/users/requestotp", fmt.Sprintf(`{"username":%q}`, name))
-	e2e.Expect(t, "second OTP within 60 s", r, 429, `{"success":false,"message":"ERROR_TOO_MANY_ATTEMPTS"}`)
+	e2e.Expect(t, "second OTP within 60 s", r, 429, `{"success":false,"data":{"message":"ERROR_TOO_MANY_ATTEMPTS"}}`)
 	if w := retryAfter(t, r); w < 50*time.Second || w > time.Minute {
 		t.Fatalf("Retry-After %v", w)
 	}
@@ -179,14 +179,14 @@ func TestSignOutEverywhere(t *testing.T) {
 	name, pw, _ := e2e.RegisterUser(t, false)
 	refusedEverywhere := func(what, token string) {
 		t.Helper()
-		e2e.Expect(t, what+": /users/info", e2e.Get(t, "/users/info", "Authorization", "Bearer "+token), 401, `{"success":false,"message":"ERROR_NOT_AUTHENTICATED"}`)
+		e2e.Expect(t, what+": /users/info", e2e.Get(t, "/users/info", "Authorization", "Bearer "+token), 401, `{"success":false,"data":{"message":"PLEASE_LOGIN"}}`)
 		e2e.Expect(t, what+": /user/logged", e2e.Get(t, "/user/logged", "Cookie", "TOKEN="+token), 404, `{"statusCode":"404","message":"TOKEN was not found","data":"false"}`)
-		e2e.Expect(t, what+": /users/logout", e2e.PostJSON(t, "/users/logout", "", "Cookie", "ssid="+token), 401, `{"success":false,"message":"ERROR_NOT_AUTHENTICATED"}`)
+		e2e.Expect(t, what+": /users/logout", e2e.PostJSON(t, "/users/logout", "", "Cookie", "ssid="+token), 401, `{"success":false,"data":{"message":"PLEASE_LOGIN"}}`)
 		e2e.Expect(t, what+": /user/logout", e2e.PostJSON(t, "/user/logout", "", "Authorization", "Bearer "+token), 404, `{"statusCode":"404","message":"TOKEN was not found","data":"false"}`)
 	}
 
 	ssid := e2e.Login(t, name, pw)
-	e2e.Expect(t, "POST /users/logout", e2e.PostJSON(t, "/users/logout", "", "Authorization", "Bearer "+ssid), 200, `{"success":true,"message":"LOGOUT_OK"}`)
+	e2e.Expect(t, "POST /users/logout", e2e.PostJSON(t, "/users/logout", "", "Authorization", "Bearer "+ssid), 200, `{"success":true,"data":{"message":"LOGOUT_OK"}}`)
 	refusedEverywhere("after /users/logout", ssid)
 
 	r := e2e.PostJSON(t, "/user/auth", loginBody(name, pw))

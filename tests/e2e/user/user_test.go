@@ -297,7 +297,7 @@ func TestUserCrossFamily(t *testing.T) {
 	expect(t, "ssid as Bearer in /user/logged", e2e.Get(t, "/user/logged", "Authorization", "Bearer "+ssid), 200, "Validation", "true")
 	// /user/logout ends an ssid everywhere.
 	expect(t, "logout of an ssid", post(t, e2e.Stack.URL, "/user/logout", "", "Cookie", "ssid="+ssid), 200, "Logged out", "null")
-	e2e.Expect(t, "ssid after /user/logout", e2e.Get(t, "/users/info", "Cookie", "ssid="+ssid), 401, `{"success":false,"message":"ERROR_NOT_AUTHENTICATED"}`)
+	e2e.Expect(t, "ssid after /user/logout", e2e.Get(t, "/users/info", "Cookie", "ssid="+ssid), 401, `{"success":false,"data":{"message":"PLEASE_LOGIN"}}`)
 	// An account from /user/create logs in through /users/login.
 	n2, pw2, _ := createUser(t)
 	e2e.Login(t, n2, pw2)
@@ -344,7 +344,7 @@ func TestUserLogout(t *testing.T) {
 		t.Fatalf("the cookie is not cleared: %q", r.Header.Get("Set-Cookie"))
 	}
 	expect(t, "token after logout", e2e.Get(t, "/user/logged", "Cookie", "TOKEN="+tok), 404, "TOKEN was not found", "false")
-	e2e.Expect(t, "token after logout in /users/info", e2e.Get(t, "/users/info", "Authorization", "Bearer "+tok), 401, `{"success":false,"message":"ERROR_NOT_AUTHENTICATED"}`)
+	e2e.Expect(t, "token after logout in /users/info", e2e.Get(t, "/users/info", "Authorization", "Bearer "+tok), 401, `{"success":false,"data":{"message":"PLEASE_LOGIN"}}`)
 	expect(t, "404 TOKEN was not found (logout twice)", post(t, e2e.Stack.URL, "/user/logout", "", "Authorization", "Bearer "+tok), 404, "TOKEN was not found", "false")
 	expect(t, "404 No auth info found", post(t, e2e.Stack.URL, "/user/logout", ""), 404, "No auth info found", "false")
 	expect(t, "another session lives", e2e.Get(t, "/user/logged", "Cookie", "TOKEN="+other), 200, "Validation", "true")

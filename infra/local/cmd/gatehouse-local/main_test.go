@@ -76,7 +76,7 @@ func TestMakeRun(t *testing.T) {
 		b, _ := io.ReadAll(resp.Body)
 		return resp.StatusCode, string(b)
 	}
-	if code, body := post("/users/login", `{"username":"admin","password":"local-admin-pw"}`); code != 200 || !strings.Contains(body, `"LOGIN_OK"`) {
+	if code, body := post("/users/login", `{"username":"admin","password":"local-admin-pw"}`); code != 200 || !strings.Contains(body, `"success":"true"`) || !strings.Contains(body, `"ssid":"`) {
 		t.Fatalf("admin login: %d %s", code, body)
 	}
 	if code, body := post("/users/register", `{"username":"someone","password":"some-password"}`); code != 401 || !strings.Contains(body, "CANT_CREATE_USER") {
