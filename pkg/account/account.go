@@ -109,6 +109,19 @@ type CredentialChange struct {
 	ConsumeReset string
 
 	Now time.Time
+
+	// A new password (any change of PasswordHash except a rehash, which has KeepSessions)
+	// also voids, in the same write, what could take the account back: its pending OTP and
+	// reset token are deleted, and its user_secret is removed unless KeepSecret is the
+	// stored secret hash (v1 resetpassword with that secret; ErrConflict when it no longer
+	// is). ResetHash is the account's reset pointer as the caller read it, so the store
+	// can delete that record without a read; it re-reads when the pointer has moved.
+	// ReleaseEmail, the account's email key as the caller read it, removes the email and
+	// frees its unique key (admin promotion). A change of Role to or from admin keeps the
+	// admin count; demoting the last admin is ErrLastAdmin.
+	KeepSecret   string
+	ResetHash    string
+	ReleaseEmail string
 }
 
 // Store keeps accounts and their short-lived records. Implementations must make every
@@ -150,7 +163,9 @@ type Store interface {
 	// prev (ErrConflict otherwise): the mail limits cannot be raced.
 	ReserveMail(ctx context.Context, userID int64, prev, next []time.Time) error
 	// DeleteAccount removes the account, its username/email keys, its OTP and pending reset
-	// record atomically, then its sessions. ErrNotFound when it is already gone.
+	// record atomically, then its sessions. ErrNotFound when it is already gone;
+	// ErrLastAdmin when it is the only admin (the admin count is kept in the same write,
+	// so two admins deleting each other at once cannot both succeed).
 	DeleteAccount(ctx context.Context, a *Account) error
 	// ListUsernames returns display usernames ordered by canonical key, starting after the
 	// key `after` (""=from the start), at most limit; next is the key to continue from, ""

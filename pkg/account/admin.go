@@ -157,7 +157,7 @@ func (s *Service) UpdateCredentials(ctx context.Context, username string, passwo
 	if err != nil {
 		return nil, err
 	}
-	c := CredentialChange{UserID: a.UserID, Now: s.now()}
+	c := CredentialChange{UserID: a.UserID, ResetHash: a.ResetHash, Now: s.now()}
 	if password != nil {
 		h, err := s.Hasher.Hash(*password)
 		if err != nil {
@@ -199,7 +199,8 @@ func (s *Service) RefreshToken(ctx context.Context, username string) (string, er
 }
 
 // DeleteUser deletes an account with everything that belongs to it. An admin cannot
-// delete itself (ErrCannotDeleteSelf), so an installation keeps at least the admin acting.
+// delete itself (ErrCannotDeleteSelf), and the store refuses to delete the last admin
+// (ErrLastAdmin), which decides when two admins delete each other at once.
 func (s *Service) DeleteUser(ctx context.Context, actor *Account, username string) error {
 	a, err := s.AccountByUsername(ctx, username)
 	if err != nil {
@@ -245,13 +246,27 @@ func (s *Service) ListUsers(ctx context.Context, cursor string, limit int) (name
 	return names, next, nil
 }
 
-// EnsureAdmin creates an admin account with this password, or makes an existing account
-// an admin with this password (ending its sessions). It serves the local stack's admin and
-// the bootstrap command of a deployed stack.
+// EnsureAdmin creates an admin account with this password, or sets a new password for an
+// existing admin (ending its sessions). It serves the bootstrap command of a deployed
+// stack. An existing account that is not an admin is ErrUsernameTaken: whoever registered
+// it may still control it (its email, user_secret, API token, pending codes), so making
+// it an admin is an explicit choice, PromoteAdmin.
 //
 // A username with a colon is refused: Basic credentials cannot carry one in the user-id
 // (RFC 7617), so such an admin could never use the admin API.
 func (s *Service) EnsureAdmin(ctx context.Context, username, password string) (a *Account, created bool, err error) {
+	return s.ensureAdmin(ctx, username, password, false)
+}
+
+// PromoteAdmin is EnsureAdmin that also makes an existing account an admin. Promotion
+// takes the account away from whoever held it: in the same write as the role and the new
+// password, it removes the account's email (freeing the address), user_secret and API
+// token, deletes its pending OTP and reset token, and ends its sessions.
+func (s *Service) PromoteAdmin(ctx context.Context, username, password string) (a *Account, created bool, err error) {
+	return s.ensureAdmin(ctx, username, password, true)
+}
+
+func (s *Service) ensureAdmin(ctx context.Context, username, password string, promote bool) (a *Account, created bool, err error) {
 	if _, err := ParseUsername(username); err != nil {
 		return nil, false, err
 	}
@@ -271,14 +286,25 @@ func (s *Service) EnsureAdmin(ctx context.Context, username, password string) (a
 	if a, err = s.AccountByUsername(ctx, username); err != nil {
 		return nil, false, err
 	}
+	if a.Role != RoleAdmin && !promote {
+		return nil, false, ErrUsernameTaken
+	}
 	hash, err := s.Hasher.Hash(password)
 	if err != nil {
 		return nil, false, Internal("hash password: %w", err)
 	}
-	role := RoleAdmin
-	if err := s.Store.ChangeCredentials(ctx, CredentialChange{UserID: a.UserID, PasswordHash: &hash, Role: &role, Now: s.now()}); err != nil {
+	change := CredentialChange{UserID: a.UserID, PasswordHash: &hash, ResetHash: a.ResetHash, Now: s.now()}
+	if a.Role != RoleAdmin {
+		role, none := RoleAdmin, ""
+		change.Role, change.TokenHash, change.SecretHash, change.ReleaseEmail = &role, &none, &none, a.EmailKey
+	}
+	if err := s.Store.ChangeCredentials(ctx, change); err != nil {
 		return nil, false, err
 	}
-	a.PasswordHash, a.Role = hash, role
+	a.PasswordHash, a.Role, a.SecretHash, a.ResetHash = hash, RoleAdmin, "", ""
+	if change.Role != nil {
+		a.TokenHash, a.Email, a.EmailKey = "", "", ""
+	}
+	a.CredVersion++
 	return a, false, nil
 }

@@ -83,7 +83,10 @@ func TestAuthenticateAdminCache(t *testing.T) {
 	if n := e.hasher.Verifies.Load() - before; n != 1 {
 		t.Fatalf("expired entry still used (%d verifications)", n)
 	}
-	// A demoted admin is refused even with a remembered credential.
+	// A demoted admin is refused even with a remembered credential (another admin stays).
+	if _, _, err := e.svc.EnsureAdmin(ctx, "root2", "root2-password"); err != nil {
+		t.Fatal(err)
+	}
 	cur, _ := e.store.AccountByUsername(ctx, "root")
 	role := account.RoleUser
 	if err := e.store.ChangeCredentials(ctx, account.CredentialChange{UserID: cur.UserID, Role: &role, KeepSessions: true, Now: e.now}); err != nil {

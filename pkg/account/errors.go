@@ -31,6 +31,7 @@ const (
 	CodeForbidden            Code = "forbidden"           // authenticated but not allowed
 	CodeCannotDeleteSelf     Code = "cannot_delete_self"  // an admin deleting its own account
 	CodeInternal             Code = "internal"            // anything unexpected; detail is logged, never returned
+	CodeLastAdmin            Code = "last_admin"          // the change would leave no admin
 )
 
 // Reason says why a field is invalid (with CodeInvalidInput).
@@ -107,6 +108,7 @@ var (
 	ErrConflict             = &Error{Code: CodeConflict}
 	ErrForbidden            = &Error{Code: CodeForbidden}
 	ErrCannotDeleteSelf     = &Error{Code: CodeCannotDeleteSelf}
+	ErrLastAdmin            = &Error{Code: CodeLastAdmin}
 )
 
 // E returns a new error with the code and an internal cause.

@@ -649,7 +649,7 @@ func (s *Service) ResetPasswordWithToken(ctx context.Context, token, newPassword
 		return Internal("hash password: %w", err)
 	}
 	return s.Store.ChangeCredentials(ctx, CredentialChange{
-		UserID: r.UserID, PasswordHash: &pw, ConsumeReset: hash, Now: s.now(),
+		UserID: r.UserID, PasswordHash: &pw, ConsumeReset: hash, ResetHash: hash, Now: s.now(),
 	})
 }
 
@@ -674,7 +674,7 @@ func (s *Service) ChangePasswordByEmail(ctx context.Context, email, oldPassword,
 	}
 	old := a.PasswordHash
 	err = s.Store.ChangeCredentials(ctx, CredentialChange{
-		UserID: a.UserID, PasswordHash: &hash, IfPasswordHash: &old, Now: s.now(),
+		UserID: a.UserID, PasswordHash: &hash, IfPasswordHash: &old, ResetHash: a.ResetHash, Now: s.now(),
 	})
 	if errors.Is(err, ErrConflict) || errors.Is(err, ErrNotFound) {
 		// Someone changed the password (or deleted the account) between our check and
@@ -685,8 +685,28 @@ func (s *Service) ChangePasswordByEmail(ctx context.Context, email, oldPassword,
 }
 
 // ResetPasswordGenerated replaces the account's password with a generated one (at least
-// 16 characters of [A-Za-z0-9]) and returns it. The caller has authorized the reset.
+// 16 characters of [A-Za-z0-9]) and returns it. The caller has authorized the reset (an
+// admin did); the account's user_secret stops working.
 func (s *Service) ResetPasswordGenerated(ctx context.Context, a *Account) (string, error) {
+	return s.resetGenerated(ctx, a, "")
+}
+
+// ResetPasswordWithSecret is ResetPasswordGenerated authorized by the account's own
+// user_secret, the one route that keeps it. The write is conditional on the secret being
+// still the one the caller verified: if another route set a password meanwhile (and so
+// voided the secret), this is ErrNotAuthenticated.
+func (s *Service) ResetPasswordWithSecret(ctx context.Context, a *Account) (string, error) {
+	if a.SecretHash == "" {
+		return "", ErrNotAuthenticated
+	}
+	pw, err := s.resetGenerated(ctx, a, a.SecretHash)
+	if errors.Is(err, ErrConflict) || errors.Is(err, ErrNotFound) {
+		return "", ErrNotAuthenticated
+	}
+	return pw, err
+}
+
+func (s *Service) resetGenerated(ctx context.Context, a *Account, keepSecret string) (string, error) {
 	pw, err := NewPassword(s.Rand, s.GeneratedPassword)
 	if err != nil {
 		return "", Internal("generate password: %w", err)
@@ -695,7 +715,8 @@ func (s *Service) ResetPasswordGenerated(ctx context.Context, a *Account) (strin
 	if err != nil {
 		return "", Internal("hash password: %w", err)
 	}
-	if err := s.Store.ChangeCredentials(ctx, CredentialChange{UserID: a.UserID, PasswordHash: &hash, Now: s.now()}); err != nil {
+	c := CredentialChange{UserID: a.UserID, PasswordHash: &hash, KeepSecret: keepSecret, ResetHash: a.ResetHash, Now: s.now()}
+	if err := s.Store.ChangeCredentials(ctx, c); err != nil {
 		return "", err
 	}
 	return pw, nil

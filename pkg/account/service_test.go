@@ -467,9 +467,14 @@ func TestEnsureAdmin(t *testing.T) {
 	e.login(t, "admin", "second-password")
 	_, _, err = e.svc.Authorize(ctx, session)
 	is(t, err, account.ErrNotAuthenticated)
-	// Promotion of an ordinary user.
+	// An ordinary user is not promoted without asking (PromoteAdmin).
 	e.register(t, "paul", "", "paul-password")
-	p, created, err := e.svc.EnsureAdmin(ctx, "paul", "paul-admin-pw")
+	_, _, err = e.svc.EnsureAdmin(ctx, "paul", "paul-admin-pw")
+	is(t, err, account.ErrUsernameTaken)
+	if cur, _ := e.store.AccountByUsername(ctx, "paul"); cur.Role != account.RoleUser {
+		t.Fatal("EnsureAdmin promoted an existing user")
+	}
+	p, created, err := e.svc.PromoteAdmin(ctx, "paul", "paul-admin-pw")
 	if err != nil || created || p.Role != account.RoleAdmin {
 		t.Fatalf("promote: %+v %v %v", p, created, err)
 	}

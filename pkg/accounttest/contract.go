@@ -38,6 +38,11 @@ func StoreContract(t *testing.T, newStore func(t *testing.T) account.Store) {
 		{"LoginAttempts", testLoginAttempts},
 		{"LoginAttemptsRace", testLoginAttemptsRace},
 		{"MailReservations", testMail},
+		// Issue 12: what a new password voids, promotion's email release, the admin count.
+		{"PasswordChangeVoidsPending", testVoidPending},
+		{"ReleaseEmail", testReleaseEmail},
+		{"LastAdmin", testLastAdmin},
+		{"LastAdminRace", testLastAdminRace},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

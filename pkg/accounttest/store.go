@@ -206,6 +206,30 @@ func (s *Store) ChangeCredentials(_ context.Context, c account.CredentialChange)
 	if c.IfPasswordHash != nil && a.PasswordHash != *c.IfPasswordHash {
 		return account.ErrConflict
 	}
+	newPassword := c.PasswordHash != nil && !c.KeepSessions
+	if newPassword && c.KeepSecret != "" && a.SecretHash != c.KeepSecret {
+		return account.ErrConflict
+	}
+	if c.Role != nil && a.Role == account.RoleAdmin && *c.Role != account.RoleAdmin && s.admins() < 2 {
+		return account.ErrLastAdmin
+	}
+	if newPassword {
+		// The real store's hints (ResetHash) only save it a read; the outcome is this.
+		if c.ConsumeOTP == "" {
+			delete(s.otps, c.UserID)
+		}
+		if a.ResetHash != "" {
+			delete(s.resets, a.ResetHash)
+			a.ResetHash = ""
+		}
+		if c.KeepSecret == "" {
+			a.SecretHash = ""
+		}
+	}
+	if c.ReleaseEmail != "" && a.EmailKey != "" {
+		delete(s.byEmail, a.EmailKey)
+		a.Email, a.EmailKey = "", ""
+	}
 	if c.PasswordHash != nil {
 		a.PasswordHash = *c.PasswordHash
 		a.FailedLogins, a.LockedUntil = 0, time.Time{}
@@ -242,6 +266,9 @@ func (s *Store) DeleteAccount(_ context.Context, a *account.Account) error {
 	cur, ok := s.accounts[a.UserID]
 	if !ok {
 		return account.ErrNotFound
+	}
+	if cur.Role == account.RoleAdmin && s.admins() < 2 {
+		return account.ErrLastAdmin
 	}
 	delete(s.accounts, a.UserID)
 	delete(s.byUsername, cur.UsernameKey)
@@ -375,4 +402,15 @@ func (s *Store) ResetToken(_ context.Context, hash string) (*account.ResetToken,
 		return nil, account.ErrTokenNotFound
 	}
 	return &r, nil
+}
+
+// admins is the number of admin accounts (the real store keeps it in an item).
+func (s *Store) admins() int {
+	n := 0
+	for _, a := range s.accounts {
+		if a.Role == account.RoleAdmin {
+			n++
+		}
+	}
+	return n
 }

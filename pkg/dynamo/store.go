@@ -9,6 +9,7 @@
 //	EMAIL#<key>        / EMAIL              unique email    -> user_id
 //	RESET#<hash>       / RESET              a reset token        (expires_at = TTL)
 //	COUNTER            / USER_ID            the user_id counter
+//	ADMINS             / COUNT              the number of admins (admins.go)
 //
 // Sessions and the OTP live in their account's partition, so a session check reads the
 // session and the account in one BatchGetItem, and deleting an account finds all its
@@ -19,6 +20,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"strconv"
 	"strings"
@@ -116,6 +118,12 @@ func (st *Store) CreateAccount(ctx context.Context, a *account.Account) error {
 		Item:                accountItem(a),
 		ConditionExpression: aws.String("attribute_not_exists(PK)"),
 	}})
+	if a.Role == account.RoleAdmin { // a new admin counts (see admins.go)
+		if err := st.ensureAdminCount(ctx); err != nil {
+			return err
+		}
+		items = append(items, st.adminCountItem(1))
+	}
 	failed, err := st.transact(ctx, items)
 	switch {
 	case err != nil:
@@ -241,8 +249,52 @@ func (st *Store) accountVia(ctx context.Context, k map[string]types.AttributeVal
 }
 
 // ChangeCredentials is one UpdateItem, or a transaction when it also consumes an OTP or a
-// reset token. Round trips: 1.
+// reset token, voids what a new password voids, releases the email or changes the admin
+// count. Round trips: 1 (a role change first reads the account, and a stale hint costs a
+// read and another try).
 func (st *Store) ChangeCredentials(ctx context.Context, c account.CredentialChange) error {
+	h := hints{resetHash: c.ResetHash, emailKey: c.ReleaseEmail}
+	if c.Role != nil {
+		cur, err := st.AccountByID(ctx, c.UserID)
+		if err != nil {
+			return err
+		}
+		h = hintsOf(cur)
+	}
+	for attempt := 1; ; attempt++ {
+		err := st.changeCredentials(ctx, c, h)
+		var stale *staleHints
+		if !errors.As(err, &stale) {
+			return err
+		}
+		if attempt == maxTxnAttempts {
+			return account.Internal("change credentials of %d: the account keeps changing", c.UserID)
+		}
+		h = stale.hints
+	}
+}
+
+// hints are what a credential change must know of the account's current state to void
+// and release within one write; conditions on them catch a stale value.
+type hints struct {
+	resetHash string
+	emailKey  string
+	role      account.Role // "" = unknown (no role change)
+}
+
+func hintsOf(a *account.Account) hints {
+	return hints{resetHash: a.ResetHash, emailKey: a.EmailKey, role: a.Role}
+}
+
+// staleHints is a try that failed only because the account moved on; hints are fresh.
+type staleHints struct{ hints hints }
+
+func (e *staleHints) Error() string { return "stale hints" }
+
+func (st *Store) changeCredentials(ctx context.Context, c account.CredentialChange, h hints) error {
+	// A new password voids the pending OTP and reset token and the user_secret (see
+	// account.CredentialChange); a rehash (KeepSessions) is the same password.
+	newPassword := c.PasswordHash != nil && !c.KeepSessions
 	update := newExpr()
 	update.set("updated_at", s(c.Now.UTC().Format(time.RFC3339Nano)))
 	setOrRemove := func(name string, v *string) {
@@ -261,14 +313,18 @@ func (st *Store) ChangeCredentials(ctx context.Context, c account.CredentialChan
 		update.remove(attrLock)
 	}
 	setOrRemove("token_hash", c.TokenHash)
-	setOrRemove("secret_hash", c.SecretHash)
+	if c.SecretHash == nil && newPassword && c.KeepSecret == "" {
+		setOrRemove("secret_hash", aws.String(""))
+	} else {
+		setOrRemove("secret_hash", c.SecretHash)
+	}
 	if c.Role != nil {
 		update.set("role", s(string(*c.Role)))
 	}
 	if !c.KeepSessions {
 		update.add("cred_version", n(1))
 	}
-	if c.ConsumeReset != "" {
+	if c.ConsumeReset != "" || newPassword {
 		update.remove("reset_hash")
 	}
 	cond := "attribute_exists(PK)"
@@ -278,6 +334,50 @@ func (st *Store) ChangeCredentials(ctx context.Context, c account.CredentialChan
 		} else {
 			cond += " AND password_hash = :ifpw"
 			update.values[":ifpw"] = s(*c.IfPasswordHash)
+		}
+	}
+	var extra []types.TransactWriteItem // deletions that go with the change
+	if newPassword {
+		cond += " AND " + resetCond(h.resetHash)
+		maps.Copy(update.values, resetValues(h.resetHash))
+		if c.ConsumeOTP == "" {
+			extra = append(extra, types.TransactWriteItem{Delete: &types.Delete{TableName: st.table, Key: key(userPK(c.UserID), skOTP)}})
+		}
+		if h.resetHash != "" && h.resetHash != c.ConsumeReset {
+			extra = append(extra, types.TransactWriteItem{Delete: &types.Delete{TableName: st.table, Key: key(resetPK(h.resetHash), skReset)}})
+		}
+		if c.KeepSecret != "" {
+			cond += " AND secret_hash = :keep"
+			update.values[":keep"] = s(c.KeepSecret)
+		}
+	}
+	if c.ReleaseEmail != "" {
+		if h.emailKey == "" {
+			cond += " AND attribute_not_exists(email_key)"
+		} else {
+			cond += " AND email_key = :ek"
+			update.values[":ek"] = s(h.emailKey)
+			update.remove("email")
+			update.remove("email_key")
+			extra = append(extra, types.TransactWriteItem{Delete: &types.Delete{TableName: st.table, Key: key(emailPK(h.emailKey), skEmail)}})
+		}
+	}
+	countAt := -1
+	if c.Role != nil {
+		cond += " AND #role = :oldrole"
+		update.names["#role"] = "role"
+		update.values[":oldrole"] = s(string(h.role))
+		was, is := h.role == account.RoleAdmin, *c.Role == account.RoleAdmin
+		if was != is {
+			if err := st.ensureAdminCount(ctx); err != nil {
+				return err
+			}
+			delta := int64(1)
+			if was {
+				delta = -1
+			}
+			countAt = len(extra)
+			extra = append(extra, st.adminCountItem(delta))
 		}
 	}
 	upd := &types.Update{
@@ -312,31 +412,62 @@ func (st *Store) ChangeCredentials(ctx context.Context, c account.CredentialChan
 		consumedErr = account.ErrTokenNotFound
 	}
 
-	if consumedErr == nil {
+	if consumedErr == nil && len(extra) == 0 {
 		_, err := st.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 			TableName: upd.TableName, Key: upd.Key, UpdateExpression: upd.UpdateExpression,
 			ConditionExpression: upd.ConditionExpression, ExpressionAttributeNames: upd.ExpressionAttributeNames,
 			ExpressionAttributeValues: upd.ExpressionAttributeValues,
 		})
 		if isConditionFailed(err) {
-			return st.whyAccountCondition(ctx, c.UserID)
+			return st.whyChangeFailed(ctx, c, h)
 		}
 		if err != nil {
 			return account.Internal("change credentials of %d: %w", c.UserID, err)
 		}
 		return nil
 	}
-	failed, err := st.transact(ctx, []types.TransactWriteItem{consume, {Update: upd}})
+	items := []types.TransactWriteItem{{Update: upd}}
+	if consumedErr != nil {
+		items = append(items, consume)
+	}
+	items = append(items, extra...)
+	failed, err := st.transact(ctx, items)
 	switch {
 	case err != nil:
 		return err
 	case failed == nil:
 		return nil
-	case failed[0]:
+	case consumedErr != nil && failed[1]:
 		return consumedErr
+	case countAt >= 0 && failed[len(items)-len(extra)+countAt]:
+		if *c.Role != account.RoleAdmin {
+			return account.ErrLastAdmin
+		}
+		return account.Internal("change credentials of %d: admin count missing", c.UserID)
 	default:
-		return st.whyAccountCondition(ctx, c.UserID)
+		return st.whyChangeFailed(ctx, c, h)
 	}
+}
+
+// whyChangeFailed reads the account after its condition failed (rare path): gone is
+// ErrNotFound, a stale IfPasswordHash or KeepSecret is ErrConflict, and anything else
+// means the hints were stale: try again with the account as it is now.
+func (st *Store) whyChangeFailed(ctx context.Context, c account.CredentialChange, h hints) error {
+	cur, err := st.AccountByID(ctx, c.UserID)
+	if err != nil {
+		return err
+	}
+	if c.IfPasswordHash != nil && cur.PasswordHash != *c.IfPasswordHash {
+		return account.ErrConflict
+	}
+	if c.KeepSecret != "" && c.PasswordHash != nil && !c.KeepSessions && cur.SecretHash != c.KeepSecret {
+		return account.ErrConflict
+	}
+	fresh := hintsOf(cur)
+	if h.role == "" && c.Role == nil {
+		fresh.role = ""
+	}
+	return &staleHints{hints: fresh}
 }
 
 // whyAccountCondition tells a missing account from a stale IfPasswordHash after a failed
@@ -363,12 +494,17 @@ func isConditionFailed(err error) bool {
 func (st *Store) DeleteAccount(ctx context.Context, a *account.Account) error {
 	cur := a
 	for attempt := 0; ; attempt++ {
+		// Conditional on the role read too: deleting an admin takes the admin count down
+		// in the same write, and only while another admin remains.
+		vals := map[string]types.AttributeValue{":role": s(string(cur.Role))}
+		maps.Copy(vals, resetValues(cur.ResetHash))
 		items := []types.TransactWriteItem{
 			{Delete: &types.Delete{
 				TableName:                 st.table,
 				Key:                       key(userPK(cur.UserID), skAccount),
-				ConditionExpression:       aws.String("attribute_exists(PK) AND " + resetCond(cur.ResetHash)),
-				ExpressionAttributeValues: resetValues(cur.ResetHash),
+				ConditionExpression:       aws.String("attribute_exists(PK) AND #role = :role AND " + resetCond(cur.ResetHash)),
+				ExpressionAttributeNames:  map[string]string{"#role": "role"},
+				ExpressionAttributeValues: vals,
 			}},
 			{Delete: &types.Delete{TableName: st.table, Key: key(usernamePK(cur.UsernameKey), skUsername)}},
 			{Delete: &types.Delete{TableName: st.table, Key: key(userPK(cur.UserID), skOTP)}},
@@ -379,6 +515,12 @@ func (st *Store) DeleteAccount(ctx context.Context, a *account.Account) error {
 		if cur.ResetHash != "" {
 			items = append(items, types.TransactWriteItem{Delete: &types.Delete{TableName: st.table, Key: key(resetPK(cur.ResetHash), skReset)}})
 		}
+		if cur.Role == account.RoleAdmin {
+			if err := st.ensureAdminCount(ctx); err != nil {
+				return err
+			}
+			items = append(items, st.adminCountItem(-1))
+		}
 		failed, err := st.transact(ctx, items)
 		if err != nil {
 			return err
@@ -386,7 +528,10 @@ func (st *Store) DeleteAccount(ctx context.Context, a *account.Account) error {
 		if failed == nil {
 			break
 		}
-		// The account is gone, or its reset pointer moved: re-read and try again.
+		if cur.Role == account.RoleAdmin && failed[len(items)-1] {
+			return account.ErrLastAdmin
+		}
+		// The account is gone, or its reset pointer or role moved: re-read and try again.
 		if cur, err = st.AccountByID(ctx, a.UserID); err != nil {
 			return err
 		}

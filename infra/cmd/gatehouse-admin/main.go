@@ -1,10 +1,12 @@
 // Command gatehouse-admin bootstraps the admin account of a deployed Gatehouse stack:
 //
-//	gatehouse-admin create --table NAME --username NAME [--region REGION]
+//	gatehouse-admin create --table NAME --username NAME [--region REGION] [--promote-existing]
 //
-// creates an admin account with a password, or makes an existing account an admin with a
-// new password (ending its sessions), directly in the stack's DynamoDB table, through the
-// same domain and store code the functions use. The password is read from standard input
+// creates an admin account with a password, or sets a new password for an existing admin
+// (ending its sessions), directly in the stack's DynamoDB table, through the
+// same domain and store code the functions use. An existing account that is not an admin
+// is promoted only with --promote-existing, which takes it away from whoever registered it
+// (its email, user_secret, API token and pending codes go). The password is read from standard input
 // when that is not a terminal (its first line), otherwise prompted for twice without echo;
 // never from the command line or the environment. AWS credentials and region come from the
 // SDK's standard chain (environment, shared config and credentials files, SSO, instance
@@ -34,15 +36,19 @@ import (
 	"github.com/gatehouse/gatehouse/pkg/password"
 )
 
-const usage = `usage: gatehouse-admin create --table NAME --username NAME [--region REGION]
+const usage = `usage: gatehouse-admin create --table NAME --username NAME [--region REGION] [--promote-existing]
 
-Creates an admin account in a Gatehouse table, or makes an existing account an admin
-with a new password. The password is read from standard input when it is not a
-terminal (first line), otherwise prompted for twice without echo.
+Creates an admin account in a Gatehouse table, or sets a new password for an existing
+admin. The password is read from standard input when it is not a terminal (first
+line), otherwise prompted for twice without echo.
 
-  --table     the stack's DynamoDB table (stack output TableName)
-  --username  the admin's username
-  --region    AWS region (default: from AWS_REGION or the AWS profile)
+  --table             the stack's DynamoDB table (stack output TableName)
+  --username          the admin's username
+  --region            AWS region (default: from AWS_REGION or the AWS profile)
+  --promote-existing  make an existing account that is not an admin an admin: its
+                      email, user_secret, API token and pending one-time codes and
+                      reset tokens are removed and its sessions end, so whoever
+                      registered it keeps no way in
 `
 
 // maxLine bounds what is read as a password line (the rule allows 200 code points, at
@@ -91,6 +97,7 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 
 type options struct {
 	table, username, region string
+	promote                 bool
 }
 
 func parseArgs(args []string, stderr io.Writer) (options, error) {
@@ -110,6 +117,7 @@ func parseArgs(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.table, "table", "", "")
 	fs.StringVar(&o.username, "username", "", "")
 	fs.StringVar(&o.region, "region", "", "")
+	fs.BoolVar(&o.promote, "promote-existing", false, "")
 	if err := fs.Parse(args[1:]); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fmt.Fprint(stderr, usage)
@@ -153,6 +161,27 @@ func create(args []string, stdin *os.File, stdout, stderr io.Writer) error {
 	if cfg.Region == "" {
 		return usageError("no AWS region: pass --region or set AWS_REGION")
 	}
+	// The client is built from the config as is (not with dynamo.NewClient's endpoint
+	// override), so the SDK's own endpoint settings, AWS_ENDPOINT_URL_DYNAMODB among them,
+	// apply.
+	client := dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) { o.DisableValidateResponseChecksum = true })
+	hasher, err := password.New(password.OWASP)
+	if err != nil {
+		return failf("password hasher: %v", err)
+	}
+	svc := account.NewService(dynamo.New(client, o.table), hasher, nil, account.Config{}, nil)
+
+	// Whether the account exists (and is an admin) decides before the password is asked
+	// for; EnsureAdmin decides again at the write, so a race cannot promote by accident.
+	lookup, cancelLookup := context.WithTimeout(context.Background(), awsTimeout)
+	before, err := svc.AccountByUsername(lookup, o.username)
+	cancelLookup()
+	if err != nil && !errors.Is(err, account.ErrNotFound) {
+		return storeError(err, o.table, cfg.Region)
+	}
+	if before != nil && before.Role != account.RoleAdmin && !o.promote {
+		return refusePromotion(before.Username)
+	}
 	pw, err := readPassword(stdin, stderr, o.username)
 	if err != nil {
 		return err
@@ -165,22 +194,14 @@ func create(args []string, stdin *os.File, stdout, stderr io.Writer) error {
 	defer stop()
 	ctx, cancel := context.WithTimeout(ctx, awsTimeout)
 	defer cancel()
-	// The client is built from the config as is (not with dynamo.NewClient's endpoint
-	// override), so the SDK's own endpoint settings, AWS_ENDPOINT_URL_DYNAMODB among them,
-	// apply.
-	client := dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) { o.DisableValidateResponseChecksum = true })
-	hasher, err := password.New(password.OWASP)
-	if err != nil {
-		return failf("password hasher: %v", err)
+	ensure := svc.EnsureAdmin
+	if o.promote {
+		ensure = svc.PromoteAdmin
 	}
-	svc := account.NewService(dynamo.New(client, o.table), hasher, nil, account.Config{}, nil)
-
-	// Only for the message: whether the account is an admin already.
-	before, err := svc.AccountByUsername(ctx, o.username)
-	if err != nil && !errors.Is(err, account.ErrNotFound) {
-		return storeError(err, o.table, cfg.Region)
+	a, created, err := ensure(ctx, o.username, pw)
+	if errors.Is(err, account.ErrUsernameTaken) { // registered since the lookup
+		return refusePromotion(o.username)
 	}
-	a, created, err := svc.EnsureAdmin(ctx, o.username, pw)
 	if err != nil {
 		return storeError(err, o.table, cfg.Region)
 	}
@@ -190,9 +211,18 @@ func create(args []string, stdin *os.File, stdout, stderr io.Writer) error {
 	case before != nil && before.Role == account.RoleAdmin:
 		fmt.Fprintf(stdout, "set a new password for admin %s\n", a.Username)
 	default:
-		fmt.Fprintf(stdout, "promoted %s to admin\n", a.Username)
+		fmt.Fprintf(stdout, "promoted %s to admin; its email, user_secret, API token and pending codes were removed and its sessions ended\n", a.Username)
 	}
 	return nil
+}
+
+// refusePromotion explains why an existing account is not made an admin without asking:
+// anyone may have registered it, and would keep its ways in.
+func refusePromotion(username string) error {
+	return failf("account %s exists and is not an admin; not promoting it, because whoever registered it "+
+		"may still control it (its email, user_secret or API token). Choose another username, or run again "+
+		"with --promote-existing to make it an admin anyway: that removes its email, user_secret, API token "+
+		"and pending one-time codes and reset tokens, and ends its sessions", username)
 }
 
 // storeError explains a failure of the table's side.

@@ -116,32 +116,66 @@ func TestCreateAndPromote(t *testing.T) {
 		t.Fatalf("created admin: %+v %v", a, err)
 	}
 
-	// An existing user with a session is promoted (CRLF line ending, no final newline is
-	// fine too); its old password and session are gone.
-	if _, err := svc.Register(ctx, account.NewAccount{Username: "Worker", Password: "worker-password", Email: "worker@example.com"}); err != nil {
+	// An existing user is not promoted without --promote-existing: anyone may
+	// have registered it (issue 12, item 1). With it, the account is promoted (CRLF line
+	// ending, no final newline is fine too) and keeps nothing its registrant had: email,
+	// user_secret, API token, pending OTP and reset token, password, session.
+	reg, err := svc.Register(ctx, account.NewAccount{Username: "Worker", Password: "worker-password", Email: "worker@example.com",
+		Token: "worker-api-token", WithUserSecret: true})
+	if err != nil {
 		t.Fatal(err)
 	}
-	w, _ := svc.AccountByUsername(ctx, "worker")
+	w := reg.Account
 	session, err := svc.StartSession(ctx, w)
 	if err != nil {
+		t.Fatal(err)
+	}
+	store := dynamo.New(client, table)
+	if err := store.PutOTP(ctx, &account.OTP{UserID: w.UserID, ReqIDHash: "rq", UserHash: w.UserHash(), CodeMAC: "m", CreatedAt: time.Now(), ExpiresAt: time.Now().Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := store.PutResetToken(ctx, &account.ResetToken{TokenHash: "rt", UserID: w.UserID, CreatedAt: time.Now(), ExpiresAt: time.Now().Add(time.Hour)}, ""); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := svc.AuthenticateAdmin(ctx, "worker", "worker-password"); !errors.Is(err, account.ErrForbidden) {
 		t.Fatalf("before promotion: %v", err)
 	}
-	r = runCommand(t, bin, "promoted-password\r\nignored second line\n", withRegion, "create", "--table", table, "--username", "WORKER")
+	r = runCommand(t, bin, "promoted-password\n", withRegion, "create", "--table", table, "--username", "WORKER")
 	noSecrets(r)
-	if r.code != 0 || r.stdout != "promoted Worker to admin\n" {
+	if r.code != 1 || r.stdout != "" || !strings.Contains(r.stderr, "account Worker exists and is not an admin; not promoting it") ||
+		!strings.Contains(r.stderr, "--promote-existing") || strings.Count(r.stderr, "\n") != 1 {
+		t.Fatalf("promotion without --promote-existing: %+v", r)
+	}
+	if cur, _ := svc.AccountByUsername(ctx, "worker"); cur.Role != account.RoleUser || cur.Email == "" {
+		t.Fatalf("refused promotion changed the account: %+v", cur)
+	}
+	r = runCommand(t, bin, "promoted-password\r\nignored second line\n", withRegion, "create", "--table", table, "--username", "WORKER", "--promote-existing")
+	noSecrets(r)
+	if r.code != 0 || !strings.HasPrefix(r.stdout, "promoted Worker to admin; its email, user_secret, API token and pending codes were removed") {
 		t.Fatalf("promote: %+v", r)
 	}
 	if _, err := svc.AuthenticateAdmin(ctx, "worker", "promoted-password"); err != nil {
 		t.Fatalf("promoted: %v", err)
 	}
-	if _, err := svc.AuthenticateAdmin(ctx, "worker", "worker-password"); !errors.Is(err, account.ErrInvalidCredentials) {
-		t.Fatalf("old password after promotion: %v", err)
+	for _, old := range []string{"worker-password", "worker-api-token"} {
+		if _, err := svc.AuthenticateAdmin(ctx, "worker", old); !errors.Is(err, account.ErrInvalidCredentials) {
+			t.Fatalf("old secret after promotion: %v", err)
+		}
 	}
 	if _, _, err := svc.Authorize(ctx, session); !errors.Is(err, account.ErrNotAuthenticated) {
 		t.Fatalf("session after promotion: %v", err)
+	}
+	if cur, _ := svc.AccountByUsername(ctx, "worker"); cur.Email != "" || cur.TokenHash != "" || cur.SecretHash != "" || cur.ResetHash != "" {
+		t.Fatalf("promoted account keeps its registrant's ways in: %+v", cur)
+	}
+	if _, err := svc.AccountByEmail(ctx, "worker@example.com"); !errors.Is(err, account.ErrNotFound) {
+		t.Fatalf("email after promotion: %v", err)
+	}
+	if _, err := store.SpendOTPAttempt(ctx, w.UserID, "rq", w.UserHash(), time.Now(), 5); !errors.Is(err, account.ErrInvalidRequest) {
+		t.Fatalf("OTP after promotion: %v", err)
+	}
+	if _, err := store.ResetToken(ctx, "rt"); !errors.Is(err, account.ErrTokenNotFound) {
+		t.Fatalf("reset token after promotion: %v", err)
 	}
 
 	// Running it again for an admin sets a new password.

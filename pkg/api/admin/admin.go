@@ -110,6 +110,8 @@ func (h *Handler) errorResponse(ctx context.Context, err error) apigw.Response {
 		return fail(http.StatusForbidden, errForbidden)
 	case account.CodeCannotDeleteSelf:
 		return fail(http.StatusBadRequest, errDeleteSelf)
+	case account.CodeLastAdmin: // another admin deleted this one's last peer at the same time
+		return fail(http.StatusBadRequest, "last admin")
 	case account.CodeTooManyAttempts:
 		return fail(http.StatusTooManyRequests, errTooManyAttempts, apigw.WithRetryAfter(e.RetryAfter))
 	}

@@ -332,11 +332,16 @@ func (h *Handler) ResetPassword(ctx context.Context, req *events.APIGatewayV2HTT
 	if len(fe) > 0 {
 		return fe.response()
 	}
-	a, err := h.authorizeReset(ctx, req, email)
+	a, bySecret, err := h.authorizeReset(ctx, req, email)
 	if err != nil {
 		return h.errorResponse(ctx, err, nil)
 	}
-	pw, err := h.svc.ResetPasswordGenerated(ctx, a)
+	// Only a reset with the account's own user_secret keeps that secret working.
+	resetFn := h.svc.ResetPasswordGenerated
+	if bySecret {
+		resetFn = h.svc.ResetPasswordWithSecret
+	}
+	pw, err := resetFn(ctx, a)
 	if err != nil {
 		return h.errorResponse(ctx, err, nil)
 	}
@@ -347,43 +352,44 @@ func (h *Handler) ResetPassword(ctx context.Context, req *events.APIGatewayV2HTT
 // check costs the same either way.
 var dummySecretHash = account.HashSecret("no account has this user_secret")
 
-// authorizeReset returns the account of email when the request may reset its password:
-// it presents that account's user_secret as a Bearer token, or Basic credentials of an
-// admin. Every other case (no or other credentials, unknown email, wrong secret, a
-// non-admin's credentials) is ErrNotAuthenticated, so the answer does not tell them apart.
-func (h *Handler) authorizeReset(ctx context.Context, req *events.APIGatewayV2HTTPRequest, email string) (*account.Account, error) {
+// authorizeReset returns the account of email, and bySecret, when the request may reset its password:
+// it presents that account's user_secret as a Bearer token (then bySecret), or Basic
+// credentials of an admin. Every other case (no or other credentials, unknown email, wrong
+// secret, a non-admin's credentials) is ErrNotAuthenticated, so the answer does not tell
+// them apart.
+func (h *Handler) authorizeReset(ctx context.Context, req *events.APIGatewayV2HTTPRequest, email string) (*account.Account, bool, error) {
 	if secret, ok := apigw.Bearer(req); ok {
 		a, err := h.svc.AccountByEmail(ctx, email)
 		if errors.Is(err, account.ErrNotFound) {
 			account.SecretMatches(dummySecretHash, secret)
-			return nil, account.ErrNotAuthenticated
+			return nil, false, account.ErrNotAuthenticated
 		}
 		if err != nil {
-			return nil, err
+			return nil, false, err
 		}
 		if a.SecretHash == "" {
 			account.SecretMatches(dummySecretHash, secret)
-			return nil, account.ErrNotAuthenticated
+			return nil, false, account.ErrNotAuthenticated
 		}
 		if !account.SecretMatches(a.SecretHash, secret) {
-			return nil, account.ErrNotAuthenticated
+			return nil, false, account.ErrNotAuthenticated
 		}
-		return a, nil
+		return a, true, nil
 	}
 	if user, secret, ok := apigw.Basic(req); ok {
 		_, err := h.svc.AuthenticateAdmin(ctx, user, secret)
 		switch account.ErrorCode(err) {
 		case "":
 		case account.CodeInvalidCredentials, account.CodeForbidden, account.CodeNoPassword:
-			return nil, account.ErrNotAuthenticated
+			return nil, false, account.ErrNotAuthenticated
 		default:
-			return nil, err
+			return nil, false, err
 		}
 		a, err := h.svc.AccountByEmail(ctx, email)
 		if errors.Is(err, account.ErrNotFound) {
-			return nil, account.ErrNotAuthenticated
+			return nil, false, account.ErrNotAuthenticated
 		}
-		return a, err
+		return a, false, err
 	}
-	return nil, account.ErrNotAuthenticated
+	return nil, false, account.ErrNotAuthenticated
 }

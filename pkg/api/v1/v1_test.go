@@ -292,6 +292,8 @@ func TestResetPassword(t *testing.T) {
 	if r := reset("email=erin%40example.com", "Authorization", "Bearer "+secret); r.StatusCode != 200 {
 		t.Fatalf("second reset: %s", r.Body)
 	}
+	// The admin's reset of Finn was a route other than Finn's secret: the secret is dead.
+	expect(t, "user_secret after an admin's reset", reset("email=finn%40example.com", "Authorization", "Bearer "+otherSecret), 401, authRequired)
 	// An admin can reset an account of another family, which has no user_secret.
 	if r := reset("email=gina%40example.com", "Authorization", basic("root", "root-password")); r.StatusCode != 200 {
 		t.Fatalf("admin reset of a users-family account: %s", r.Body)

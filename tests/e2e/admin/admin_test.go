@@ -574,9 +574,10 @@ func TestAdminBootstrapCommand(t *testing.T) {
 		t.Fatalf("build: %v\n%s", err, out)
 	}
 	home := t.TempDir()
-	bootstrap := func(name, password string) string {
+	run := func(name, password string, extra ...string) (string, string, error) {
 		t.Helper()
-		cmd := exec.Command(bin, "create", "--table", e2e.Stack.TableName, "--username", name, "--region", emulators.Region)
+		args := append([]string{"create", "--table", e2e.Stack.TableName, "--username", name, "--region", emulators.Region}, extra...)
+		cmd := exec.Command(bin, args...)
 		cmd.Env = []string{
 			"PATH=" + os.Getenv("PATH"), "HOME=" + home,
 			"AWS_CONFIG_FILE=" + filepath.Join(home, "none"), "AWS_SHARED_CREDENTIALS_FILE=" + filepath.Join(home, "none"),
@@ -586,10 +587,19 @@ func TestAdminBootstrapCommand(t *testing.T) {
 		cmd.Stdin = strings.NewReader(password + "\n")
 		var stdout, stderr bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &stdout, &stderr
-		if err := cmd.Run(); err != nil || stderr.Len() != 0 || strings.Contains(stdout.String(), password) {
-			t.Fatalf("gatehouse-admin: %v\nstdout: %s\nstderr: %s", err, stdout.String(), stderr.String())
+		err := cmd.Run()
+		if strings.Contains(stdout.String()+stderr.String(), password) {
+			t.Fatal("gatehouse-admin printed the password")
 		}
-		return stdout.String()
+		return stdout.String(), stderr.String(), err
+	}
+	bootstrap := func(name, password string, extra ...string) string {
+		t.Helper()
+		stdout, stderr, err := run(name, password, extra...)
+		if err != nil || stderr != "" {
+			t.Fatalf("gatehouse-admin: %v\nstdout: %s\nstderr: %s", err, stdout, stderr)
+		}
+		return stdout
 	}
 
 	name, pw := e2e.Unique("Boot"), e2e.Unique("boot-password-")
@@ -607,7 +617,12 @@ func TestAdminBootstrapCommand(t *testing.T) {
 	ssid := e2e.Login(t, user, userPW)
 	promoted := e2e.Unique("promoted-password-")
 	e2e.Secret(promoted)
-	if out := bootstrap(strings.ToUpper(user), promoted); out != "promoted "+user+" to admin\n" {
+	// Not without --promote-existing: whoever registered the name may still hold it.
+	if stdout, stderr, err := run(strings.ToUpper(user), promoted); err == nil || stdout != "" || !strings.Contains(stderr, "--promote-existing") {
+		t.Fatalf("promotion without --promote-existing: %v %q %q", err, stdout, stderr)
+	}
+	e2e.Expect(t, "after a refused promotion", call(t, e2e.Stack.URL, http.MethodGet, "/api/v2/users", "", basic(user, userPW)), 403, forbidden)
+	if out := bootstrap(strings.ToUpper(user), promoted, "--promote-existing"); !strings.HasPrefix(out, "promoted "+user+" to admin;") {
 		t.Fatalf("promote: %q", out)
 	}
 	if r := call(t, e2e.Stack.URL, http.MethodGet, userPath(name), "", basic(user, promoted)); r.Status != 200 {

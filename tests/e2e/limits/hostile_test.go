@@ -27,7 +27,7 @@ var bodyRoutes = map[string]bool{
 func TestHostileInput(t *testing.T) {
 	t.Parallel()
 	admin, adminPW, _ := e2e.RegisterUser(t, false)
-	if _, _, err := service(t).EnsureAdmin(ctx, admin, adminPW); err != nil {
+	if _, _, err := service(t).PromoteAdmin(ctx, admin, adminPW); err != nil {
 		t.Fatal(err)
 	}
 	m := e2e.Unique("hostile")
