@@ -25,6 +25,11 @@ type Config struct {
 	// Mail limits per account (API.md): one mail per MailInterval, MailPerHour an hour.
 	MailInterval time.Duration // 60 s
 	MailPerHour  int           // 5
+
+	// TokenIndexKey keys the index of API tokens (see TokenIndex): per stack, never stored
+	// in the table. Setting a token or checking a Bearer token without it is an internal
+	// error.
+	TokenIndexKey []byte
 }
 
 // Defaults of Config.
@@ -222,6 +227,9 @@ func (s *Service) Register(ctx context.Context, n NewAccount) (*Created, error) 
 	if n.Token != "" {
 		if a.TokenHash, err = s.Hasher.Hash(n.Token); err != nil {
 			return nil, Internal("hash token: %w", err)
+		}
+		if a.TokenIndex, err = s.TokenIndex(n.Token); err != nil {
+			return nil, err
 		}
 	}
 	out := &Created{Account: a}

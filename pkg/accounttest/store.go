@@ -24,6 +24,7 @@ type Store struct {
 	sessions   map[int64]map[string]account.Session
 	otps       map[int64]account.OTP
 	resets     map[string]account.ResetToken
+	byToken    map[string]int64 // token index -> user_id
 }
 
 // NewStore returns an empty Store.
@@ -35,6 +36,7 @@ func NewStore() *Store {
 		sessions:   map[int64]map[string]account.Session{},
 		otps:       map[int64]account.OTP{},
 		resets:     map[string]account.ResetToken{},
+		byToken:    map[string]int64{},
 	}
 }
 
@@ -55,6 +57,11 @@ func (s *Store) CreateAccount(_ context.Context, a *account.Account) error {
 			return account.ErrEmailTaken
 		}
 	}
+	if a.TokenIndex != "" {
+		if _, ok := s.byToken[a.TokenIndex]; ok {
+			return account.ErrTokenInUse
+		}
+	}
 	a.UserID = id
 	stored := *a
 	stored.MailSent = slices.Clone(a.MailSent)
@@ -62,6 +69,9 @@ func (s *Store) CreateAccount(_ context.Context, a *account.Account) error {
 	s.byUsername[a.UsernameKey] = id
 	if a.EmailKey != "" {
 		s.byEmail[a.EmailKey] = id
+	}
+	if a.TokenIndex != "" {
+		s.byToken[a.TokenIndex] = id
 	}
 	return nil
 }
@@ -206,12 +216,26 @@ func (s *Store) ChangeCredentials(_ context.Context, c account.CredentialChange)
 	if c.IfPasswordHash != nil && a.PasswordHash != *c.IfPasswordHash {
 		return account.ErrConflict
 	}
+	newIndex := ""
+	if c.TokenHash != nil && c.TokenIndex != nil {
+		newIndex = *c.TokenIndex
+	}
+	if holder, ok := s.byToken[newIndex]; ok && newIndex != "" && holder != c.UserID {
+		return account.ErrTokenInUse
+	}
 	if c.PasswordHash != nil {
 		a.PasswordHash = *c.PasswordHash
 		a.FailedLogins, a.LockedUntil = 0, time.Time{}
 	}
 	if c.TokenHash != nil {
 		a.TokenHash = *c.TokenHash
+		if a.TokenIndex != "" {
+			delete(s.byToken, a.TokenIndex)
+		}
+		a.TokenIndex = newIndex
+		if newIndex != "" {
+			s.byToken[newIndex] = c.UserID
+		}
 	}
 	if c.SecretHash != nil {
 		a.SecretHash = *c.SecretHash
@@ -249,6 +273,9 @@ func (s *Store) DeleteAccount(_ context.Context, a *account.Account) error {
 		delete(s.byEmail, cur.EmailKey)
 	}
 	delete(s.otps, a.UserID)
+	if cur.TokenIndex != "" {
+		delete(s.byToken, cur.TokenIndex)
+	}
 	if cur.ResetHash != "" {
 		delete(s.resets, cur.ResetHash)
 	}
@@ -375,4 +402,14 @@ func (s *Store) ResetToken(_ context.Context, hash string) (*account.ResetToken,
 		return nil, account.ErrTokenNotFound
 	}
 	return &r, nil
+}
+
+func (s *Store) AccountByTokenIndex(_ context.Context, index string) (*account.Account, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	id, ok := s.byToken[index]
+	if !ok || index == "" {
+		return nil, account.ErrNotFound
+	}
+	return s.account(id)
 }

@@ -8,6 +8,7 @@
 //	USERNAME#<key>     / USERNAME           unique username -> user_id
 //	EMAIL#<key>        / EMAIL              unique email    -> user_id
 //	RESET#<hash>       / RESET              a reset token        (expires_at = TTL)
+//	TOKEN#<index>      / TOKEN              unique API token index -> user_id (tokenindex.go)
 //	COUNTER            / USER_ID            the user_id counter
 //
 // Sessions and the OTP live in their account's partition, so a session check reads the
@@ -116,6 +117,9 @@ func (st *Store) CreateAccount(ctx context.Context, a *account.Account) error {
 		Item:                accountItem(a),
 		ConditionExpression: aws.String("attribute_not_exists(PK)"),
 	}})
+	if a.TokenIndex != "" {
+		items = append(items, st.tokenIndexPut(a.TokenIndex, id))
+	}
 	failed, err := st.transact(ctx, items)
 	switch {
 	case err != nil:
@@ -126,6 +130,8 @@ func (st *Store) CreateAccount(ctx context.Context, a *account.Account) error {
 		return account.ErrUsernameTaken
 	case a.EmailKey != "" && failed[1]:
 		return account.ErrEmailTaken
+	case a.TokenIndex != "" && failed[len(failed)-1]:
+		return account.ErrTokenInUse
 	default:
 		return account.Internal("create account %d: transaction cancelled on the account item", id)
 	}
@@ -311,6 +317,13 @@ func (st *Store) ChangeCredentials(ctx context.Context, c account.CredentialChan
 		}}
 		consumedErr = account.ErrTokenNotFound
 	}
+	if c.TokenHash != nil {
+		var cons *types.TransactWriteItem
+		if consumedErr != nil {
+			cons = &consume
+		}
+		return st.changeCredentialsWithToken(ctx, c, update, cond, cons, consumedErr)
+	}
 
 	if consumedErr == nil {
 		_, err := st.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
@@ -367,8 +380,8 @@ func (st *Store) DeleteAccount(ctx context.Context, a *account.Account) error {
 			{Delete: &types.Delete{
 				TableName:                 st.table,
 				Key:                       key(userPK(cur.UserID), skAccount),
-				ConditionExpression:       aws.String("attribute_exists(PK) AND " + resetCond(cur.ResetHash)),
-				ExpressionAttributeValues: resetValues(cur.ResetHash),
+				ConditionExpression:       aws.String("attribute_exists(PK) AND " + resetCond(cur.ResetHash) + " AND " + tokenIndexCond(cur.TokenIndex)),
+				ExpressionAttributeValues: withTokenIndexValue(resetValues(cur.ResetHash), cur.TokenIndex),
 			}},
 			{Delete: &types.Delete{TableName: st.table, Key: key(usernamePK(cur.UsernameKey), skUsername)}},
 			{Delete: &types.Delete{TableName: st.table, Key: key(userPK(cur.UserID), skOTP)}},
@@ -378,6 +391,9 @@ func (st *Store) DeleteAccount(ctx context.Context, a *account.Account) error {
 		}
 		if cur.ResetHash != "" {
 			items = append(items, types.TransactWriteItem{Delete: &types.Delete{TableName: st.table, Key: key(resetPK(cur.ResetHash), skReset)}})
+		}
+		if cur.TokenIndex != "" {
+			items = append(items, st.tokenIndexDelete(cur.TokenIndex))
 		}
 		failed, err := st.transact(ctx, items)
 		if err != nil {
@@ -911,7 +927,7 @@ func accountItem(a *account.Account) map[string]types.AttributeValue {
 		"email": a.Email, "email_key": a.EmailKey,
 		"password_hash": a.PasswordHash, "token_hash": a.TokenHash, "secret_hash": a.SecretHash,
 		"name": a.Name, "bio": a.Bio, "website": a.Website, "pronounce": a.Pronounce,
-		"reset_hash": a.ResetHash,
+		"reset_hash": a.ResetHash, attrTokenIndex: a.TokenIndex,
 	} {
 		if v != "" {
 			item[name] = s(v)
@@ -956,6 +972,7 @@ func parseAccount(it map[string]types.AttributeValue) (*account.Account, error) 
 		ResetHash:    str(it, "reset_hash"),
 		CreatedAt:    parseTime(str(it, "created_at")),
 		UpdatedAt:    parseTime(str(it, "updated_at")),
+		TokenIndex:   str(it, attrTokenIndex),
 	}, nil
 }
 
