@@ -130,6 +130,11 @@ func (s *Service) CreateUser(ctx context.Context, username string, password, tok
 		}
 		return nil, Invalid(FieldToken, ReasonEmpty)
 	}
+	if token != nil {
+		if _, err := s.TokenIndex(*token); err != nil {
+			return nil, err // a token the admin API sets must be findable by Bearer
+		}
+	}
 	c, err := s.Register(ctx, NewAccount{Username: username, Password: deref(password), Token: deref(token)})
 	if err != nil {
 		return nil, err
