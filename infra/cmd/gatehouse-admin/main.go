@@ -173,7 +173,11 @@ func create(args []string, stdin *os.File, stdout, stderr io.Writer) error {
 	if err != nil {
 		return failf("password hasher: %v", err)
 	}
-	svc := account.NewService(dynamo.New(client, o.table), hasher, nil, account.Config{}, nil)
+	key, err := tokenIndexKey(ctx, cfg, os.Getenv)
+	if err != nil {
+		return err
+	}
+	svc := account.NewService(dynamo.New(client, o.table), hasher, nil, account.Config{TokenIndexKey: key}, nil)
 
 	// Only for the message: whether the account is an admin already.
 	before, err := svc.AccountByUsername(ctx, o.username)
