@@ -27,8 +27,8 @@ type Config struct {
 	MailPerHour  int           // 5
 
 	// TokenIndexKey keys the index of API tokens (see TokenIndex): per stack, never stored
-	// in the table. Setting a token or checking a Bearer token without it is an internal
-	// error.
+	// in the table. The admin use cases (setting a token, a Bearer check) are internal
+	// errors without it; Register without it stores a token unindexed (Basic only).
 	TokenIndexKey []byte
 }
 
