@@ -23,7 +23,7 @@ FUNCTION_DIRS := users-login users-register users-request-otp users-modify-passw
                  user-password-reset-token user-password-reset user-logout account-register \
                  account-change-password account-reset-password admin-list-users \
                  admin-get-user admin-create-user admin-update-user admin-refresh-token \
-                 admin-delete-user
+                 admin-delete-user admin-status
 
 # A count, not a duration: Go 1.26's fuzz coordinator can fail a duration-bounded run
 # with a spurious "context deadline exceeded" at the deadline (golang/go#75804, fixed
@@ -110,6 +110,8 @@ build-AdminRefreshTokenFunction:
 	$(call build-function,admin-refresh-token)
 build-AdminDeleteUserFunction:
 	$(call build-function,admin-delete-user)
+build-AdminStatusFunction:
+	$(call build-function,admin-status)
 
 run: deps ## Start the local stack: API on :3000, DynamoDB Local on :8000, SES inbox on :8005
 	@mkdir -p $(LOCAL_BIN)

@@ -5,11 +5,11 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/gatehouse/gatehouse/pkg/api/admin"
-	"github.com/gatehouse/gatehouse/pkg/boot"
+	"github.com/gatehouse/gatehouse/pkg/boot/adminboot"
 )
 
 func main() {
-	rt := boot.Init()
+	rt := adminboot.Init()
 	h := admin.New(rt.Service, rt.Log)
 	lambda.Start(h.Lambda(h.CreateUser))
 }

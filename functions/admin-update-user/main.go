@@ -1,15 +1,15 @@
-// Command admin-update-user is the Lambda function of PUT /api/v2/users/{username}/update.
+// Command admin-update-user is the Lambda function of PUT and PATCH /api/v2/users/{username}/update.
 package main
 
 import (
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/gatehouse/gatehouse/pkg/api/admin"
-	"github.com/gatehouse/gatehouse/pkg/boot"
+	"github.com/gatehouse/gatehouse/pkg/boot/adminboot"
 )
 
 func main() {
-	rt := boot.Init()
+	rt := adminboot.Init()
 	h := admin.New(rt.Service, rt.Log)
 	lambda.Start(h.Lambda(h.UpdateUser))
 }

@@ -51,6 +51,11 @@ type Account struct {
 
 	CreatedAt time.Time
 	UpdatedAt time.Time
+
+	// TokenIndex is the index of the API token (Service.TokenIndex), the key of its index
+	// item, kept here so the store can delete that item when the token changes or the
+	// account goes. "" when there is no token, or the token predates the index.
+	TokenIndex string
 }
 
 // UserHash is the account's userhash (lowercase hex SHA-256 of the canonical username).
@@ -122,6 +127,11 @@ type CredentialChange struct {
 	KeepSecret   string
 	ResetHash    string
 	ReleaseEmail string
+	// TokenIndex goes with TokenHash: the new token's index. The store moves the token's
+	// index item in the same write (the old one deleted, the new one created, ErrTokenInUse
+	// when another account holds it). nil or "" leaves the new token without an index item
+	// (Bearer cannot find it, Basic still works); the old one goes all the same.
+	TokenIndex *string
 }
 
 // Store keeps accounts and their short-lived records. Implementations must make every
@@ -193,6 +203,14 @@ type Store interface {
 	// pointer is no longer replaces; ErrNotFound when the account is gone.
 	PutResetToken(ctx context.Context, r *ResetToken, replaces string) error
 	ResetToken(ctx context.Context, tokenHash string) (*ResetToken, error)
+
+	// AccountByTokenIndex finds the account whose API token has this index: one indexed
+	// read of the token's index item, then the account. ErrNotFound when no account holds
+	// it. Index items are kept by the account writes themselves: CreateAccount writes the
+	// item of Account.TokenIndex (ErrTokenInUse when another account holds it, after the
+	// username and email checks), ChangeCredentials with a TokenHash moves it, and
+	// DeleteAccount removes it, each in the same transaction as the account.
+	AccountByTokenIndex(ctx context.Context, index string) (*Account, error)
 }
 
 // Mailer sends Gatehouse's mails. Implementations render the text and HTML bodies.

@@ -130,6 +130,11 @@ func (s *Service) CreateUser(ctx context.Context, username string, password, tok
 		}
 		return nil, Invalid(FieldToken, ReasonEmpty)
 	}
+	if token != nil {
+		if _, err := s.TokenIndex(*token); err != nil {
+			return nil, err // a token the admin API sets must be findable by Bearer
+		}
+	}
 	c, err := s.Register(ctx, NewAccount{Username: username, Password: deref(password), Token: deref(token)})
 	if err != nil {
 		return nil, err
@@ -170,7 +175,12 @@ func (s *Service) UpdateCredentials(ctx context.Context, username string, passwo
 		if err != nil {
 			return nil, Internal("hash token: %w", err)
 		}
+		idx, err := s.TokenIndex(*token)
+		if err != nil {
+			return nil, err
+		}
 		c.TokenHash, a.TokenHash = &h, h
+		c.TokenIndex, a.TokenIndex = &idx, idx
 	}
 	if err := s.Store.ChangeCredentials(ctx, c); err != nil {
 		return nil, err
@@ -192,7 +202,11 @@ func (s *Service) RefreshToken(ctx context.Context, username string) (string, er
 		return "", Internal("api token: %w", err)
 	}
 	h := tokenSHA256 + HashSecret(token)
-	if err := s.Store.ChangeCredentials(ctx, CredentialChange{UserID: a.UserID, TokenHash: &h, Now: s.now()}); err != nil {
+	idx, err := s.TokenIndex(token)
+	if err != nil {
+		return "", err
+	}
+	if err := s.Store.ChangeCredentials(ctx, CredentialChange{UserID: a.UserID, TokenHash: &h, TokenIndex: &idx, Now: s.now()}); err != nil {
 		return "", err
 	}
 	return token, nil

@@ -9,7 +9,7 @@ import (
 )
 
 func TestAuthenticateAdmin(t *testing.T) {
-	e := newEnv(t)
+	e := newAdminEnv(t)
 	if _, _, err := e.svc.EnsureAdmin(ctx, "root", "root-password"); err != nil {
 		t.Fatal(err)
 	}
@@ -47,7 +47,7 @@ func TestAuthenticateAdmin(t *testing.T) {
 }
 
 func TestAuthenticateAdminCache(t *testing.T) {
-	e := newEnv(t)
+	e := newAdminEnv(t)
 	if _, _, err := e.svc.EnsureAdmin(ctx, "root", "root-password"); err != nil {
 		t.Fatal(err)
 	}
@@ -97,7 +97,7 @@ func TestAuthenticateAdminCache(t *testing.T) {
 }
 
 func TestAdminUserManagement(t *testing.T) {
-	e := newEnv(t)
+	e := newAdminEnv(t)
 	root, _, err := e.svc.EnsureAdmin(ctx, "root", "root-password")
 	if err != nil {
 		t.Fatal(err)

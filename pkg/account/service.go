@@ -25,6 +25,11 @@ type Config struct {
 	// Mail limits per account (API.md): one mail per MailInterval, MailPerHour an hour.
 	MailInterval time.Duration // 60 s
 	MailPerHour  int           // 5
+
+	// TokenIndexKey keys the index of API tokens (see TokenIndex): per stack, never stored
+	// in the table. The admin use cases (setting a token, a Bearer check) are internal
+	// errors without it; Register without it stores a token unindexed (Basic only).
+	TokenIndexKey []byte
 }
 
 // Defaults of Config.
@@ -222,6 +227,14 @@ func (s *Service) Register(ctx context.Context, n NewAccount) (*Created, error) 
 	if n.Token != "" {
 		if a.TokenHash, err = s.Hasher.Hash(n.Token); err != nil {
 			return nil, Internal("hash token: %w", err)
+		}
+		// Without the token-index key (functions that never set tokens) the token gets no
+		// index item, like a token from before the index: Basic finds it, Bearer does not,
+		// until it is set again. The admin use cases insist on the key (CreateUser).
+		if len(s.TokenIndexKey) > 0 {
+			if a.TokenIndex, err = s.TokenIndex(n.Token); err != nil {
+				return nil, err
+			}
 		}
 	}
 	out := &Created{Account: a}

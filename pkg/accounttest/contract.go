@@ -43,6 +43,10 @@ func StoreContract(t *testing.T, newStore func(t *testing.T) account.Store) {
 		{"ReleaseEmail", testReleaseEmail},
 		{"LastAdmin", testLastAdmin},
 		{"LastAdminRace", testLastAdminRace},
+		// The token index of Admin v2 Bearer tokens (tokenindex.go).
+		{"TokenIndex", testTokenIndex},
+		{"TokenIndexDelete", testTokenIndexDelete},
+		{"TokenIndexRace", testTokenIndexRace},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -24,6 +24,7 @@ type Store struct {
 	sessions   map[int64]map[string]account.Session
 	otps       map[int64]account.OTP
 	resets     map[string]account.ResetToken
+	byToken    map[string]int64 // token index -> user_id
 }
 
 // NewStore returns an empty Store.
@@ -35,6 +36,7 @@ func NewStore() *Store {
 		sessions:   map[int64]map[string]account.Session{},
 		otps:       map[int64]account.OTP{},
 		resets:     map[string]account.ResetToken{},
+		byToken:    map[string]int64{},
 	}
 }
 
@@ -55,6 +57,11 @@ func (s *Store) CreateAccount(_ context.Context, a *account.Account) error {
 			return account.ErrEmailTaken
 		}
 	}
+	if a.TokenIndex != "" {
+		if _, ok := s.byToken[a.TokenIndex]; ok {
+			return account.ErrTokenInUse
+		}
+	}
 	a.UserID = id
 	stored := *a
 	stored.MailSent = slices.Clone(a.MailSent)
@@ -62,6 +69,9 @@ func (s *Store) CreateAccount(_ context.Context, a *account.Account) error {
 	s.byUsername[a.UsernameKey] = id
 	if a.EmailKey != "" {
 		s.byEmail[a.EmailKey] = id
+	}
+	if a.TokenIndex != "" {
+		s.byToken[a.TokenIndex] = id
 	}
 	return nil
 }
@@ -213,6 +223,13 @@ func (s *Store) ChangeCredentials(_ context.Context, c account.CredentialChange)
 	if c.Role != nil && a.Role == account.RoleAdmin && *c.Role != account.RoleAdmin && s.admins() < 2 {
 		return account.ErrLastAdmin
 	}
+	newIndex := ""
+	if c.TokenHash != nil && c.TokenIndex != nil {
+		newIndex = *c.TokenIndex
+	}
+	if holder, ok := s.byToken[newIndex]; ok && newIndex != "" && holder != c.UserID {
+		return account.ErrTokenInUse
+	}
 	if newPassword {
 		// The real store's hints (ResetHash) only save it a read; the outcome is this.
 		if c.ConsumeOTP == "" {
@@ -236,6 +253,13 @@ func (s *Store) ChangeCredentials(_ context.Context, c account.CredentialChange)
 	}
 	if c.TokenHash != nil {
 		a.TokenHash = *c.TokenHash
+		if a.TokenIndex != "" {
+			delete(s.byToken, a.TokenIndex)
+		}
+		a.TokenIndex = newIndex
+		if newIndex != "" {
+			s.byToken[newIndex] = c.UserID
+		}
 	}
 	if c.SecretHash != nil {
 		a.SecretHash = *c.SecretHash
@@ -276,6 +300,9 @@ func (s *Store) DeleteAccount(_ context.Context, a *account.Account) error {
 		delete(s.byEmail, cur.EmailKey)
 	}
 	delete(s.otps, a.UserID)
+	if cur.TokenIndex != "" {
+		delete(s.byToken, cur.TokenIndex)
+	}
 	if cur.ResetHash != "" {
 		delete(s.resets, cur.ResetHash)
 	}
@@ -413,4 +440,15 @@ func (s *Store) admins() int {
 		}
 	}
 	return n
+}
+
+// AccountByTokenIndex finds the account holding a token index.
+func (s *Store) AccountByTokenIndex(_ context.Context, index string) (*account.Account, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	id, ok := s.byToken[index]
+	if !ok || index == "" {
+		return nil, account.ErrNotFound
+	}
+	return s.account(id)
 }

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gatehouse/gatehouse/pkg/account"
 	"github.com/gatehouse/gatehouse/pkg/password"
 )
 
@@ -27,15 +28,25 @@ type Config struct {
 	MailPerHour       int           // MAIL_PER_HOUR: most mails to one account an hour, default 5
 	LogLevel          slog.Level    // LOG_LEVEL: DEBUG, INFO, WARN, ERROR; default INFO
 	Argon2            password.Params
+
+	// The token-index key of the admin functions (NeedTokenIndexKey), from exactly one of
+	// TOKEN_INDEX_KEY_ARN, the Secrets Manager secret holding it (deployed stacks), and
+	// TOKEN_INDEX_KEY, the key itself (the local stack and tests). Never logged.
+	TokenIndexKeyARN string
+	TokenIndexKey    string
 }
 
 // Option adds a requirement to Load.
 type Option func(*need)
 
-type need struct{ mail bool }
+type need struct{ mail, tokenIndexKey bool }
 
 // NeedMail makes SENDER_EMAIL required (functions that send mail).
 func NeedMail(n *need) { n.mail = true }
+
+// NeedTokenIndexKey makes the token-index key required (the admin functions, which find
+// Bearer tokens through it and set tokens).
+func NeedTokenIndexKey(n *need) { n.tokenIndexKey = true }
 
 // Load reads the configuration from getenv (os.Getenv when nil).
 func Load(getenv func(string) string, opts ...Option) (*Config, error) {
@@ -117,8 +128,28 @@ func Load(getenv func(string) string, opts ...Option) (*Config, error) {
 	if err := c.Argon2.Validate(); err != nil {
 		fail("argon2 parameters: %v", err)
 	}
+	if nd.tokenIndexKey {
+		if err := c.loadTokenIndexKey(getenv); err != nil {
+			errs = append(errs, err)
+		}
+	}
 	if len(errs) > 0 {
 		return nil, fmt.Errorf("configuration: %w", errors.Join(errs...))
 	}
 	return c, nil
+}
+
+func (c *Config) loadTokenIndexKey(getenv func(string) string) error {
+	c.TokenIndexKeyARN, c.TokenIndexKey = getenv("TOKEN_INDEX_KEY_ARN"), getenv("TOKEN_INDEX_KEY")
+	switch arn := c.TokenIndexKeyARN; {
+	case arn == "" && c.TokenIndexKey == "":
+		return errors.New("TOKEN_INDEX_KEY_ARN (the Secrets Manager secret of the token-index key) is required, or TOKEN_INDEX_KEY locally")
+	case arn != "" && c.TokenIndexKey != "":
+		return errors.New("TOKEN_INDEX_KEY_ARN and TOKEN_INDEX_KEY are both set: set only one")
+	case arn != "" && (!strings.HasPrefix(arn, "arn:") || !strings.Contains(arn, ":secretsmanager:")):
+		return fmt.Errorf("TOKEN_INDEX_KEY_ARN %q is not the ARN of a Secrets Manager secret", arn)
+	case arn == "" && len(c.TokenIndexKey) < account.MinTokenIndexKey:
+		return fmt.Errorf("TOKEN_INDEX_KEY must be at least %d characters", account.MinTokenIndexKey)
+	}
+	return nil
 }

@@ -8,6 +8,7 @@
 //	USERNAME#<key>     / USERNAME           unique username -> user_id
 //	EMAIL#<key>        / EMAIL              unique email    -> user_id
 //	RESET#<hash>       / RESET              a reset token        (expires_at = TTL)
+//	TOKEN#<index>      / TOKEN              unique API token index -> user_id (tokenindex.go)
 //	COUNTER            / USER_ID            the user_id counter
 //	ADMINS             / COUNT              the number of admins (admins.go)
 //
@@ -118,6 +119,11 @@ func (st *Store) CreateAccount(ctx context.Context, a *account.Account) error {
 		Item:                accountItem(a),
 		ConditionExpression: aws.String("attribute_not_exists(PK)"),
 	}})
+	tokenAt := -1
+	if a.TokenIndex != "" {
+		tokenAt = len(items)
+		items = append(items, st.tokenIndexPut(a.TokenIndex, id))
+	}
 	if a.Role == account.RoleAdmin { // a new admin counts (see admins.go)
 		if err := st.ensureAdminCount(ctx); err != nil {
 			return err
@@ -134,6 +140,8 @@ func (st *Store) CreateAccount(ctx context.Context, a *account.Account) error {
 		return account.ErrUsernameTaken
 	case a.EmailKey != "" && failed[1]:
 		return account.ErrEmailTaken
+	case tokenAt >= 0 && failed[tokenAt]:
+		return account.ErrTokenInUse
 	default:
 		return account.Internal("create account %d: transaction cancelled on the account item", id)
 	}
@@ -249,12 +257,12 @@ func (st *Store) accountVia(ctx context.Context, k map[string]types.AttributeVal
 }
 
 // ChangeCredentials is one UpdateItem, or a transaction when it also consumes an OTP or a
-// reset token, voids what a new password voids, releases the email or changes the admin
-// count. Round trips: 1 (a role change first reads the account, and a stale hint costs a
-// read and another try).
+// reset token, voids what a new password voids, releases the email, moves the token's index
+// item or changes the admin count. Round trips: 1 (a role or token change first reads the
+// account, and a stale hint costs a read and another try).
 func (st *Store) ChangeCredentials(ctx context.Context, c account.CredentialChange) error {
 	h := hints{resetHash: c.ResetHash, emailKey: c.ReleaseEmail}
-	if c.Role != nil {
+	if c.Role != nil || c.TokenHash != nil {
 		cur, err := st.AccountByID(ctx, c.UserID)
 		if err != nil {
 			return err
@@ -280,10 +288,12 @@ type hints struct {
 	resetHash string
 	emailKey  string
 	role      account.Role // "" = unknown (no role change)
+	// tokenIndex is the account's token index as read (used only when the token changes).
+	tokenIndex string
 }
 
 func hintsOf(a *account.Account) hints {
-	return hints{resetHash: a.ResetHash, emailKey: a.EmailKey, role: a.Role}
+	return hints{resetHash: a.ResetHash, emailKey: a.EmailKey, role: a.Role, tokenIndex: a.TokenIndex}
 }
 
 // staleHints is a try that failed only because the account moved on; hints are fresh.
@@ -380,6 +390,28 @@ func (st *Store) changeCredentials(ctx context.Context, c account.CredentialChan
 			extra = append(extra, st.adminCountItem(delta))
 		}
 	}
+	putAt := -1
+	if c.TokenHash != nil {
+		// The token's index item moves with it (tokenindex.go), held to the index read.
+		next, prev := "", h.tokenIndex
+		if c.TokenIndex != nil {
+			next = *c.TokenIndex
+		}
+		cond += " AND " + tokenIndexCond(prev)
+		update.values = withTokenIndexValue(update.values, prev)
+		if next == "" {
+			update.remove(attrTokenIndex)
+		} else {
+			update.set(attrTokenIndex, s(next))
+		}
+		if prev != "" && prev != next {
+			extra = append(extra, st.tokenIndexDelete(prev))
+		}
+		if next != "" && next != prev {
+			putAt = len(extra)
+			extra = append(extra, st.tokenIndexPut(next, c.UserID))
+		}
+	}
 	upd := &types.Update{
 		TableName:                 st.table,
 		Key:                       key(userPK(c.UserID), skAccount),
@@ -411,7 +443,6 @@ func (st *Store) changeCredentials(ctx context.Context, c account.CredentialChan
 		}}
 		consumedErr = account.ErrTokenNotFound
 	}
-
 	if consumedErr == nil && len(extra) == 0 {
 		_, err := st.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 			TableName: upd.TableName, Key: upd.Key, UpdateExpression: upd.UpdateExpression,
@@ -439,6 +470,8 @@ func (st *Store) changeCredentials(ctx context.Context, c account.CredentialChan
 		return nil
 	case consumedErr != nil && failed[1]:
 		return consumedErr
+	case putAt >= 0 && failed[len(items)-len(extra)+putAt]:
+		return account.ErrTokenInUse
 	case countAt >= 0 && failed[len(items)-len(extra)+countAt]:
 		if *c.Role != account.RoleAdmin {
 			return account.ErrLastAdmin
@@ -502,9 +535,9 @@ func (st *Store) DeleteAccount(ctx context.Context, a *account.Account) error {
 			{Delete: &types.Delete{
 				TableName:                 st.table,
 				Key:                       key(userPK(cur.UserID), skAccount),
-				ConditionExpression:       aws.String("attribute_exists(PK) AND #role = :role AND " + resetCond(cur.ResetHash)),
+				ConditionExpression:       aws.String("attribute_exists(PK) AND #role = :role AND " + resetCond(cur.ResetHash) + " AND " + tokenIndexCond(cur.TokenIndex)),
 				ExpressionAttributeNames:  map[string]string{"#role": "role"},
-				ExpressionAttributeValues: vals,
+				ExpressionAttributeValues: withTokenIndexValue(vals, cur.TokenIndex),
 			}},
 			{Delete: &types.Delete{TableName: st.table, Key: key(usernamePK(cur.UsernameKey), skUsername)}},
 			{Delete: &types.Delete{TableName: st.table, Key: key(userPK(cur.UserID), skOTP)}},
@@ -514,6 +547,9 @@ func (st *Store) DeleteAccount(ctx context.Context, a *account.Account) error {
 		}
 		if cur.ResetHash != "" {
 			items = append(items, types.TransactWriteItem{Delete: &types.Delete{TableName: st.table, Key: key(resetPK(cur.ResetHash), skReset)}})
+		}
+		if cur.TokenIndex != "" {
+			items = append(items, st.tokenIndexDelete(cur.TokenIndex))
 		}
 		if cur.Role == account.RoleAdmin {
 			if err := st.ensureAdminCount(ctx); err != nil {
@@ -1056,7 +1092,7 @@ func accountItem(a *account.Account) map[string]types.AttributeValue {
 		"email": a.Email, "email_key": a.EmailKey,
 		"password_hash": a.PasswordHash, "token_hash": a.TokenHash, "secret_hash": a.SecretHash,
 		"name": a.Name, "bio": a.Bio, "website": a.Website, "pronounce": a.Pronounce,
-		"reset_hash": a.ResetHash,
+		"reset_hash": a.ResetHash, attrTokenIndex: a.TokenIndex,
 	} {
 		if v != "" {
 			item[name] = s(v)
@@ -1101,6 +1137,7 @@ func parseAccount(it map[string]types.AttributeValue) (*account.Account, error) 
 		ResetHash:    str(it, "reset_hash"),
 		CreatedAt:    parseTime(str(it, "created_at")),
 		UpdatedAt:    parseTime(str(it, "updated_at")),
+		TokenIndex:   str(it, attrTokenIndex),
 	}, nil
 }
 

@@ -227,6 +227,20 @@ func scenarios(t testing.TB) []scenario {
 				return func() e2e.Response { return do(http.MethodGet, "/api/v2/users?limit=50", "", "", adminAuth...) }
 			})
 		}},
+		{"GET", "/api/v2/status", 200, func(t testing.TB, n int) []func() e2e.Response {
+			// With a Bearer token, as Nebula's SDK and nebulactl send it: the index read.
+			r := do(http.MethodPost, "/api/v2/users/"+admin+"/refresh", "", "", adminAuth...)
+			token := r.Str(t, "token")
+			if r.Status != 200 || token == "" {
+				t.Fatalf("admin token: %d %s", r.Status, r.Body)
+			}
+			e2e.Secret(token)
+			return each(n, func(int) func() e2e.Response {
+				return func() e2e.Response {
+					return do(http.MethodGet, "/api/v2/status", "", "", "Authorization", "Bearer "+token)
+				}
+			})
+		}},
 		{"POST", "/api/v2/users/{username}", 200, func(t testing.TB, n int) []func() e2e.Response {
 			adminCreated = make([]string, n)
 			return each(n, func(i int) func() e2e.Response {
@@ -245,6 +259,13 @@ func scenarios(t testing.TB) []scenario {
 			return each(n, func(i int) func() e2e.Response {
 				return func() e2e.Response {
 					return do(http.MethodPut, "/api/v2/users/"+adminCreated[i]+"/update", "application/json", `{"password":"bench-password-2"}`, adminAuth...)
+				}
+			})
+		}},
+		{"PATCH", "/api/v2/users/{username}/update", 200, func(t testing.TB, n int) []func() e2e.Response {
+			return each(n, func(i int) func() e2e.Response {
+				return func() e2e.Response {
+					return do(http.MethodPatch, "/api/v2/users/"+adminCreated[i]+"/update", "application/json", `{"password":"bench-password-3"}`, adminAuth...)
 				}
 			})
 		}},

@@ -169,11 +169,16 @@ func create(args []string, stdin *os.File, stdout, stderr io.Writer) error {
 	if err != nil {
 		return failf("password hasher: %v", err)
 	}
-	svc := account.NewService(dynamo.New(client, o.table), hasher, nil, account.Config{}, nil)
+	lookup, cancelLookup := context.WithTimeout(context.Background(), awsTimeout)
+	key, err := tokenIndexKey(lookup, cfg, os.Getenv)
+	if err != nil {
+		cancelLookup()
+		return err
+	}
+	svc := account.NewService(dynamo.New(client, o.table), hasher, nil, account.Config{TokenIndexKey: key}, nil)
 
 	// Whether the account exists (and is an admin) decides before the password is asked
 	// for; EnsureAdmin decides again at the write, so a race cannot promote by accident.
-	lookup, cancelLookup := context.WithTimeout(context.Background(), awsTimeout)
 	before, err := svc.AccountByUsername(lookup, o.username)
 	cancelLookup()
 	if err != nil && !errors.Is(err, account.ErrNotFound) {

@@ -92,6 +92,10 @@ type Options struct {
 	// IdleTimeout reaps idle instances (0 means lambdart's default, 5 minutes).
 	MaxInstances int
 	IdleTimeout  time.Duration
+
+	// TokenIndexKey is the admin functions' token-index key (tokenindex.go); "" takes the
+	// one kept in DynamoDBDataDir, or a new one for a stack in memory.
+	TokenIndexKey string
 }
 
 // Stack is a running local stack.
@@ -107,6 +111,8 @@ type Stack struct {
 	Tables    map[string]string
 	// Template is the parsed SAM template.
 	Template *samtemplate.Template
+	// TokenIndexKey is the token-index key the admin functions get.
+	TokenIndexKey string
 
 	opts      Options
 	log       io.Writer
@@ -170,6 +176,9 @@ func (s *Stack) NewGateway(ctx context.Context, envOverrides map[string]string) 
 }
 
 func (s *Stack) start(ctx context.Context) error {
+	if err := s.setTokenIndexKey(); err != nil {
+		return err
+	}
 	if p := s.opts.ReuseEmulatorsFrom; p != nil {
 		if err := s.adopt(p); err != nil {
 			return err
@@ -423,6 +432,7 @@ func (s *Stack) functionEnv(fn samtemplate.Function) (map[string]string, error) 
 			env[k] = v
 		}
 	}
+	localTokenIndexEnv(env, s.opts.TokenIndexKey)
 	host := environMap(s.opts.Environ)
 	for k := range fn.Environment {
 		if v, ok := host[k]; ok {

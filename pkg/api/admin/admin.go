@@ -1,7 +1,8 @@
 // Package admin is the Admin v2 API family (/api/v2/users, seed document 003): it
-// translates between its wire format — Basic credentials of an admin account, JSON bodies,
-// plain JSON answers such as {"user_exists":false} or {"error":"<reason>"} — and the
-// account domain.
+// translates between its wire format — Basic credentials or a Bearer API token of an admin
+// account, JSON bodies, plain JSON answers such as {"user_exists":false} or
+// {"error":"<reason>"} — and the account domain. The wire format is that of the Nebula
+// orchestrator's manager, whose SDK and CLI are the family's real clients.
 package admin
 
 import (
@@ -30,6 +31,7 @@ const (
 	errInvalidLimit    = "invalid limit"
 	errInvalidCursor   = "invalid cursor"
 	errInternal        = "internal error"
+	errTokenInUse      = "token already in use"
 )
 
 // challenge is the WWW-Authenticate header of every 401.
@@ -49,6 +51,22 @@ func userOf(a *account.Account) user {
 
 type errorBody struct {
 	Error string `json:"error"`
+}
+
+// forbiddenBody is the 403 of a non-admin: the manager's member, plus the family's error.
+type forbiddenBody struct {
+	AccessAllowed bool   `json:"access_allowed"`
+	Error         string `json:"error"`
+}
+
+// badBodyBody is the 400 of a missing or unusable body: the manager's member, plus why.
+type badBodyBody struct {
+	MissingParameters bool   `json:"missing_parameters"`
+	Error             string `json:"error"`
+}
+
+type statusBody struct {
+	APIAvailable bool `json:"api_available"`
 }
 
 type existsBody struct {
@@ -88,6 +106,14 @@ func unauthorized() apigw.Response {
 	return fail(http.StatusUnauthorized, errUnauthorized, apigw.WithHeader("www-authenticate", challenge))
 }
 
+func forbidden() apigw.Response {
+	return apigw.JSON(http.StatusForbidden, forbiddenBody{AccessAllowed: false, Error: errForbidden})
+}
+
+func badBody(msg string) apigw.Response {
+	return apigw.JSON(http.StatusBadRequest, badBodyBody{MissingParameters: true, Error: msg})
+}
+
 func exists(v bool) apigw.Response {
 	return apigw.JSON(http.StatusForbidden, existsBody{UserExists: v})
 }
@@ -99,7 +125,12 @@ func (h *Handler) errorResponse(ctx context.Context, err error) apigw.Response {
 	e := account.ErrorOf(err)
 	switch e.Code {
 	case account.CodeInvalidInput:
+		if e.Field == account.FieldPassword || e.Field == account.FieldToken {
+			return badBody(invalidText(e)) // a member of the body
+		}
 		return fail(http.StatusBadRequest, invalidText(e))
+	case account.CodeTokenInUse:
+		return fail(http.StatusBadRequest, errTokenInUse)
 	case account.CodeUsernameTaken:
 		return exists(true)
 	case account.CodeNotFound:
@@ -107,7 +138,7 @@ func (h *Handler) errorResponse(ctx context.Context, err error) apigw.Response {
 	case account.CodeInvalidCredentials, account.CodeNoPassword:
 		return unauthorized()
 	case account.CodeForbidden:
-		return fail(http.StatusForbidden, errForbidden)
+		return forbidden()
 	case account.CodeCannotDeleteSelf:
 		return fail(http.StatusBadRequest, errDeleteSelf)
 	case account.CodeLastAdmin: // another admin deleted this one's last peer at the same time
@@ -148,15 +179,20 @@ func invalidText(e *account.Error) string {
 	return field + " is invalid"
 }
 
-// authenticate checks the Basic credentials of an admin before anything else of the
-// request is looked at. Malformed headers are simply no credentials (401).
+// authenticate checks the credentials of an admin before anything else of the request is
+// looked at: a Bearer API token (what Nebula's SDK and CLI send), else Basic credentials.
+// Malformed headers are simply no credentials (401).
 func (h *Handler) authenticate(ctx context.Context, req *events.APIGatewayV2HTTPRequest) (*account.Account, *apigw.Response) {
-	name, secret, ok := apigw.Basic(req)
-	if !ok {
+	var a *account.Account
+	var err error
+	if token, ok := apigw.Bearer(req); ok {
+		a, err = h.svc.AuthenticateAdminToken(ctx, token)
+	} else if name, secret, ok := apigw.Basic(req); ok {
+		a, err = h.svc.AuthenticateAdmin(ctx, name, secret)
+	} else {
 		r := unauthorized()
 		return nil, &r
 	}
-	a, err := h.svc.AuthenticateAdmin(ctx, name, secret)
 	if err != nil {
 		r := h.errorResponse(ctx, err)
 		return nil, &r
@@ -178,7 +214,7 @@ func secrets(req *events.APIGatewayV2HTTPRequest) (password, token *string, bad 
 		return nil, nil, &r
 	}
 	if err != nil {
-		r := fail(http.StatusBadRequest, errInvalidBody)
+		r := badBody(errInvalidBody)
 		return nil, nil, &r
 	}
 	out := [2]*string{}
@@ -190,12 +226,12 @@ func secrets(req *events.APIGatewayV2HTTPRequest) (password, token *string, bad 
 			s := v.Text
 			out[i] = &s
 		default:
-			r := fail(http.StatusBadRequest, name+" must be a string")
+			r := badBody(name + " must be a string")
 			return nil, nil, &r
 		}
 	}
 	if out[0] == nil && out[1] == nil {
-		r := fail(http.StatusBadRequest, errNeedSecret)
+		r := badBody(errNeedSecret)
 		return nil, nil, &r
 	}
 	return out[0], out[1], nil
@@ -302,8 +338,9 @@ func emptyField(pw, token *string) string {
 	return ""
 }
 
-// UpdateUser is PUT /api/v2/users/{username}/update with {"password"?,"token"?}. The
-// body is validated before the account is looked up.
+// UpdateUser is PUT and PATCH /api/v2/users/{username}/update with {"password"?,"token"?}
+// (the manager takes both methods, with the same meaning). The body is validated before the
+// account is looked up.
 func (h *Handler) UpdateUser(ctx context.Context, req *events.APIGatewayV2HTTPRequest) apigw.Response {
 	if _, r := h.authenticate(ctx, req); r != nil {
 		return *r
@@ -342,4 +379,13 @@ func (h *Handler) DeleteUser(ctx context.Context, req *events.APIGatewayV2HTTPRe
 		return h.errorResponse(ctx, err)
 	}
 	return apigw.JSON(http.StatusOK, struct{}{})
+}
+
+// Status is GET /api/v2/status, the manager's reachability check (`nebulactl ping`, the
+// SDK's check_api): {"api_available":true} to an admin.
+func (h *Handler) Status(ctx context.Context, req *events.APIGatewayV2HTTPRequest) apigw.Response {
+	if _, r := h.authenticate(ctx, req); r != nil {
+		return *r
+	}
+	return apigw.JSON(http.StatusOK, statusBody{APIAvailable: true})
 }

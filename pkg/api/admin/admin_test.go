@@ -26,12 +26,20 @@ const (
 	adminPW   = "root-admin-password"
 
 	unauthorizedBody = `{"error":"unauthorized"}`
-	forbiddenBody    = `{"error":"forbidden"}`
+	forbiddenJSON    = `{"access_allowed":false,"error":"forbidden"}`
 	notExists        = `{"user_exists":false}`
 	alreadyExists    = `{"user_exists":true}`
 )
 
 var ctx = context.Background()
+
+// testKey is the fixture's token-index key.
+var testKey = []byte("admin-unit-test-token-index-key-0123456789")
+
+// badBodyJSON is the 400 of a missing or unusable body.
+func badBodyJSON(msg string) string {
+	return fmt.Sprintf(`{"missing_parameters":true,"error":%q}`, msg)
+}
 
 type fixture struct {
 	h     *Handler
@@ -43,7 +51,7 @@ type fixture struct {
 func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	store := accounttest.NewStore()
-	svc := account.NewService(store, accounttest.NewHasher(), &accounttest.Mailer{}, account.Config{AllowRegistration: true}, nil)
+	svc := account.NewService(store, accounttest.NewHasher(), &accounttest.Mailer{}, account.Config{AllowRegistration: true, TokenIndexKey: testKey}, nil)
 	a, created, err := svc.EnsureAdmin(ctx, adminName, adminPW)
 	if err != nil || !created {
 		t.Fatalf("admin: %v", err)
@@ -103,7 +111,7 @@ func (f *fixture) account(t *testing.T, name string) *account.Account {
 	return a
 }
 
-// routes are the six handlers, each with a request it can serve.
+// routes are the seven handlers, each with a request it can serve.
 func (f *fixture) routes() []struct {
 	name string
 	fn   apigw.HandlerFunc
@@ -120,6 +128,7 @@ func (f *fixture) routes() []struct {
 		{"update", f.h.UpdateUser, `{"password":"new-user-password"}`},
 		{"refresh", f.h.RefreshToken, `{}`},
 		{"delete", f.h.DeleteUser, ""},
+		{"status", f.h.Status, ""},
 	}
 }
 
@@ -156,7 +165,7 @@ func TestCredentials(t *testing.T) {
 			t.Fatal(err)
 		}
 		expect(t, r.name+", wrong password", r.fn(ctx, req("plain-user", basic(other, "wrong-password"), r.body)), 401, unauthorizedBody)
-		expect(t, r.name+", non-admin", r.fn(ctx, req("plain-user", basic("plain-user", "plain-password"), r.body)), 403, forbiddenBody)
+		expect(t, r.name+", non-admin", r.fn(ctx, req("plain-user", basic("plain-user", "plain-password"), r.body)), 403, forbiddenJSON)
 	}
 	// Scheme name and user name in any case; the password, of course, exactly.
 	expect(t, "lower-case scheme, upper-case name", f.h.GetUser(ctx, req(adminName, "basic "+b64([]byte("ROOT-ADMIN:"+adminPW)), "")), 200, userJSON(f.admin))
@@ -201,7 +210,7 @@ func TestTokenCredentials(t *testing.T) {
 	if err := f.store.ChangeCredentials(ctx, account.CredentialChange{UserID: f.account(t, "robot").UserID, Role: &role, KeepSessions: true}); err != nil {
 		t.Fatal(err)
 	}
-	expect(t, "demoted robot", f.h.ListUsers(ctx, list(basic("robot", "chosen-robot-token"), "")), 403, forbiddenBody)
+	expect(t, "demoted robot", f.h.ListUsers(ctx, list(basic("robot", "chosen-robot-token"), "")), 403, forbiddenJSON)
 }
 
 func TestCreate(t *testing.T) {
@@ -261,12 +270,16 @@ func TestCreate(t *testing.T) {
 		{"valid-name", `{"password":"12345678"} x`, "invalid request body"},
 		{"valid-name", `"12345678"`, "invalid request body"},
 	} {
-		expect(t, tc.name+" "+tc.body, f.h.CreateUser(ctx, as(tc.name, tc.body)), 400, fmt.Sprintf(`{"error":%q}`, tc.msg))
+		want := badBodyJSON(tc.msg)
+		if strings.HasPrefix(tc.msg, "username ") {
+			want = fmt.Sprintf(`{"error":%q}`, tc.msg) // the path, not the body
+		}
+		expect(t, tc.name+" "+tc.body, f.h.CreateUser(ctx, as(tc.name, tc.body)), 400, want)
 	}
 	expect(t, "huge body", f.h.CreateUser(ctx, as("valid-name", `{"password":"`+strings.Repeat("a", 70<<10)+`"}`)), 413, `{"error":"request body too large"}`)
 	r := as("valid-name", `{"password":"12345678"}`)
 	r.Headers["content-type"] = "multipart/form-data; boundary=x"
-	expect(t, "multipart", f.h.CreateUser(ctx, r), 400, `{"error":"invalid request body"}`)
+	expect(t, "multipart", f.h.CreateUser(ctx, r), 400, badBodyJSON("invalid request body"))
 	if _, err := f.svc.AccountByUsername(ctx, "valid-name"); err == nil {
 		t.Fatal("a refused request created the account")
 	}
@@ -315,7 +328,7 @@ func TestUpdate(t *testing.T) {
 		// The body is checked before the account is looked up.
 		{"nobody-here", `{"password":"short"}`, "password must be 8 to 200 characters"},
 	} {
-		expect(t, tc.name+" "+tc.body, f.h.UpdateUser(ctx, as(tc.name, tc.body)), 400, fmt.Sprintf(`{"error":%q}`, tc.msg))
+		expect(t, tc.name+" "+tc.body, f.h.UpdateUser(ctx, as(tc.name, tc.body)), 400, badBodyJSON(tc.msg))
 	}
 }
 

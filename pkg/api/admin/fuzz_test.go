@@ -20,8 +20,10 @@ import (
 //
 // auth selects the credentials: 0 the header as fuzzed, 1 "Basic " + base64 of the fuzzed
 // text, 2 the admin's password, 3 a non-admin's password, 4 the admin's name with the
-// fuzzed text as the secret.
+// fuzzed text as the secret, 5 "Bearer " + the fuzzed text, 6 the admin's API token as
+// Bearer.
 func FuzzAdminParams(f *testing.F) {
+	adminToken := "root-admin-api-token"
 	seeds := []struct {
 		route      uint8
 		username   string
@@ -52,6 +54,13 @@ func FuzzAdminParams(f *testing.F) {
 		{4, "plain-user", 2, "", "application/x-www-form-urlencoded", "password=a%ZZ", "", false},
 		{4, "plain-user", 2, "", "", "eyJ0b2tlbiI6Inh4eHh4eHh4In0=", "", true},
 		{3, "root-admin", 2, "", "", "", "", false},
+		// Bearer tokens, and the status route.
+		{6, "", 6, "", "application/json", "", "", false},
+		{4, "plain-user", 6, "", "application/json", `{"token":"root-admin-api-token"}`, "", false},
+		{2, "other-user", 6, "", "application/json", `{"token":"root-admin-api-token"}`, "", false},
+		{1, "plain-user", 5, "root-admin-api-token", "", "", "", false},
+		{1, "plain-user", 5, "", "", "", "", false},
+		{1, "plain-user", 0, "Bearer \x00", "", "", "", false},
 	}
 	for _, s := range seeds {
 		f.Add(s.route, s.username, s.auth, s.header, s.ct, s.body, s.query, s.b64encoded)
@@ -61,7 +70,10 @@ func FuzzAdminParams(f *testing.F) {
 		if _, err := fx.svc.Register(ctx, account.NewAccount{Username: "plain-user", Password: "plain-password"}); err != nil {
 			t.Fatal(err)
 		}
-		routes := []apigw.HandlerFunc{fx.h.ListUsers, fx.h.GetUser, fx.h.CreateUser, fx.h.DeleteUser, fx.h.UpdateUser, fx.h.RefreshToken}
+		if _, err := fx.svc.UpdateCredentials(ctx, adminName, nil, &adminToken); err != nil {
+			t.Fatal(err)
+		}
+		routes := []apigw.HandlerFunc{fx.h.ListUsers, fx.h.GetUser, fx.h.CreateUser, fx.h.DeleteUser, fx.h.UpdateUser, fx.h.RefreshToken, fx.h.Status}
 		req := events.APIGatewayV2HTTPRequest{
 			Headers:         map[string]string{},
 			PathParameters:  map[string]string{"username": username},
@@ -72,7 +84,7 @@ func FuzzAdminParams(f *testing.F) {
 		if ct != "" {
 			req.Headers["content-type"] = ct
 		}
-		switch auth % 5 {
+		switch auth % 7 {
 		case 0:
 			if header != "" {
 				req.Headers["authorization"] = header
@@ -85,6 +97,10 @@ func FuzzAdminParams(f *testing.F) {
 			req.Headers["authorization"] = basic("plain-user", "plain-password")
 		case 4:
 			req.Headers["authorization"] = basic(adminName, header)
+		case 5:
+			req.Headers["authorization"] = "Bearer " + header
+		case 6:
+			req.Headers["authorization"] = "Bearer " + adminToken
 		}
 		resp, err := fx.h.Lambda(routes[int(route)%len(routes)])(context.Background(), req)
 		if err != nil {
@@ -106,7 +122,7 @@ func FuzzAdminParams(f *testing.F) {
 		// A created account's name may be anything, even a secret's text; the rest may not.
 		delete(v, "user_name")
 		rest, _ := json.Marshal(v)
-		if strings.Contains(string(rest), adminPW) || strings.Contains(string(rest), "plain-password") {
+		if strings.Contains(string(rest), adminPW) || strings.Contains(string(rest), "plain-password") || strings.Contains(string(rest), adminToken) {
 			t.Fatalf("a secret in the answer: %s", resp.Body)
 		}
 	})

@@ -30,7 +30,7 @@ import (
 
 const (
 	unauthorized = `{"error":"unauthorized"}`
-	forbidden    = `{"error":"forbidden"}`
+	forbidden    = `{"access_allowed":false,"error":"forbidden"}`
 	notExists    = `{"user_exists":false}`
 	exists       = `{"user_exists":true}`
 	challenge    = `Basic realm="admin"`
@@ -51,7 +51,7 @@ func service(t *testing.T, table string) (*account.Service, *accounttest.Mailer)
 	t.Helper()
 	mailer := &accounttest.Mailer{}
 	store := dynamo.New(emulators.DynamoDBClient(e2e.Stack.DynamoEndpoint), table)
-	return account.NewService(store, accounttest.NewHasher(), mailer, account.Config{}, nil), mailer
+	return account.NewService(store, accounttest.NewHasher(), mailer, account.Config{TokenIndexKey: []byte(e2e.Stack.TokenIndexKey)}, nil), mailer
 }
 
 // newAdmin creates an admin account in table and returns its Basic credentials.
@@ -83,6 +83,9 @@ func call(t *testing.T, base, method, path, body, auth string) e2e.Response {
 	}
 	return r
 }
+
+// badBody is the 400 of a missing or unusable body.
+func badBody(msg string) string { return fmt.Sprintf(`{"missing_parameters":true,"error":%q}`, msg) }
 
 func userPath(name string) string { return "/api/v2/users/" + url.PathEscape(name) }
 
@@ -164,14 +167,15 @@ func TestAdminCreateVariants(t *testing.T) {
 	t.Parallel()
 	_, _, auth := newAdmin(t, e2e.Stack.TableName)
 
-	tokenOnly := e2e.Unique("robot")
-	r := call(t, e2e.Stack.URL, http.MethodPost, userPath(tokenOnly), `{"token":"robot-chosen-token"}`, auth)
+	tokenOnly, robotToken := e2e.Unique("robot"), e2e.Unique("robot-chosen-token-")
+	e2e.Secret(robotToken)
+	r := call(t, e2e.Stack.URL, http.MethodPost, userPath(tokenOnly), fmt.Sprintf(`{"token":%q}`, robotToken), auth)
 	e2e.Expect(t, "token only", r, 200, userObject(stored(t, tokenOnly)))
 	if stored(t, tokenOnly).PasswordHash != "" {
 		t.Fatal("token-only account has a password")
 	}
 	// Such an account cannot log in with a password (the Users family says so).
-	e2e.Expect(t, "login of a token-only account", e2e.PostJSON(t, "/users/login", fmt.Sprintf(`{"username":%q,"password":"robot-chosen-token"}`, tokenOnly)), 401,
+	e2e.Expect(t, "login of a token-only account", e2e.PostJSON(t, "/users/login", fmt.Sprintf(`{"username":%q,"password":%q}`, tokenOnly, robotToken)), 401,
 		`{"success":"false","data":{"message":"REGISTER_FOR_A_PASSWORD"}}`)
 
 	pwOnly := e2e.Unique("Human")
@@ -290,15 +294,16 @@ func TestAdminTokenCredentials(t *testing.T) {
 		t.Fatalf("new password: %d %s", r.Status, r.Body)
 	}
 	// A token-only admin (created through the API, then promoted in the store).
-	robot := e2e.Unique("robot-admin")
-	e2e.Expect(t, "create robot", call(t, e2e.Stack.URL, http.MethodPost, userPath(robot), `{"token":"robot-admin-token"}`, basic(name, newPW)), 200, userObject(stored(t, robot)))
-	e2e.Expect(t, "robot, not yet admin", list(basic(robot, "robot-admin-token")), 403, forbidden)
+	robot, robotToken := e2e.Unique("robot-admin"), e2e.Unique("robot-admin-token-")
+	e2e.Secret(robotToken)
+	e2e.Expect(t, "create robot", call(t, e2e.Stack.URL, http.MethodPost, userPath(robot), fmt.Sprintf(`{"token":%q}`, robotToken), basic(name, newPW)), 200, userObject(stored(t, robot)))
+	e2e.Expect(t, "robot, not yet admin", list(basic(robot, robotToken)), 403, forbidden)
 	role := account.RoleAdmin
 	svc, _ := service(t, e2e.Stack.TableName)
 	if err := svc.Store.ChangeCredentials(ctx, account.CredentialChange{UserID: stored(t, robot).UserID, Role: &role, KeepSessions: true, Now: time.Now()}); err != nil {
 		t.Fatal(err)
 	}
-	if r := list(basic(robot, "robot-admin-token")); r.Status != 200 {
+	if r := list(basic(robot, robotToken)); r.Status != 200 {
 		t.Fatalf("token-only admin: %d %s", r.Status, r.Body)
 	}
 }
@@ -330,7 +335,11 @@ func TestAdminValidation(t *testing.T) {
 		{fresh, `["password"]`, "invalid request body"},
 		{fresh, `{"password":"12345678","password":"87654321"}`, "invalid request body"},
 	} {
-		e2e.Expect(t, "create "+tc.name+" "+tc.body, call(t, e2e.Stack.URL, http.MethodPost, userPath(tc.name), tc.body, auth), 400, fmt.Sprintf(`{"error":%q}`, tc.msg))
+		want := badBody(tc.msg)
+		if strings.HasPrefix(tc.msg, "username ") {
+			want = fmt.Sprintf(`{"error":%q}`, tc.msg) // the path, not the body
+		}
+		e2e.Expect(t, "create "+tc.name+" "+tc.body, call(t, e2e.Stack.URL, http.MethodPost, userPath(tc.name), tc.body, auth), 400, want)
 	}
 	e2e.Expect(t, "create, body over 64 KiB", call(t, e2e.Stack.URL, http.MethodPost, userPath(fresh), `{"password":"`+strings.Repeat("a", 70<<10)+`"}`, auth), 413, `{"error":"request body too large"}`)
 	e2e.Expect(t, "nothing was created", call(t, e2e.Stack.URL, http.MethodGet, userPath(fresh), "", auth), 403, notExists)
@@ -342,7 +351,7 @@ func TestAdminValidation(t *testing.T) {
 		{existing, `{"token"`, "invalid request body"},
 		{"nobody-here-at-all", `{"password":"short"}`, "password must be 8 to 200 characters"},
 	} {
-		e2e.Expect(t, "update "+tc.name+" "+tc.body, call(t, e2e.Stack.URL, http.MethodPut, userPath(tc.name)+"/update", tc.body, auth), 400, fmt.Sprintf(`{"error":%q}`, tc.msg))
+		e2e.Expect(t, "update "+tc.name+" "+tc.body, call(t, e2e.Stack.URL, http.MethodPut, userPath(tc.name)+"/update", tc.body, auth), 400, badBody(tc.msg))
 	}
 	// On the other routes an invalid name cannot exist: it answers like an unknown one.
 	for _, n := range []string{"ab", "white space", strings.Repeat("x", 101)} {
@@ -399,7 +408,8 @@ func TestAdminPaging(t *testing.T) {
 		if i%3 == 0 {
 			name = strings.ToUpper(name) // sorted without regard to case
 		}
-		return call(t, base, http.MethodPost, userPath(name), `{"token":"paging-token"}`, auth)
+		// Tokens are unique across accounts: one each.
+		return call(t, base, http.MethodPost, userPath(name), fmt.Sprintf(`{"token":"paging-token-%s"}`, name), auth)
 	})
 	for _, r := range rs {
 		if r.Status != 200 {
@@ -532,9 +542,11 @@ func TestAdminEndsSessions(t *testing.T) {
 	t.Parallel()
 	_, _, auth := newAdmin(t, e2e.Stack.TableName)
 	name, pw, _ := e2e.RegisterUser(t, false)
+	setToken := e2e.Unique("admin-set-token-")
+	e2e.Secret(setToken)
 	for _, step := range []struct{ what, method, path, body string }{
 		{"password", http.MethodPut, "/update", `{"password":"admin-set-password"}`},
-		{"token", http.MethodPut, "/update", `{"token":"admin-set-token"}`},
+		{"token", http.MethodPut, "/update", fmt.Sprintf(`{"token":%q}`, setToken)},
 		{"refresh", http.MethodPost, "/refresh", `{}`},
 	} {
 		ssid := e2e.Login(t, name, pw)

@@ -1,0 +1,15 @@
+// Command admin-status is the Lambda function of GET /api/v2/status.
+package main
+
+import (
+	"github.com/aws/aws-lambda-go/lambda"
+
+	"github.com/gatehouse/gatehouse/pkg/api/admin"
+	"github.com/gatehouse/gatehouse/pkg/boot/adminboot"
+)
+
+func main() {
+	rt := adminboot.Init()
+	h := admin.New(rt.Service, rt.Log)
+	lambda.Start(h.Lambda(h.Status))
+}
