@@ -64,7 +64,20 @@ func ParseUsername(s string) (Username, error) {
 	if err != nil || key == "" {
 		return Username{}, Invalid(FieldUsername, ReasonFormat)
 	}
+	// Checked after the width mapping too: a fullwidth solidus becomes "/".
+	if !pathSafe(s) || !pathSafe(display) {
+		return Username{}, Invalid(FieldUsername, ReasonFormat)
+	}
 	return Username{Display: display, Key: key}, nil
+}
+
+// usernameForbidden are the characters a username cannot hold although PRECIS allows
+// them: a name must be addressable as one path segment ({username} in the admin API, which
+// API Gateway delivers decoded), and in query strings and URLs built from it.
+const usernameForbidden = `/?#%\`
+
+func pathSafe(s string) bool {
+	return !strings.ContainsAny(s, usernameForbidden) && !hasControl(s)
 }
 
 // Email is a validated address: as given (for sending) and its lowercase key (uniqueness).
