@@ -80,7 +80,7 @@ func pathSafe(s string) bool {
 	return !strings.ContainsAny(s, usernameForbidden) && !hasControl(s)
 }
 
-// Email is a validated address: as given (for sending) and its lowercase key (uniqueness).
+// Email is a validated address: as given, and its key (uniqueness; see emailKey).
 type Email struct {
 	Address string
 	Key     string
@@ -108,7 +108,11 @@ func ParseEmail(s string) (Email, error) {
 	if !strings.Contains(domain, ".") || strings.HasPrefix(domain, ".") || strings.HasSuffix(domain, ".") || strings.Contains(domain, "..") {
 		return Email{}, Invalid(FieldEmail, ReasonFormat)
 	}
-	return Email{Address: s, Key: strings.ToLower(s)}, nil
+	key, ok := emailKey(s[:at], domain)
+	if !ok {
+		return Email{}, Invalid(FieldEmail, ReasonFormat)
+	}
+	return Email{Address: s, Key: key}, nil
 }
 
 // ValidatePassword applies the password rule of every family: 8 to 200 code points of valid

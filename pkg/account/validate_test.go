@@ -83,7 +83,8 @@ func TestUserHash(t *testing.T) {
 }
 
 func TestParseEmail(t *testing.T) {
-	long := strings.Repeat("a", 64) + "@" + strings.Repeat("b", 185) + ".com" // 254
+	// 254, with DNS labels of at most 63 octets
+	long := strings.Repeat("a", 64) + "@" + strings.Repeat("b", 60) + "." + strings.Repeat("c", 60) + "." + strings.Repeat("d", 63) + ".com"
 	tests := []struct {
 		in     string
 		key    string
@@ -93,6 +94,7 @@ func TestParseEmail(t *testing.T) {
 		{"Alice.Smith+tag@Example.COM", "alice.smith+tag@example.com", ""},
 		{long, strings.ToLower(long), ""},
 		{"a" + long, "", account.ReasonLength},
+		{"a@" + strings.Repeat("b", 64) + ".com", "", account.ReasonFormat}, // a DNS label is at most 63 octets
 		{"", "", account.ReasonEmpty},
 		{"alice", "", account.ReasonFormat},
 		{"alice@", "", account.ReasonFormat},
