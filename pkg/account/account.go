@@ -186,18 +186,18 @@ type Mailer interface {
 	SendResetToken(ctx context.Context, m ResetMail) error
 }
 
-// OTPMail is the one-time password mail.
+// OTPMail is the one-time password mail. Mails carry no text a user chose (no username,
+// no name): anyone can have one sent to any address, so such text would be theirs to
+// aim at a stranger.
 type OTPMail struct {
 	To       string
-	Username string
 	Code     string
 	ValidFor time.Duration
 }
 
-// ResetMail is the password reset token mail.
+// ResetMail is the password reset token mail (no user-chosen text either).
 type ResetMail struct {
 	To       string
-	Username string
 	Token    string
 	ValidFor time.Duration
 }

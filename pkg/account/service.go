@@ -490,7 +490,7 @@ func (s *Service) RequestOTP(ctx context.Context, username string) (*Account, st
 		return nil, "", Internal("otp code: %w", err)
 	}
 	if err := s.send(ctx, func(ctx context.Context) error {
-		return s.Mailer.SendOTP(ctx, OTPMail{To: a.Email, Username: a.Username, Code: code, ValidFor: s.OTPTTL})
+		return s.Mailer.SendOTP(ctx, OTPMail{To: MailAddress(a.Email), Code: code, ValidFor: s.OTPTTL})
 	}); err != nil {
 		return nil, "", err
 	}
@@ -606,7 +606,7 @@ func (s *Service) RequestPasswordReset(ctx context.Context, email string) error 
 		return Internal("reset token: %w", err)
 	}
 	if err := s.send(ctx, func(ctx context.Context) error {
-		return s.Mailer.SendResetToken(ctx, ResetMail{To: a.Email, Username: a.Username, Token: token, ValidFor: s.ResetTTL})
+		return s.Mailer.SendResetToken(ctx, ResetMail{To: MailAddress(a.Email), Token: token, ValidFor: s.ResetTTL})
 	}); err != nil {
 		return err
 	}

@@ -70,14 +70,14 @@ func NewClient(cfg aws.Config, endpoint *string) *sesv2.Client {
 // SendOTP sends the one-time password mail.
 func (m *Mailer) SendOTP(ctx context.Context, msg account.OTPMail) error {
 	return m.send(ctx, msg.To, otpSubject, "otp", map[string]string{
-		"username": msg.Username, "code": msg.Code, "minutes": minutes(msg.ValidFor),
+		"code": msg.Code, "minutes": minutes(msg.ValidFor),
 	})
 }
 
 // SendResetToken sends the password reset token mail.
 func (m *Mailer) SendResetToken(ctx context.Context, msg account.ResetMail) error {
 	return m.send(ctx, msg.To, resetSubject, "reset", map[string]string{
-		"username": msg.Username, "token": msg.Token, "minutes": minutes(msg.ValidFor),
+		"token": msg.Token, "minutes": minutes(msg.ValidFor),
 	})
 }
 
