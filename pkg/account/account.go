@@ -178,6 +178,14 @@ type Store interface {
 	// pointer is no longer replaces; ErrNotFound when the account is gone.
 	PutResetToken(ctx context.Context, r *ResetToken, replaces string) error
 	ResetToken(ctx context.Context, tokenHash string) (*ResetToken, error)
+
+	// ReserveMailQuota is ReserveMail (the account's list of recent mails, prev -> next)
+	// together with one mail counted against q's recipient counter and the installation's
+	// budget for q.Hour, all or nothing: ErrConflict when the list is no longer prev,
+	// ErrNotFound when the account is gone, ErrTooManyAttempts when either counter is at
+	// its limit. Racing callers never exceed a limit. The counters expire (TTL) after
+	// their hour.
+	ReserveMailQuota(ctx context.Context, userID int64, prev, next []time.Time, q MailQuota) error
 }
 
 // Mailer sends Gatehouse's mails. Implementations render the text and HTML bodies.

@@ -25,6 +25,11 @@ type Config struct {
 	// Mail limits per account (API.md): one mail per MailInterval, MailPerHour an hour.
 	MailInterval time.Duration // 60 s
 	MailPerHour  int           // 5
+
+	// Mail limits per recipient address and for the installation, per clock hour
+	// (maillimits.go).
+	RecipientMailsPerHour int // 3
+	MailBudgetPerHour     int // 1000
 }
 
 // Defaults of Config.
@@ -107,6 +112,12 @@ func NewService(store Store, hasher Hasher, mailer Mailer, cfg Config, log *slog
 	}
 	if cfg.MailPerHour <= 0 {
 		cfg.MailPerHour = DefaultMailPerHour
+	}
+	if cfg.RecipientMailsPerHour <= 0 {
+		cfg.RecipientMailsPerHour = DefaultRecipientMailsPerHour
+	}
+	if cfg.MailBudgetPerHour <= 0 {
+		cfg.MailBudgetPerHour = DefaultMailBudgetPerHour
 	}
 	if cfg.AdminAuthTTL == 0 {
 		cfg.AdminAuthTTL = DefaultAdminAuthTTL
@@ -513,6 +524,8 @@ func (s *Service) RequestOTP(ctx context.Context, username string) (*Account, st
 // hour) and records this mail before it is sent; a concurrent request for the same account
 // loses the race and is refused, which is what the interval rule asks anyway. A mail that
 // then fails to send still counts: the limit protects the mail service as much as the user.
+// The recipient's and the installation's limits are counted in the same write, so a
+// request any limit refuses costs no other.
 func (s *Service) reserveMail(ctx context.Context, a *Account) error {
 	now := s.now().Truncate(time.Second)
 	var recent []time.Time
@@ -530,9 +543,12 @@ func (s *Service) reserveMail(ctx context.Context, a *Account) error {
 		}
 	}
 	next := append(recent[:len(recent):len(recent)], now)
-	err := s.Store.ReserveMail(ctx, a.UserID, a.MailSent, next)
+	err := s.Store.ReserveMailQuota(ctx, a.UserID, a.MailSent, next, s.mailQuota(a, now))
 	if errors.Is(err, ErrConflict) {
 		return tooMany(s.MailInterval)
+	}
+	if errors.Is(err, ErrTooManyAttempts) {
+		return s.quotaRefused(ctx, a, now, err)
 	}
 	if err != nil {
 		return err

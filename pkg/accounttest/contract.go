@@ -38,6 +38,7 @@ func StoreContract(t *testing.T, newStore func(t *testing.T) account.Store) {
 		{"LoginAttempts", testLoginAttempts},
 		{"LoginAttemptsRace", testLoginAttemptsRace},
 		{"MailReservations", testMail},
+		{"MailQuota", testMailQuota},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

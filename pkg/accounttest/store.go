@@ -24,6 +24,8 @@ type Store struct {
 	sessions   map[int64]map[string]account.Session
 	otps       map[int64]account.OTP
 	resets     map[string]account.ResetToken
+
+	quota mailQuota // ReserveMailQuota's counters
 }
 
 // NewStore returns an empty Store.
@@ -375,4 +377,35 @@ func (s *Store) ResetToken(_ context.Context, hash string) (*account.ResetToken,
 		return nil, account.ErrTokenNotFound
 	}
 	return &r, nil
+}
+
+// mailQuota holds the fake's hourly mail counters (ReserveMailQuota), under Store.mu.
+type mailQuota struct {
+	recipient map[string]int    // recipient key + hour -> mails
+	budget    map[time.Time]int // hour -> mails
+}
+
+func (s *Store) ReserveMailQuota(_ context.Context, id int64, prev, next []time.Time, q account.MailQuota) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	a, ok := s.accounts[id]
+	if !ok {
+		return account.ErrNotFound
+	}
+	if !slices.EqualFunc(a.MailSent, prev, time.Time.Equal) {
+		return account.ErrConflict
+	}
+	if s.quota.recipient == nil {
+		s.quota = mailQuota{recipient: map[string]int{}, budget: map[time.Time]int{}}
+	}
+	hour := q.Hour.UTC().Truncate(time.Hour)
+	rk := q.Recipient + "#" + hour.Format(time.RFC3339)
+	if s.quota.recipient[rk] >= q.PerRecipient || s.quota.budget[hour] >= q.Budget {
+		return account.ErrTooManyAttempts
+	}
+	s.quota.recipient[rk]++
+	s.quota.budget[hour]++
+	a.MailSent = slices.Clone(next)
+	s.accounts[id] = a
+	return nil
 }
