@@ -89,3 +89,21 @@ func TestTemplatesHoldNoUserText(t *testing.T) {
 		}
 	}
 }
+
+// Mail goes through the configured SES configuration set, and without one when none is set.
+func TestConfigurationSet(t *testing.T) {
+	r := &recorder{}
+	mail := account.OTPMail{To: "a@example.com", Code: "012345", ValidFor: time.Minute}
+	if err := New(r, "s@example.com").WithConfigurationSet("gatehouse-mail").SendOTP(context.Background(), mail); err != nil {
+		t.Fatal(err)
+	}
+	if r.in.ConfigurationSetName == nil || *r.in.ConfigurationSetName != "gatehouse-mail" {
+		t.Fatalf("ConfigurationSetName %v", r.in.ConfigurationSetName)
+	}
+	if err := New(r, "s@example.com").WithConfigurationSet("").SendOTP(context.Background(), mail); err != nil {
+		t.Fatal(err)
+	}
+	if r.in.ConfigurationSetName != nil {
+		t.Fatalf("ConfigurationSetName %q without a configuration set", *r.in.ConfigurationSetName)
+	}
+}
