@@ -211,6 +211,13 @@ type Store interface {
 	// username and email checks), ChangeCredentials with a TokenHash moves it, and
 	// DeleteAccount removes it, each in the same transaction as the account.
 	AccountByTokenIndex(ctx context.Context, index string) (*Account, error)
+	// ReserveMailQuota is ReserveMail (the account's list of recent mails, prev -> next)
+	// together with one mail counted against q's recipient counter and the installation's
+	// budget for q.Hour, all or nothing: ErrConflict when the list is no longer prev,
+	// ErrNotFound when the account is gone, ErrTooManyAttempts when either counter is at
+	// its limit. Racing callers never exceed a limit. The counters expire (TTL) after
+	// their hour.
+	ReserveMailQuota(ctx context.Context, userID int64, prev, next []time.Time, q MailQuota) error
 }
 
 // Mailer sends Gatehouse's mails. Implementations render the text and HTML bodies.
@@ -219,18 +226,18 @@ type Mailer interface {
 	SendResetToken(ctx context.Context, m ResetMail) error
 }
 
-// OTPMail is the one-time password mail.
+// OTPMail is the one-time password mail. Mails carry no text a user chose (no username,
+// no name): anyone can have one sent to any address, so such text would be theirs to
+// aim at a stranger.
 type OTPMail struct {
 	To       string
-	Username string
 	Code     string
 	ValidFor time.Duration
 }
 
-// ResetMail is the password reset token mail.
+// ResetMail is the password reset token mail (no user-chosen text either).
 type ResetMail struct {
 	To       string
-	Username string
 	Token    string
 	ValidFor time.Duration
 }

@@ -30,6 +30,10 @@ type Config struct {
 	// in the table. The admin use cases (setting a token, a Bearer check) are internal
 	// errors without it; Register without it stores a token unindexed (Basic only).
 	TokenIndexKey []byte
+	// Mail limits per recipient address and for the installation, per clock hour
+	// (maillimits.go).
+	RecipientMailsPerHour int // 3
+	MailBudgetPerHour     int // 1000
 }
 
 // Defaults of Config.
@@ -112,6 +116,12 @@ func NewService(store Store, hasher Hasher, mailer Mailer, cfg Config, log *slog
 	}
 	if cfg.MailPerHour <= 0 {
 		cfg.MailPerHour = DefaultMailPerHour
+	}
+	if cfg.RecipientMailsPerHour <= 0 {
+		cfg.RecipientMailsPerHour = DefaultRecipientMailsPerHour
+	}
+	if cfg.MailBudgetPerHour <= 0 {
+		cfg.MailBudgetPerHour = DefaultMailBudgetPerHour
 	}
 	if cfg.AdminAuthTTL == 0 {
 		cfg.AdminAuthTTL = DefaultAdminAuthTTL
@@ -503,7 +513,7 @@ func (s *Service) RequestOTP(ctx context.Context, username string) (*Account, st
 		return nil, "", Internal("otp code: %w", err)
 	}
 	if err := s.send(ctx, func(ctx context.Context) error {
-		return s.Mailer.SendOTP(ctx, OTPMail{To: a.Email, Username: a.Username, Code: code, ValidFor: s.OTPTTL})
+		return s.Mailer.SendOTP(ctx, OTPMail{To: MailAddress(a.Email), Code: code, ValidFor: s.OTPTTL})
 	}); err != nil {
 		return nil, "", err
 	}
@@ -526,6 +536,8 @@ func (s *Service) RequestOTP(ctx context.Context, username string) (*Account, st
 // hour) and records this mail before it is sent; a concurrent request for the same account
 // loses the race and is refused, which is what the interval rule asks anyway. A mail that
 // then fails to send still counts: the limit protects the mail service as much as the user.
+// The recipient's and the installation's limits are counted in the same write, so a
+// request any limit refuses costs no other.
 func (s *Service) reserveMail(ctx context.Context, a *Account) error {
 	now := s.now().Truncate(time.Second)
 	var recent []time.Time
@@ -543,9 +555,12 @@ func (s *Service) reserveMail(ctx context.Context, a *Account) error {
 		}
 	}
 	next := append(recent[:len(recent):len(recent)], now)
-	err := s.Store.ReserveMail(ctx, a.UserID, a.MailSent, next)
+	err := s.Store.ReserveMailQuota(ctx, a.UserID, a.MailSent, next, s.mailQuota(a, now))
 	if errors.Is(err, ErrConflict) {
 		return tooMany(s.MailInterval)
+	}
+	if errors.Is(err, ErrTooManyAttempts) {
+		return s.quotaRefused(ctx, a, now, err)
 	}
 	if err != nil {
 		return err
@@ -619,7 +634,7 @@ func (s *Service) RequestPasswordReset(ctx context.Context, email string) error 
 		return Internal("reset token: %w", err)
 	}
 	if err := s.send(ctx, func(ctx context.Context) error {
-		return s.Mailer.SendResetToken(ctx, ResetMail{To: a.Email, Username: a.Username, Token: token, ValidFor: s.ResetTTL})
+		return s.Mailer.SendResetToken(ctx, ResetMail{To: MailAddress(a.Email), Token: token, ValidFor: s.ResetTTL})
 	}); err != nil {
 		return err
 	}

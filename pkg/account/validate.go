@@ -64,10 +64,23 @@ func ParseUsername(s string) (Username, error) {
 	if err != nil || key == "" {
 		return Username{}, Invalid(FieldUsername, ReasonFormat)
 	}
+	// Checked after the width mapping too: a fullwidth solidus becomes "/".
+	if !pathSafe(s) || !pathSafe(display) {
+		return Username{}, Invalid(FieldUsername, ReasonFormat)
+	}
 	return Username{Display: display, Key: key}, nil
 }
 
-// Email is a validated address: as given (for sending) and its lowercase key (uniqueness).
+// usernameForbidden are the characters a username cannot hold although PRECIS allows
+// them: a name must be addressable as one path segment ({username} in the admin API, which
+// API Gateway delivers decoded), and in query strings and URLs built from it.
+const usernameForbidden = `/?#%\`
+
+func pathSafe(s string) bool {
+	return !strings.ContainsAny(s, usernameForbidden) && !hasControl(s)
+}
+
+// Email is a validated address: as given, and its key (uniqueness; see emailKey).
 type Email struct {
 	Address string
 	Key     string
@@ -95,7 +108,11 @@ func ParseEmail(s string) (Email, error) {
 	if !strings.Contains(domain, ".") || strings.HasPrefix(domain, ".") || strings.HasSuffix(domain, ".") || strings.Contains(domain, "..") {
 		return Email{}, Invalid(FieldEmail, ReasonFormat)
 	}
-	return Email{Address: s, Key: strings.ToLower(s)}, nil
+	key, ok := emailKey(s[:at], domain)
+	if !ok {
+		return Email{}, Invalid(FieldEmail, ReasonFormat)
+	}
+	return Email{Address: s, Key: key}, nil
 }
 
 // ValidatePassword applies the password rule of every family: 8 to 200 code points of valid

@@ -35,6 +35,18 @@ func TestParseUsername(t *testing.T) {
 		{"abc\x00", "", "", account.ReasonFormat, "NUL"},
 		{"ab\u200bc", "", "", account.ReasonFormat, "zero-width space is not allowed by PRECIS"},
 		{"😀😀😀", "", "", account.ReasonFormat, "emoji are not IdentifierClass"},
+		// Characters that cannot stand in one path segment (issue 12, item 7).
+		{"bob/refresh", "", "", account.ReasonFormat, "slash"},
+		{"bob?x=1", "", "", account.ReasonFormat, "question mark"},
+		{"bob#frag", "", "", account.ReasonFormat, "hash"},
+		{"bob%2Frefresh", "", "", account.ReasonFormat, "percent"},
+		{`bob\x`, "", "", account.ReasonFormat, "backslash"},
+		{"bob／x", "", "", account.ReasonFormat, "fullwidth solidus maps to a slash"},
+		{"bob＃x", "", "", account.ReasonFormat, "fullwidth number sign maps to a hash"},
+		{"bob\x7f", "", "", account.ReasonFormat, "DEL"},
+		{"bob\x1b[0m", "", "", account.ReasonFormat, "escape"},
+		{"bob\u009b0mx", "", "", account.ReasonFormat, "C1 control (CSI)"},
+		{"b.o_b-1+x@y", "b.o_b-1+x@y", "b.o_b-1+x@y", "", "other ASCII punctuation stays allowed"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.description, func(t *testing.T) {
@@ -71,7 +83,8 @@ func TestUserHash(t *testing.T) {
 }
 
 func TestParseEmail(t *testing.T) {
-	long := strings.Repeat("a", 64) + "@" + strings.Repeat("b", 185) + ".com" // 254
+	// 254, with DNS labels of at most 63 octets
+	long := strings.Repeat("a", 64) + "@" + strings.Repeat("b", 60) + "." + strings.Repeat("c", 60) + "." + strings.Repeat("d", 63) + ".com"
 	tests := []struct {
 		in     string
 		key    string
@@ -81,6 +94,7 @@ func TestParseEmail(t *testing.T) {
 		{"Alice.Smith+tag@Example.COM", "alice.smith+tag@example.com", ""},
 		{long, strings.ToLower(long), ""},
 		{"a" + long, "", account.ReasonLength},
+		{"a@" + strings.Repeat("b", 64) + ".com", "", account.ReasonFormat}, // a DNS label is at most 63 octets
 		{"", "", account.ReasonEmpty},
 		{"alice", "", account.ReasonFormat},
 		{"alice@", "", account.ReasonFormat},

@@ -47,6 +47,7 @@ func StoreContract(t *testing.T, newStore func(t *testing.T) account.Store) {
 		{"TokenIndex", testTokenIndex},
 		{"TokenIndexDelete", testTokenIndexDelete},
 		{"TokenIndexRace", testTokenIndexRace},
+		{"MailQuota", testMailQuota},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

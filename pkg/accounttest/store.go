@@ -25,6 +25,8 @@ type Store struct {
 	otps       map[int64]account.OTP
 	resets     map[string]account.ResetToken
 	byToken    map[string]int64 // token index -> user_id
+
+	quota mailQuota // ReserveMailQuota's counters
 }
 
 // NewStore returns an empty Store.
@@ -451,4 +453,35 @@ func (s *Store) AccountByTokenIndex(_ context.Context, index string) (*account.A
 		return nil, account.ErrNotFound
 	}
 	return s.account(id)
+}
+
+// mailQuota holds the fake's hourly mail counters (ReserveMailQuota), under Store.mu.
+type mailQuota struct {
+	recipient map[string]int    // recipient key + hour -> mails
+	budget    map[time.Time]int // hour -> mails
+}
+
+func (s *Store) ReserveMailQuota(_ context.Context, id int64, prev, next []time.Time, q account.MailQuota) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	a, ok := s.accounts[id]
+	if !ok {
+		return account.ErrNotFound
+	}
+	if !slices.EqualFunc(a.MailSent, prev, time.Time.Equal) {
+		return account.ErrConflict
+	}
+	if s.quota.recipient == nil {
+		s.quota = mailQuota{recipient: map[string]int{}, budget: map[time.Time]int{}}
+	}
+	hour := q.Hour.UTC().Truncate(time.Hour)
+	rk := q.Recipient + "#" + hour.Format(time.RFC3339)
+	if s.quota.recipient[rk] >= q.PerRecipient || s.quota.budget[hour] >= q.Budget {
+		return account.ErrTooManyAttempts
+	}
+	s.quota.recipient[rk]++
+	s.quota.budget[hour]++
+	a.MailSent = slices.Clone(next)
+	s.accounts[id] = a
+	return nil
 }

@@ -2,6 +2,7 @@ package apigw
 
 import (
 	"errors"
+	"strings"
 	"testing"
 	"unicode/utf8"
 
@@ -35,6 +36,11 @@ func FuzzDecodeParams(f *testing.F) {
 		for k, v := range p {
 			if v.Kind == String && (!utf8.ValidString(v.Text) || !utf8.ValidString(k)) {
 				t.Fatalf("invalid UTF-8 in %q=%q", k, v.Text)
+			}
+			// Nothing is silently repaired: a U+FFFD comes only from the body itself.
+			if strings.ContainsRune(k+v.Text, utf8.RuneError) && !strings.ContainsRune(body, utf8.RuneError) &&
+				!strings.Contains(strings.ToLower(body), `\ufffd`) && !strings.Contains(strings.ToUpper(body), "%EF%BF%BD") && !b64 {
+				t.Fatalf("U+FFFD in %q=%q that the body does not hold", k, v.Text)
 			}
 		}
 	})

@@ -236,7 +236,7 @@ func bodyKind(contentType string, body []byte) (string, error) {
 func decodeJSON(body []byte) (Params, error) {
 	// JSON text is UTF-8 (RFC 8259); encoding/json would quietly replace invalid bytes, which
 	// for a password means a different password.
-	if !utf8.Valid(body) {
+	if !utf8.Valid(body) || !pairedSurrogates(body) {
 		return nil, ErrBadBody
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))

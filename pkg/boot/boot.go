@@ -65,6 +65,9 @@ func New(_ context.Context, getenv func(string) string, opts ...config.Option) (
 		ResetTTL:          cfg.ResetTTL,
 		MailInterval:      cfg.MailInterval,
 		MailPerHour:       cfg.MailPerHour,
+
+		RecipientMailsPerHour: cfg.RecipientMailsPerHour,
+		MailBudgetPerHour:     cfg.MailBudgetPerHour,
 	}, log)
 	return &Runtime{Config: cfg, Log: log, AWS: awsCfg, Service: svc, Getenv: getenv}, nil
 }

@@ -34,6 +34,10 @@ type Config struct {
 	// TOKEN_INDEX_KEY, the key itself (the local stack and tests). Never logged.
 	TokenIndexKeyARN string
 	TokenIndexKey    string
+	// Mail limits beyond the account's, and the SES configuration set mail goes through.
+	RecipientMailsPerHour int    // RECIPIENT_MAILS_PER_HOUR: most mails to one address a clock hour, default 3
+	MailBudgetPerHour     int    // MAIL_BUDGET_PER_HOUR: most mails of the installation a clock hour, default 1000
+	SESConfigurationSet   string // SES_CONFIGURATION_SET: "" sends without one
 }
 
 // Option adds a requirement to Load.
@@ -64,6 +68,7 @@ func Load(getenv func(string) string, opts ...Option) (*Config, error) {
 		AllowRegistration: true, SessionTTL: 7 * 24 * time.Hour, OTPTTL: 15 * time.Minute, ResetTTL: 30 * time.Minute,
 		MailInterval: time.Minute, MailPerHour: 5,
 		LogLevel: slog.LevelInfo, Argon2: password.OWASP,
+		RecipientMailsPerHour: 3, MailBudgetPerHour: 1000,
 	}
 
 	if c.TableName = getenv("TABLE_NAME"); c.TableName == "" {
@@ -120,6 +125,7 @@ func Load(getenv func(string) string, opts ...Option) (*Config, error) {
 	perHour := uint32(c.MailPerHour)
 	uintVar("MAIL_PER_HOUR", &perHour, 1000)
 	c.MailPerHour = int(perHour)
+	mailLimits(getenv, c, uintVar, fail)
 	uintVar("ARGON2_MEMORY_KIB", &c.Argon2.MemoryKiB, 4*1024*1024)
 	uintVar("ARGON2_TIME", &c.Argon2.Time, 64)
 	var threads uint32 = uint32(c.Argon2.Threads)

@@ -54,12 +54,21 @@ const (
 type Mailer struct {
 	api    API
 	sender string
+
+	configSet string // SES configuration set of every mail; "" for none
 }
 
 var _ account.Mailer = (*Mailer)(nil)
 
 // New returns a Mailer sending from sender (a verified SES identity).
 func New(api API, sender string) *Mailer { return &Mailer{api: api, sender: sender} }
+
+// WithConfigurationSet makes every mail go through the SES configuration set name (its
+// suppression list drops addresses that bounced or complained); "" sends without one.
+func (m *Mailer) WithConfigurationSet(name string) *Mailer {
+	m.configSet = name
+	return m
+}
 
 // NewClient builds the SES v2 client from an AWS config (once per cold start), with an
 // optional endpoint override (nil for AWS's own).
@@ -70,14 +79,14 @@ func NewClient(cfg aws.Config, endpoint *string) *sesv2.Client {
 // SendOTP sends the one-time password mail.
 func (m *Mailer) SendOTP(ctx context.Context, msg account.OTPMail) error {
 	return m.send(ctx, msg.To, otpSubject, "otp", map[string]string{
-		"username": msg.Username, "code": msg.Code, "minutes": minutes(msg.ValidFor),
+		"code": msg.Code, "minutes": minutes(msg.ValidFor),
 	})
 }
 
 // SendResetToken sends the password reset token mail.
 func (m *Mailer) SendResetToken(ctx context.Context, msg account.ResetMail) error {
 	return m.send(ctx, msg.To, resetSubject, "reset", map[string]string{
-		"username": msg.Username, "token": msg.Token, "minutes": minutes(msg.ValidFor),
+		"token": msg.Token, "minutes": minutes(msg.ValidFor),
 	})
 }
 
@@ -111,7 +120,7 @@ func (m *Mailer) send(ctx context.Context, to, subject, name string, vars map[st
 	utf8 := aws.String("UTF-8")
 	start := time.Now()
 	defer func() { invocation.From(ctx).AddMail(time.Since(start)) }()
-	_, err = m.api.SendEmail(ctx, &sesv2.SendEmailInput{
+	in := &sesv2.SendEmailInput{
 		FromEmailAddress: aws.String(m.sender),
 		Destination:      &types.Destination{ToAddresses: []string{to}},
 		Content: &types.EmailContent{Simple: &types.Message{
@@ -121,7 +130,11 @@ func (m *Mailer) send(ctx context.Context, to, subject, name string, vars map[st
 				Html: &types.Content{Data: aws.String(html), Charset: utf8},
 			},
 		}},
-	})
+	}
+	if m.configSet != "" {
+		in.ConfigurationSetName = aws.String(m.configSet)
+	}
+	_, err = m.api.SendEmail(ctx, in)
 	if err != nil {
 		return fmt.Errorf("ses send %s: %w", name, err)
 	}

@@ -12,10 +12,11 @@ import (
 	"github.com/gatehouse/gatehouse/pkg/ses"
 )
 
-// Init builds the Runtime with an SES mailer sending from SENDER_EMAIL.
+// Init builds the Runtime with an SES mailer sending from SENDER_EMAIL through the
+// configuration set SES_CONFIGURATION_SET (when set).
 func Init() *boot.Runtime {
 	rt := boot.Init(config.NeedMail)
 	client := ses.NewClient(rt.AWS, awsenv.Endpoint(rt.Getenv, sesv2.ServiceID))
-	rt.Service.Mailer = ses.New(client, rt.Config.SenderEmail)
+	rt.Service.Mailer = ses.New(client, rt.Config.SenderEmail).WithConfigurationSet(rt.Config.SESConfigurationSet)
 	return rt
 }
