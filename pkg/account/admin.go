@@ -20,16 +20,38 @@ const tokenSHA256 = "$sha256$"
 // credentials of a non-admin are ErrForbidden; a locked account is ErrTooManyAttempts (the
 // failed-login policy applies here too, and a check is counted before it happens).
 //
+// A generated API token (256 random bits, a fast hash) is checked first: it cannot be
+// guessed, so neither the account's lockout nor the source's limit refuses it, and an
+// attacker's wrong guesses cannot lock its owner out. Chosen secrets keep both limits, and
+// unknown usernames are counted like accounts (limits.go).
+//
 // A successful check is remembered for a short time (see authCache), keyed by the stored
 // hashes, so repeated calls of a warm function skip the slow hash while a changed password
 // or token is never accepted from memory.
 func (s *Service) AuthenticateAdmin(ctx context.Context, username, secret string) (*Account, error) {
-	a, err := s.AccountByUsername(ctx, username)
-	if errors.Is(err, ErrNotFound) {
+	u, err := ParseUsername(username)
+	if err != nil {
 		return s.unknown(secret)
 	}
-	if err != nil {
-		return nil, err
+	l, gateErr := s.lookupID(ctx, u.Key, s.Store.UserIDByUsername, s.Store.UserIDByUsernameFrom)
+	var a *Account
+	if l.err == nil {
+		a, l.err = s.Store.AccountByID(ctx, l.id)
+	}
+	if errors.Is(l.err, ErrNotFound) {
+		if gateErr != nil || len(secret) > 4*PasswordMax {
+			return s.unknown(secret)
+		}
+		return s.unknownCheck(ctx, l, secret)
+	}
+	if l.err != nil {
+		return nil, l.err
+	}
+	if generatedTokenMatches(a, secret) {
+		return adminOnly(a)
+	}
+	if gateErr != nil {
+		return nil, gateErr
 	}
 	now := s.now()
 	if now.Before(a.LockedUntil) {
@@ -56,11 +78,18 @@ func (s *Service) AuthenticateAdmin(ctx context.Context, username, secret string
 	}
 	if !ok {
 		s.failed(ctx, a)
+		s.sourceFailed(ctx, l.src, l.gated)
 		return nil, ErrInvalidCredentials
 	}
 	s.clearFailures(ctx, a)
 	s.authCache().add(s.authCache().key(a, secret), now)
 	return adminOnly(a)
+}
+
+// generatedTokenMatches reports whether secret is the account's generated API token.
+func generatedTokenMatches(a *Account, secret string) bool {
+	h, ok := strings.CutPrefix(a.TokenHash, tokenSHA256)
+	return ok && SecretMatches(h, secret)
 }
 
 func adminOnly(a *Account) (*Account, error) {
