@@ -168,6 +168,24 @@ func (s *Service) unknownCheck(ctx context.Context, l lookup, secret string) (*A
 	return nil, ErrInvalidCredentials
 }
 
+// failedTokenGuess answers a reset token that does not work. An unknown token cannot be
+// attributed to an account, so it counts against the source only; an expired one, a guess
+// at a known account, also spends that account's budget. Past either limit the answer is
+// 429 instead, which tells a guesser nothing.
+func (s *Service) failedTokenGuess(ctx context.Context, userID int64, answer error) error {
+	src, gated, err := s.sourceGate(ctx)
+	if err != nil {
+		return err
+	}
+	if userID != 0 {
+		if err := s.spendGuess(ctx, userID); err != nil && !errors.Is(err, ErrNotFound) {
+			return err
+		}
+	}
+	s.sourceFailed(ctx, src, gated)
+	return answer
+}
+
 // spendGuess takes one guess of a one-time code or reset token from the account's budget.
 func (s *Service) spendGuess(ctx context.Context, userID int64) error {
 	return s.Store.ReserveGuess(ctx, userID, s.now(), s.OTPFailuresPerDay, GuessWindow)

@@ -669,10 +669,9 @@ func (s *Service) RequestPasswordReset(ctx context.Context, email string) error 
 }
 
 // ResetPasswordWithToken sets a new password with a mailed reset token. Validation of
-// the token's shape and of the password comes before the lookup. An unknown token cannot
-// be attributed to an account, so it counts against the request's source; an expired one
-// also spends its account's guess budget. A valid token (122 random bits, not guessable)
-// is never refused by that budget.
+// the token's shape and of the password comes before the lookup. A token that does not
+// work is a failed guess (failedTokenGuess); a valid one (122 random bits, not guessable)
+// is refused by no limit.
 func (s *Service) ResetPasswordWithToken(ctx context.Context, token, newPassword string) error {
 	canon, ok := CanonicalUUID(token)
 	if err := ValidatePassword(newPassword); err != nil {
@@ -681,24 +680,16 @@ func (s *Service) ResetPasswordWithToken(ctx context.Context, token, newPassword
 	if !ok {
 		return ErrTokenNotFound
 	}
-	src, gated, err := s.sourceGate(ctx)
-	if err != nil {
-		return err
-	}
 	hash := HashSecret(canon)
 	r, err := s.Store.ResetToken(ctx, hash)
 	if errors.Is(err, ErrTokenNotFound) {
-		s.sourceFailed(ctx, src, gated)
+		return s.failedTokenGuess(ctx, 0, err)
 	}
 	if err != nil {
 		return err
 	}
 	if expired(s.now(), r.ExpiresAt) {
-		if err := s.spendGuess(ctx, r.UserID); err != nil && !errors.Is(err, ErrNotFound) {
-			return err
-		}
-		s.sourceFailed(ctx, src, gated)
-		return ErrTokenExpired
+		return s.failedTokenGuess(ctx, r.UserID, ErrTokenExpired)
 	}
 	pw, err := s.Hasher.Hash(newPassword)
 	if err != nil {
