@@ -38,29 +38,28 @@ func (s *Service) AuthenticateAdmin(ctx context.Context, username, secret string
 	if l.err == nil {
 		a, l.err = s.Store.AccountByID(ctx, l.id)
 	}
-	if errors.Is(l.err, ErrNotFound) {
-		if gateErr != nil || len(secret) > 4*PasswordMax {
-			return s.unknown(secret)
-		}
-		return s.unknownCheck(ctx, l, secret)
-	}
-	if l.err != nil {
+	if l.err != nil && !errors.Is(l.err, ErrNotFound) {
 		return nil, l.err
 	}
-	if generatedTokenMatches(a, secret) {
+	if l.err == nil && generatedTokenMatches(a, secret) {
 		return adminOnly(a)
 	}
+	// From here on a name without an account answers as one with: the source's limit,
+	// then an impossible secret, then the lockout.
 	if gateErr != nil {
 		return nil, gateErr
-	}
-	now := s.now()
-	if now.Before(a.LockedUntil) {
-		return nil, tooMany(a.LockedUntil.Sub(now))
 	}
 	// No password or token is that long: refused without counting a check, and kept away
 	// from the hash.
 	if len(secret) > 4*PasswordMax {
 		return s.unknown("")
+	}
+	if l.err != nil {
+		return s.unknownCheck(ctx, l, secret)
+	}
+	now := s.now()
+	if now.Before(a.LockedUntil) {
+		return nil, tooMany(a.LockedUntil.Sub(now))
 	}
 	if key := s.authCache().key(a, secret); s.authCache().hit(key, now) {
 		s.clearFailures(ctx, a)

@@ -150,6 +150,11 @@ func TestSourceLimit(t *testing.T) {
 	throttled(t, e.svc.ChangePasswordByEmail(attacker, "vera@example.com", "wrong-password", "next-password"), wait)
 	_, err = e.svc.AuthenticateAdmin(attacker, "vera", "wrong-password")
 	throttled(t, err, wait)
+	// Names without an account answer alike.
+	_, _, err = e.svc.Login(attacker, "nobody-else", "wrong-password")
+	throttled(t, err, wait)
+	_, err = e.svc.AuthenticateAdmin(attacker, "nobody-else", "wrong-password")
+	throttled(t, err, wait)
 	reqID, code := e.otp(t, "vera")
 	vera, _ := e.store.AccountByUsername(ctx, "vera")
 	throttled(t, e.svc.ChangePasswordWithOTP(attacker, vera.UserHash(), reqID, code, "next-password"), wait)
