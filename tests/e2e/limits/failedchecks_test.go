@@ -23,7 +23,10 @@ var sources atomic.Int32
 
 // newSource returns a loopback address of its own (Linux routes all of 127/8 to lo), so a
 // test's requests come from a source no other test uses.
-func newSource() string { return fmt.Sprintf("127.0.%d.%d", 100+sources.Add(1)/250, 1+sources.Load()%250) }
+func newSource() string {
+	n := sources.Add(1)
+	return fmt.Sprintf("127.0.%d.%d", 100+n/250, 1+n%250)
+}
 
 // doFrom is e2e.Do with the connection made from the local address ip, which the gateway
 // reports as the event's requestContext.http.sourceIp.
