@@ -218,6 +218,32 @@ type Store interface {
 	// its limit. Racing callers never exceed a limit. The counters expire (TTL) after
 	// their hour.
 	ReserveMailQuota(ctx context.Context, userID int64, prev, next []time.Time, q MailQuota) error
+	// Limits beyond the account's failed logins (limits.go).
+	//
+	// UserIDByUsernameFrom and UserIDByEmailFrom are UserIDByUsername and UserIDByEmail
+	// that also read src's failed-check count in the same round trip; the count is
+	// returned with ErrNotFound too.
+	UserIDByUsernameFrom(ctx context.Context, usernameKey string, src Source) (int64, int, error)
+	UserIDByEmailFrom(ctx context.Context, emailKey string, src Source) (int64, int, error)
+	// SourceFailures reads src's failed-check count (0 when there is none).
+	SourceFailures(ctx context.Context, src Source) (int, error)
+	// AddSourceFailure counts one failed check against src, atomically; the record may be
+	// deleted from expires on.
+	AddSourceFailure(ctx context.Context, src Source, expires time.Time) error
+	// ReserveUnknownAttempt and LockUnknown are ReserveLoginAttempt and LockAccount for an
+	// identifier without an account (idHash, see IdentifierHash), under the same policy;
+	// the record is made on first use and expires FailureMemory after its last counted
+	// check. The returned Account carries only FailedLogins, LockedUntil and LastAttempt.
+	// ReserveLoginAttempt and ReserveUnknownAttempt both forget a run of failures whose
+	// last counted check is FailureMemory old: the next check counts as the first.
+	ReserveUnknownAttempt(ctx context.Context, idHash string, now time.Time) (*Account, error)
+	LockUnknown(ctx context.Context, idHash string, n int, until time.Time) error
+	// ReserveGuess counts one guess of a one-time code or reset token against the
+	// account's budget before it is checked, atomically: at most max in any window ending
+	// at now. ErrTooManyAttempts with RetryAfter (until a guess leaves the window) when the
+	// budget is spent; ErrNotFound when the account is gone. A new password (in
+	// ChangeCredentials) empties it.
+	ReserveGuess(ctx context.Context, userID int64, now time.Time, max int, window time.Duration) error
 }
 
 // Mailer sends Gatehouse's mails. Implementations render the text and HTML bodies.

@@ -20,25 +20,46 @@ const tokenSHA256 = "$sha256$"
 // credentials of a non-admin are ErrForbidden; a locked account is ErrTooManyAttempts (the
 // failed-login policy applies here too, and a check is counted before it happens).
 //
+// A generated API token (256 random bits, a fast hash) is checked first: it cannot be
+// guessed, so neither the account's lockout nor the source's limit refuses it, and an
+// attacker's wrong guesses cannot lock its owner out. Chosen secrets keep both limits, and
+// unknown usernames are counted like accounts (limits.go).
+//
 // A successful check is remembered for a short time (see authCache), keyed by the stored
 // hashes, so repeated calls of a warm function skip the slow hash while a changed password
 // or token is never accepted from memory.
 func (s *Service) AuthenticateAdmin(ctx context.Context, username, secret string) (*Account, error) {
-	a, err := s.AccountByUsername(ctx, username)
-	if errors.Is(err, ErrNotFound) {
+	u, err := ParseUsername(username)
+	if err != nil {
 		return s.unknown(secret)
 	}
-	if err != nil {
-		return nil, err
+	l, gateErr := s.lookupID(ctx, u.Key, s.Store.UserIDByUsername, s.Store.UserIDByUsernameFrom)
+	var a *Account
+	if l.err == nil {
+		a, l.err = s.Store.AccountByID(ctx, l.id)
 	}
-	now := s.now()
-	if now.Before(a.LockedUntil) {
-		return nil, tooMany(a.LockedUntil.Sub(now))
+	if l.err != nil && !errors.Is(l.err, ErrNotFound) {
+		return nil, l.err
+	}
+	if l.err == nil && generatedTokenMatches(a, secret) {
+		return adminOnly(a)
+	}
+	// From here on a name without an account answers as one with: the source's limit,
+	// then an impossible secret, then the lockout.
+	if gateErr != nil {
+		return nil, gateErr
 	}
 	// No password or token is that long: refused without counting a check, and kept away
 	// from the hash.
 	if len(secret) > 4*PasswordMax {
 		return s.unknown("")
+	}
+	if l.err != nil {
+		return s.unknownCheck(ctx, l, secret)
+	}
+	now := s.now()
+	if now.Before(a.LockedUntil) {
+		return nil, tooMany(a.LockedUntil.Sub(now))
 	}
 	if key := s.authCache().key(a, secret); s.authCache().hit(key, now) {
 		s.clearFailures(ctx, a)
@@ -56,11 +77,18 @@ func (s *Service) AuthenticateAdmin(ctx context.Context, username, secret string
 	}
 	if !ok {
 		s.failed(ctx, a)
+		s.sourceFailed(ctx, l.src, l.gated)
 		return nil, ErrInvalidCredentials
 	}
 	s.clearFailures(ctx, a)
 	s.authCache().add(s.authCache().key(a, secret), now)
 	return adminOnly(a)
+}
+
+// generatedTokenMatches reports whether secret is the account's generated API token.
+func generatedTokenMatches(a *Account, secret string) bool {
+	h, ok := strings.CutPrefix(a.TokenHash, tokenSHA256)
+	return ok && SecretMatches(h, secret)
 }
 
 func adminOnly(a *Account) (*Account, error) {

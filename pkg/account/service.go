@@ -34,6 +34,11 @@ type Config struct {
 	// (maillimits.go).
 	RecipientMailsPerHour int // 3
 	MailBudgetPerHour     int // 1000
+	// Further limits (limits.go): wrong one-time codes and reset-token guesses per account
+	// per GuessWindow, and failed credential checks per source network per clock hour
+	// (negative: no per-source limit).
+	OTPFailuresPerDay     int // 10
+	IPFailedChecksPerHour int // 100
 }
 
 // Defaults of Config.
@@ -125,6 +130,12 @@ func NewService(store Store, hasher Hasher, mailer Mailer, cfg Config, log *slog
 	}
 	if cfg.AdminAuthTTL == 0 {
 		cfg.AdminAuthTTL = DefaultAdminAuthTTL
+	}
+	if cfg.OTPFailuresPerDay <= 0 {
+		cfg.OTPFailuresPerDay = DefaultOTPFailuresPerDay
+	}
+	if cfg.IPFailedChecksPerHour == 0 {
+		cfg.IPFailedChecksPerHour = DefaultIPFailedChecksPerHour
 	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -297,8 +308,8 @@ func (s *Service) AuthenticateUsername(ctx context.Context, username, password s
 	if err != nil {
 		return s.unknown(password)
 	}
-	id, err := s.Store.UserIDByUsername(ctx, u.Key)
-	return s.checkPassword(ctx, id, err, password)
+	l, err := s.lookupID(ctx, u.Key, s.Store.UserIDByUsername, s.Store.UserIDByUsernameFrom)
+	return s.checkPassword(ctx, l, err, password)
 }
 
 // AuthenticateEmail is AuthenticateUsername by email address.
@@ -307,8 +318,8 @@ func (s *Service) AuthenticateEmail(ctx context.Context, email, password string)
 	if err != nil {
 		return s.unknown(password)
 	}
-	id, err := s.Store.UserIDByEmail(ctx, e.Key)
-	return s.checkPassword(ctx, id, err, password)
+	l, err := s.lookupID(ctx, e.Key, s.Store.UserIDByEmail, s.Store.UserIDByEmailFrom)
+	return s.checkPassword(ctx, l, err, password)
 }
 
 // unknown spends a verification's time on an account that does not exist.
@@ -318,28 +329,34 @@ func (s *Service) unknown(password string) (*Account, error) {
 }
 
 // checkPassword reserves a check on the account, then checks. The reservation returns the
-// account as it writes, so a login needs no separate read of the account.
-func (s *Service) checkPassword(ctx context.Context, id int64, lookupErr error, password string) (*Account, error) {
-	if errors.Is(lookupErr, ErrNotFound) {
-		return s.unknown(password)
-	}
-	if lookupErr != nil {
-		return nil, lookupErr
+// account as it writes, so a login needs no separate read of the account. An identifier
+// without an account is counted and answered the same way (unknownCheck), and every
+// failure counts against the source (limits.go).
+func (s *Service) checkPassword(ctx context.Context, l lookup, gateErr error, password string) (*Account, error) {
+	if l.err != nil && !errors.Is(l.err, ErrNotFound) {
+		return nil, l.err
 	}
 	// No stored password is outside the rule, so such input cannot match; it is refused
 	// without counting a check, and huge inputs stay away from the hash.
 	if ValidatePassword(password) != nil {
 		return s.unknown("")
 	}
-	a, err := s.reserveAttempt(ctx, id)
+	if gateErr != nil {
+		return nil, gateErr
+	}
+	if l.err != nil {
+		return s.unknownCheck(ctx, l, password)
+	}
+	a, err := s.reserveAttempt(ctx, l.id)
 	if errors.Is(err, ErrNotFound) {
-		return s.unknown(password)
+		return s.unknownCheck(ctx, l, password)
 	}
 	if err != nil {
 		return nil, err
 	}
 	if a.PasswordHash == "" {
 		s.failed(ctx, a)
+		s.sourceFailed(ctx, l.src, l.gated)
 		return nil, ErrNoPassword
 	}
 	ok, rehash, err := s.Hasher.Verify(a.PasswordHash, password)
@@ -348,6 +365,7 @@ func (s *Service) checkPassword(ctx context.Context, id int64, lookupErr error, 
 	}
 	if !ok {
 		s.failed(ctx, a)
+		s.sourceFailed(ctx, l.src, l.gated)
 		return nil, ErrInvalidCredentials
 	}
 	if rehash {
@@ -360,8 +378,13 @@ func (s *Service) checkPassword(ctx context.Context, id int64, lookupErr error, 
 // checks are all taken by checks still in flight, it waits briefly for them: a correct
 // password among them clears the count, a wrong fifth one locks the account.
 func (s *Service) reserveAttempt(ctx context.Context, id int64) (*Account, error) {
+	return s.reserve(ctx, func(now time.Time) (*Account, error) { return s.Store.ReserveLoginAttempt(ctx, id, now) })
+}
+
+// reserve runs a reservation under the waiting rule of reserveAttempt.
+func (s *Service) reserve(ctx context.Context, try func(now time.Time) (*Account, error)) (*Account, error) {
 	for i := 0; ; i++ {
-		a, err := s.Store.ReserveLoginAttempt(ctx, id, s.now())
+		a, err := try(s.now())
 		var e *Error
 		if !errors.As(err, &e) || e.Code != CodeTooManyAttempts || e.RetryAfter > 0 {
 			return a, err
@@ -583,7 +606,9 @@ func (s *Service) send(ctx context.Context, fn func(context.Context) error) erro
 
 // ChangePasswordWithOTP sets a new password with a mailed code. The new password is
 // checked first so a valid code is never spent on an invalid password. Every check of a
-// code is counted before it happens, so racing guesses cannot exceed MaxOTPAttempts.
+// code is counted before it happens, against the code (MaxOTPAttempts) and against the
+// account's budget (OTPFailuresPerDay), so racing guesses cannot exceed either; the
+// request's source must be within its limit, and a wrong code or request id counts there.
 func (s *Service) ChangePasswordWithOTP(ctx context.Context, userHash, reqID, code, newPassword string) error {
 	if err := ValidatePassword(newPassword); err != nil {
 		return err
@@ -597,11 +622,27 @@ func (s *Service) ChangePasswordWithOTP(ctx context.Context, userHash, reqID, co
 		// revealed by the answer either way.
 		return ErrInvalidOTP
 	}
-	o, err := s.Store.SpendOTPAttempt(ctx, userID, reqHash, userHash, s.now(), s.MaxOTPAttempts)
+	src, gated, err := s.sourceGate(ctx)
 	if err != nil {
 		return err
 	}
+	o, err := s.Store.SpendOTPAttempt(ctx, userID, reqHash, userHash, s.now(), s.MaxOTPAttempts)
+	if errors.Is(err, ErrInvalidRequest) {
+		s.sourceFailed(ctx, src, gated)
+	}
+	if err != nil {
+		return err
+	}
+	// Only a request id of the account's pending code spends its budget, so made-up ones
+	// cannot exhaust it. A successful change clears it.
+	if err := s.spendGuess(ctx, userID); err != nil {
+		if errors.Is(err, ErrNotFound) {
+			return ErrInvalidRequest
+		}
+		return err
+	}
 	if !otpMatches(o.CodeMAC, key, code) {
+		s.sourceFailed(ctx, src, gated)
 		return ErrInvalidOTP
 	}
 	hash, err := s.Hasher.Hash(newPassword)
@@ -655,7 +696,9 @@ func (s *Service) RequestPasswordReset(ctx context.Context, email string) error 
 }
 
 // ResetPasswordWithToken sets a new password with a mailed reset token. Validation of
-// the token's shape and of the password comes before the lookup.
+// the token's shape and of the password comes before the lookup. A token that does not
+// work is a failed guess (failedTokenGuess); a valid one (122 random bits, not guessable)
+// is refused by no limit.
 func (s *Service) ResetPasswordWithToken(ctx context.Context, token, newPassword string) error {
 	canon, ok := CanonicalUUID(token)
 	if err := ValidatePassword(newPassword); err != nil {
@@ -666,11 +709,14 @@ func (s *Service) ResetPasswordWithToken(ctx context.Context, token, newPassword
 	}
 	hash := HashSecret(canon)
 	r, err := s.Store.ResetToken(ctx, hash)
+	if errors.Is(err, ErrTokenNotFound) {
+		return s.failedTokenGuess(ctx, 0, err)
+	}
 	if err != nil {
 		return err
 	}
 	if expired(s.now(), r.ExpiresAt) {
-		return ErrTokenExpired
+		return s.failedTokenGuess(ctx, r.UserID, ErrTokenExpired)
 	}
 	pw, err := s.Hasher.Hash(newPassword)
 	if err != nil {

@@ -48,6 +48,13 @@ func StoreContract(t *testing.T, newStore func(t *testing.T) account.Store) {
 		{"TokenIndexDelete", testTokenIndexDelete},
 		{"TokenIndexRace", testTokenIndexRace},
 		{"MailQuota", testMailQuota},
+		// Limits beyond the account's failed logins (limits_contract.go).
+		{"SourceFailures", testSourceFailures},
+		{"UnknownAttempts", testUnknownAttempts},
+		{"UnknownAttemptsRace", testUnknownAttemptsRace},
+		{"FailuresForgotten", testFailuresForgotten},
+		{"Guesses", testGuesses},
+		{"GuessesRace", testGuessesRace},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

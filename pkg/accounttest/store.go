@@ -27,6 +27,11 @@ type Store struct {
 	byToken    map[string]int64 // token index -> user_id
 
 	quota mailQuota // ReserveMailQuota's counters
+
+	// Limits beyond the account's failed logins (limits.go); made on first use.
+	sourceFails map[account.Source]int
+	unknown     map[string]account.Account // failure state only
+	guesses     map[int64][]time.Time
 }
 
 // NewStore returns an empty Store.
@@ -119,19 +124,9 @@ func (s *Store) ReserveLoginAttempt(_ context.Context, id int64, now time.Time) 
 	if !ok {
 		return nil, account.ErrNotFound
 	}
-	if now.Before(a.LockedUntil) {
-		return nil, &account.Error{Code: account.CodeTooManyAttempts, RetryAfter: a.LockedUntil.Sub(now)}
+	if err := reserveCheck(&a, now); err != nil {
+		return nil, err
 	}
-	n := a.FailedLogins + 1
-	switch {
-	case a.FailedLogins < account.FreeLoginAttempts:
-		a.LockedUntil = time.Time{}
-	case !a.LockedUntil.IsZero() || now.Sub(a.LastAttempt) >= account.StaleAttempt:
-		a.LockedUntil = now.Add(account.Lockout(n))
-	default: // the free-th check is still in flight
-		return nil, &account.Error{Code: account.CodeTooManyAttempts}
-	}
-	a.FailedLogins, a.LastAttempt = n, now
 	s.accounts[id] = a
 	return s.account(id)
 }
@@ -252,6 +247,7 @@ func (s *Store) ChangeCredentials(_ context.Context, c account.CredentialChange)
 	if c.PasswordHash != nil {
 		a.PasswordHash = *c.PasswordHash
 		a.FailedLogins, a.LockedUntil = 0, time.Time{}
+		delete(s.guesses, c.UserID)
 	}
 	if c.TokenHash != nil {
 		a.TokenHash = *c.TokenHash
@@ -305,6 +301,7 @@ func (s *Store) DeleteAccount(_ context.Context, a *account.Account) error {
 	if cur.TokenIndex != "" {
 		delete(s.byToken, cur.TokenIndex)
 	}
+	delete(s.guesses, a.UserID)
 	if cur.ResetHash != "" {
 		delete(s.resets, cur.ResetHash)
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/gatehouse/gatehouse/pkg/account"
 	"github.com/gatehouse/gatehouse/pkg/invocation"
 )
 
@@ -81,6 +82,7 @@ func Handle(log *slog.Logger, serverError func() Response, h HandlerFunc) Lambda
 	return func(ctx context.Context, req events.APIGatewayV2HTTPRequest) (resp Response, err error) {
 		start := time.Now()
 		ctx, stats := invocation.Start(ctx)
+		ctx = account.WithSourceIP(ctx, req.RequestContext.HTTP.SourceIP) // for the per-source limit
 		defer func() {
 			if p := recover(); p != nil {
 				log.ErrorContext(ctx, "handler panic", "panic", fmt.Sprint(p), "stack", string(debug.Stack()))

@@ -5,6 +5,7 @@
 package boot
 
 import (
+	"cmp"
 	"context"
 	"log/slog"
 	"os"
@@ -68,6 +69,9 @@ func New(_ context.Context, getenv func(string) string, opts ...config.Option) (
 
 		RecipientMailsPerHour: cfg.RecipientMailsPerHour,
 		MailBudgetPerHour:     cfg.MailBudgetPerHour,
+		OTPFailuresPerDay:     cfg.OTPFailuresPerDay,
+		// 0 switches the per-IP limit off; the domain reads 0 as its default.
+		IPFailedChecksPerHour: cmp.Or(cfg.IPFailedChecksPerHour, -1),
 	}, log)
 	return &Runtime{Config: cfg, Log: log, AWS: awsCfg, Service: svc, Getenv: getenv}, nil
 }

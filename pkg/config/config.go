@@ -38,6 +38,9 @@ type Config struct {
 	RecipientMailsPerHour int    // RECIPIENT_MAILS_PER_HOUR: most mails to one address a clock hour, default 3
 	MailBudgetPerHour     int    // MAIL_BUDGET_PER_HOUR: most mails of the installation a clock hour, default 1000
 	SESConfigurationSet   string // SES_CONFIGURATION_SET: "" sends without one
+	// Further limits (account/limits.go).
+	OTPFailuresPerDay     int // OTP_FAILURES_PER_DAY: wrong codes/reset-token guesses per account per 24 h, default 10
+	IPFailedChecksPerHour int // IP_FAILED_CHECKS_PER_HOUR: failed checks per source IP per hour, default 100, 0 = off
 }
 
 // Option adds a requirement to Load.
@@ -69,6 +72,7 @@ func Load(getenv func(string) string, opts ...Option) (*Config, error) {
 		MailInterval: time.Minute, MailPerHour: 5,
 		LogLevel: slog.LevelInfo, Argon2: password.OWASP,
 		RecipientMailsPerHour: 3, MailBudgetPerHour: 1000,
+		OTPFailuresPerDay: 10, IPFailedChecksPerHour: 100,
 	}
 
 	if c.TableName = getenv("TABLE_NAME"); c.TableName == "" {
@@ -126,6 +130,17 @@ func Load(getenv func(string) string, opts ...Option) (*Config, error) {
 	uintVar("MAIL_PER_HOUR", &perHour, 1000)
 	c.MailPerHour = int(perHour)
 	mailLimits(getenv, c, uintVar, fail)
+	otpFailures := uint32(c.OTPFailuresPerDay)
+	uintVar("OTP_FAILURES_PER_DAY", &otpFailures, 1000)
+	c.OTPFailuresPerDay = int(otpFailures)
+	if v := getenv("IP_FAILED_CHECKS_PER_HOUR"); v != "" { // 0 is allowed: no per-IP limit
+		x, err := strconv.ParseUint(v, 10, 32)
+		if err != nil || x > 1_000_000 {
+			fail("IP_FAILED_CHECKS_PER_HOUR %q must be an integer from 0 to 1000000", v)
+		} else {
+			c.IPFailedChecksPerHour = int(x)
+		}
+	}
 	uintVar("ARGON2_MEMORY_KIB", &c.Argon2.MemoryKiB, 4*1024*1024)
 	uintVar("ARGON2_TIME", &c.Argon2.Time, 64)
 	var threads uint32 = uint32(c.Argon2.Threads)

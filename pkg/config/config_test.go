@@ -54,3 +54,20 @@ func TestEveryProblemNamed(t *testing.T) {
 		t.Errorf("SENDER_EMAIL required without NeedMail: %v", err)
 	}
 }
+
+func TestFailedCheckLimits(t *testing.T) {
+	c, err := Load(env(map[string]string{"TABLE_NAME": "t"}))
+	if err != nil || c.OTPFailuresPerDay != 10 || c.IPFailedChecksPerHour != 100 {
+		t.Fatalf("defaults: %+v %v", c, err)
+	}
+	c, err = Load(env(map[string]string{"TABLE_NAME": "t", "OTP_FAILURES_PER_DAY": "3", "IP_FAILED_CHECKS_PER_HOUR": "0"}))
+	if err != nil || c.OTPFailuresPerDay != 3 || c.IPFailedChecksPerHour != 0 {
+		t.Fatalf("set: %+v %v", c, err)
+	}
+	_, err = Load(env(map[string]string{"TABLE_NAME": "t", "OTP_FAILURES_PER_DAY": "0", "IP_FAILED_CHECKS_PER_HOUR": "-1"}))
+	for _, name := range []string{"OTP_FAILURES_PER_DAY", "IP_FAILED_CHECKS_PER_HOUR"} {
+		if err == nil || !strings.Contains(err.Error(), name) {
+			t.Errorf("error does not name %s: %v", name, err)
+		}
+	}
+}

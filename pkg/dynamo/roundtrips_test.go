@@ -56,7 +56,8 @@ func (c *counting) TransactWriteItems(ctx context.Context, in *dynamodb.Transact
 // TestRoundTrips holds each use case to its DynamoDB round-trip budget (DESIGN.md): the
 // latency floor of every route.
 func TestRoundTrips(t *testing.T) {
-	ctx := context.Background()
+	// As in a function: the request's source IP is known, so the per-source limit applies.
+	ctx := account.WithSourceIP(context.Background(), "203.0.113.1")
 	api := &counting{API: client}
 	mailer := &accounttest.Mailer{}
 	svc := account.NewService(dynamo.New(api, newTable(t)), accounttest.NewHasher(), mailer, account.Config{AllowRegistration: true}, nil)
@@ -85,8 +86,15 @@ func TestRoundTrips(t *testing.T) {
 		_, token, err = svc.Login(ctx, "roundtrip", "rt-password")
 		return err
 	})
-	measure("wrong password (POST /users/login)", 2, func() error {
+	// A failure also counts against the source: one write more than a success's session.
+	measure("wrong password (POST /users/login)", 3, func() error {
 		if _, _, err := svc.Login(ctx, "roundtrip", "wrong-password"); err != account.ErrInvalidCredentials {
+			return err
+		}
+		return nil
+	})
+	measure("unknown username (POST /users/login)", 3, func() error {
+		if _, _, err := svc.Login(ctx, "no-such-user", "wrong-password"); err != account.ErrInvalidCredentials {
 			return err
 		}
 		return nil
@@ -100,7 +108,8 @@ func TestRoundTrips(t *testing.T) {
 		return err
 	})
 	mail, _ := mailer.LastOTP()
-	measure("change password (POST /users/modifypassword)", 2, func() error {
+	// The source's count, the code's try, the account's guess budget, the change.
+	measure("change password (POST /users/modifypassword)", 4, func() error {
 		return svc.ChangePasswordWithOTP(ctx, a.UserHash(), reqID, mail.Code, "new-password")
 	})
 	later := time.Now().Add(account.DefaultMailInterval) // one mail a minute per account

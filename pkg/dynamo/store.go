@@ -11,6 +11,7 @@
 //	TOKEN#<index>      / TOKEN              unique API token index -> user_id (tokenindex.go)
 //	COUNTER            / USER_ID            the user_id counter
 //	ADMINS             / COUNT              the number of admins (admins.go)
+//	IP#… and FAIL#…                         failed-check counters (limits.go)
 //
 // Sessions and the OTP live in their account's partition, so a session check reads the
 // session and the account in one BatchGetItem, and deleting an account finds all its
@@ -321,6 +322,7 @@ func (st *Store) changeCredentials(ctx context.Context, c account.CredentialChan
 	if c.PasswordHash != nil {
 		update.remove(attrFailed)
 		update.remove(attrLock)
+		update.remove(attrGuessTimes) // a new password starts a fresh guess budget
 	}
 	setOrRemove("token_hash", c.TokenHash)
 	if c.SecretHash == nil && newPassword && c.KeepSecret == "" {
@@ -749,95 +751,19 @@ func (st *Store) userIDVia(ctx context.Context, k map[string]types.AttributeValu
 	return id, nil
 }
 
-// ReserveLoginAttempt is one conditional UpdateItem that returns the account, for any
-// number of concurrent callers while free checks remain. When the condition fails,
-// DynamoDB hands back the item as it is, so telling "locked" from "free checks taken"
-// costs no read; only the check after a lock needs a second, optimistic write. Round trips:
-// 1 (2 after a lock).
+// ReserveLoginAttempt is one conditional UpdateItem that returns the account (see
+// reserveCheck in limits.go). Round trips: 1 (2 after a lock).
 func (st *Store) ReserveLoginAttempt(ctx context.Context, id int64, now time.Time) (*account.Account, error) {
-	free := n(int64(account.FreeLoginAttempts))
-	out, err := st.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:        st.table,
-		Key:              key(userPK(id), skAccount),
-		UpdateExpression: aws.String("SET " + attrFailed + " = if_not_exists(" + attrFailed + ", :zero) + :one, " + attrLast + " = :now"),
-		ConditionExpression: aws.String("attribute_exists(PK) AND attribute_not_exists(" + attrLock + ") AND " +
-			"(attribute_not_exists(" + attrFailed + ") OR " + attrFailed + " < :free)"),
-		ExpressionAttributeValues:           map[string]types.AttributeValue{":zero": n(0), ":one": n(1), ":now": n(now.UnixMilli()), ":free": free},
-		ReturnValues:                        types.ReturnValueAllNew,
-		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
-	})
-	if err == nil {
-		return parseAccount(out.Attributes)
-	}
-	var ccf *types.ConditionalCheckFailedException
-	if !errors.As(err, &ccf) {
-		return nil, account.Internal("reserve login attempt: %w", err)
-	}
-	item := ccf.Item
-	if item == nil { // an emulator that does not return the item
-		if item, err = st.get(ctx, key(userPK(id), skAccount)); err != nil {
-			return nil, err
-		}
-	}
-	if item == nil {
-		return nil, account.ErrNotFound
-	}
-	cur, err := parseAccount(item)
+	item, err := st.reserveCheck(ctx, key(userPK(id), skAccount), now, false)
 	if err != nil {
 		return nil, err
 	}
-	switch {
-	case now.Before(cur.LockedUntil):
-		return nil, &account.Error{Code: account.CodeTooManyAttempts, RetryAfter: cur.LockedUntil.Sub(now)}
-	case cur.FailedLogins < account.FreeLoginAttempts && cur.LockedUntil.IsZero():
-		// Changed since the condition failed (a success cleared it): try again soon.
-		return nil, &account.Error{Code: account.CodeTooManyAttempts}
-	case cur.LockedUntil.IsZero() && now.Sub(cur.LastAttempt) < account.StaleAttempt:
-		return nil, &account.Error{Code: account.CodeTooManyAttempts} // the free-th check is in flight
-	}
-	// The lock is over (or its check died before setting one): one caller gets the next
-	// check, with the next lock set in the same write.
-	next := cur.FailedLogins + 1
-	vals := map[string]types.AttributeValue{
-		":n": n(int64(next)), ":c": n(int64(cur.FailedLogins)), ":now": n(now.UnixMilli()),
-		":lock": n(now.Add(account.Lockout(next)).UnixMilli()),
-	}
-	cond := attrFailed + " = :c AND "
-	if cur.LockedUntil.IsZero() {
-		cond += "attribute_not_exists(" + attrLock + ")"
-	} else {
-		cond += attrLock + " <= :now"
-	}
-	out, err = st.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:                 st.table,
-		Key:                       key(userPK(id), skAccount),
-		UpdateExpression:          aws.String("SET " + attrFailed + " = :n, " + attrLock + " = :lock, " + attrLast + " = :now"),
-		ConditionExpression:       aws.String(cond),
-		ExpressionAttributeValues: vals,
-		ReturnValues:              types.ReturnValueAllNew,
-	})
-	if isConditionFailed(err) {
-		return nil, &account.Error{Code: account.CodeTooManyAttempts} // another caller took it
-	}
-	if err != nil {
-		return nil, account.Internal("reserve login attempt: %w", err)
-	}
-	return parseAccount(out.Attributes)
+	return parseAccount(item)
 }
 
 // LockAccount sets the first lock once the free-th failure is known. Round trips: 1.
 func (st *Store) LockAccount(ctx context.Context, id int64, count int, until time.Time) error {
-	_, err := st.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:                 st.table,
-		Key:                       key(userPK(id), skAccount),
-		UpdateExpression:          aws.String("SET " + attrLock + " = :lock"),
-		ConditionExpression:       aws.String(attrFailed + " = :n AND attribute_not_exists(" + attrLock + ")"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":lock": n(until.UnixMilli()), ":n": n(int64(count))},
-	})
-	if err != nil && !isConditionFailed(err) {
-		return account.Internal("lock account: %w", err)
-	}
-	return nil
+	return st.lockCheck(ctx, key(userPK(id), skAccount), count, until)
 }
 
 func (st *Store) ClearLoginFailures(ctx context.Context, id int64) error {

@@ -61,7 +61,7 @@ func newAdmin(t *testing.T) (name, pw string) {
 	return name, pw
 }
 
-func changePassword(t *testing.T, body string) e2e.Response {
+func changePasswordJSON(t *testing.T, body string) e2e.Response {
 	t.Helper()
 	return e2e.Do(t, e2e.Stack.URL, http.MethodPatch, "/api/user/v1/changepassword", "application/json", body)
 }
@@ -82,13 +82,13 @@ func TestLoneSurrogatesAreBadBodies(t *testing.T) {
 
 	badUsers := e2e.PostJSON(t, "/users/login", `{"username":`)
 	badUser := e2e.PostJSON(t, "/user/auth", `{"username":`)
-	badV1 := changePassword(t, `{"email":`)
+	badV1 := changePasswordJSON(t, `{"email":`)
 	badAdmin := e2e.PostJSON(t, "/api/v2/users/"+e2e.Unique("newbie"), `{"password":`, "Authorization", adminAuth)
 	for _, lone := range []string{`\ud800`, `\udbff`, `\udc00`} {
 		guess := lone + "abcdefgh"
 		sameAnswer(t, "/users/login "+lone, e2e.PostJSON(t, "/users/login", fmt.Sprintf(`{"username":%q,"password":"%s"}`, name, guess)), badUsers)
 		sameAnswer(t, "/user/auth "+lone, e2e.PostJSON(t, "/user/auth", fmt.Sprintf(`{"username":%q,"password":"%s"}`, name, guess)), badUser)
-		sameAnswer(t, "changepassword "+lone, changePassword(t, fmt.Sprintf(`{"email":%q,"oldpassword":"%s","newpassword":"surrogate-new-pw"}`, email, guess)), badV1)
+		sameAnswer(t, "changepassword "+lone, changePasswordJSON(t, fmt.Sprintf(`{"email":%q,"oldpassword":"%s","newpassword":"surrogate-new-pw"}`, email, guess)), badV1)
 		sameAnswer(t, "/users/register "+lone, e2e.PostJSON(t, "/users/register", fmt.Sprintf(`{"username":%q,"password":"%s"}`, e2e.Unique("surr"), guess)), e2e.PostJSON(t, "/users/register", `{"username":`))
 		sameAnswer(t, "admin create "+lone, e2e.PostJSON(t, "/api/v2/users/"+e2e.Unique("newbie"), fmt.Sprintf(`{"password":"%s"}`, guess), "Authorization", adminAuth), badAdmin)
 	}
@@ -135,8 +135,8 @@ func TestEmailFoldingIsASCIIOnly(t *testing.T) {
 	badV1 := v1("not-an-address")
 	sameAnswer(t, "v1: vİctim", v1(squat), badV1)
 	sameAnswer(t, "v1: Kelvin sign", v1(kelvin), badV1)
-	sameAnswer(t, "v1: changepassword for vİctim", changePassword(t, e2e.JSONBody("email", squat, "oldpassword", pw, "newpassword", pw+"x")),
-		changePassword(t, e2e.JSONBody("email", "not-an-address", "oldpassword", pw, "newpassword", pw+"x")))
+	sameAnswer(t, "v1: changepassword for vİctim", changePasswordJSON(t, e2e.JSONBody("email", squat, "oldpassword", pw, "newpassword", pw+"x")),
+		changePasswordJSON(t, e2e.JSONBody("email", "not-an-address", "oldpassword", pw, "newpassword", pw+"x")))
 
 	// The owner can register, and a reset of the owner's address reaches the owner.
 	name := e2e.Unique("owner")
