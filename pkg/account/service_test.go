@@ -28,7 +28,7 @@ func newEnv(t *testing.T) *env {
 	t.Helper()
 	e := &env{store: accounttest.NewStore(), mailer: &accounttest.Mailer{}, hasher: accounttest.NewHasher(),
 		now: time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)}
-	e.svc = account.NewService(e.store, e.hasher, e.mailer, account.Config{AllowRegistration: true}, nil)
+	e.svc = account.NewService(e.store, e.hasher, e.mailer, account.Config{AllowRegistration: true, TokenIndexKey: testIndexKey}, nil)
 	e.svc.Now = func() time.Time {
 		e.mu.Lock()
 		defer e.mu.Unlock()
@@ -44,6 +44,10 @@ func (e *env) advance(d time.Duration) {
 }
 
 var ctx = context.Background()
+
+// testIndexKey is the token-index key of the tests' services (the admin functions always
+// have one).
+var testIndexKey = []byte("test-token-index-key-0123456789abcdef")
 
 func (e *env) register(t *testing.T, username, email, pw string) *account.Account {
 	t.Helper()

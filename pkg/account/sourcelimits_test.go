@@ -12,6 +12,13 @@ import (
 func (e *env) withConfig(t *testing.T, cfg account.Config) {
 	t.Helper()
 	cfg.AllowRegistration = true
+	if cfg.TokenIndexKey == nil {
+		cfg.TokenIndexKey = testIndexKey
+	}
+	// These tests are about other limits; the per-recipient mail limit has its own.
+	if cfg.RecipientMailsPerHour == 0 {
+		cfg.RecipientMailsPerHour = 1000
+	}
 	svc := account.NewService(e.store, e.hasher, e.mailer, cfg, nil)
 	svc.Now = e.svc.Now
 	e.svc = svc
@@ -39,6 +46,7 @@ func wrongCode(code string) string {
 // until the oldest wrong guess is a day old, and a new password starts afresh.
 func TestOTPGuessBudget(t *testing.T) {
 	e := newEnv(t)
+	e.svc.RecipientMailsPerHour = 100 // one address gets many codes; its own limit is tested in maillimits_test.go
 	a := e.register(t, "olga", "olga@example.com", "right-password")
 	start := e.svc.Now()
 	for range 2 {

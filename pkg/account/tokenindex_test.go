@@ -101,6 +101,7 @@ func TestAuthenticateAdminToken(t *testing.T) {
 // Register without a key (a function that sets no tokens) stores the token unindexed.
 func TestTokenNeedsKey(t *testing.T) {
 	e := newEnv(t)
+	e.svc.TokenIndexKey = nil
 	if _, _, err := e.svc.EnsureAdmin(ctx, "root", "root-password"); err != nil {
 		t.Fatal(err)
 	}
