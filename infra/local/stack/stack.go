@@ -130,6 +130,11 @@ type Stack struct {
 	stopErr  error
 	watchers sync.WaitGroup
 	quit     chan struct{}
+
+	// The functions' DynamoDB guards (iam.go) and what they refused.
+	guardMu sync.Mutex
+	guards  []*http.Server
+	denials []string
 }
 
 // Start starts a stack. On error, everything started so far is stopped again.
@@ -369,6 +374,9 @@ func (s *Stack) startFunctions() (http.Handler, error) {
 		if err != nil {
 			return nil, err
 		}
+		if err := s.guardDynamoDB(fn, env); err != nil {
+			return nil, err
+		}
 		f, err := lambdart.New(lambdart.Config{
 			Name:         fn.LogicalID,
 			Binary:       filepath.Join(s.binDir, filepath.Base(fn.Dir)),
@@ -563,6 +571,7 @@ func (s *Stack) Stop(ctx context.Context) error {
 	close(s.quit)
 	s.watchers.Wait()
 	s.closeFunctions()
+	s.stopGuards()
 	s.stopEmulators()
 	if s.ownBinDir && s.binDir != "" {
 		errs = append(errs, os.RemoveAll(s.binDir))
