@@ -35,6 +35,15 @@ func (s *Stack) guardDynamoDB(fn samtemplate.Function, env map[string]string) er
 		}
 		tables[s.Tables[t.LogicalID]] = tt
 	}
+	// An override of a variable that names a table (TABLE_NAME=other) stands for that
+	// table: the policy's statements on it apply to the other one.
+	for name, e := range fn.Environment {
+		if v, err := s.Template.Resolve(e, r); err == nil && env[name] != v {
+			if t, ok := tables[v]; ok {
+				tables[env[name]] = t
+			}
+		}
+	}
 	upstream, err := url.Parse(s.DynamoEndpoint)
 	if err != nil {
 		return err
