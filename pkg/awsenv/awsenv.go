@@ -42,7 +42,9 @@ func Config(getenv func(string) string, log logging.Logger) (aws.Config, error) 
 		Credentials: aws.NewCredentialsCache(credentials.NewStaticCredentialsProvider(key, secret, getenv("AWS_SESSION_TOKEN"))),
 		Logger:      log,
 	}
-	bound(&cfg)
+	if err := bound(&cfg, getenv); err != nil {
+		return aws.Config{}, fmt.Errorf("aws environment: %w", err)
+	}
 	return cfg, nil
 }
 

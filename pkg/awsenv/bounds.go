@@ -1,6 +1,7 @@
 package awsenv
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -36,13 +37,26 @@ const (
 // MaxCall is the longest one AWS call can take when every attempt hangs at its worst.
 const MaxCall = MaxAttempts*(ConnectTimeout+TLSHandshakeTimeout+ResponseHeaderTimeout) + (MaxAttempts-1)*MaxBackoff
 
+// ResponseTimeoutVar overrides ResponseHeaderTimeout (a Go duration). Deployments leave it
+// unset; the local stack sets it high, because DynamoDB Local on a busy machine can take
+// seconds to answer, and a retried conditional write would then fail its own condition.
+const ResponseTimeoutVar = "AWS_RESPONSE_TIMEOUT"
+
 // bound sets the HTTP client and the retryer of cfg to the bounds above.
-func bound(cfg *aws.Config) {
+func bound(cfg *aws.Config, getenv func(string) string) error {
+	response := ResponseHeaderTimeout
+	if v := getenv(ResponseTimeoutVar); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 100*time.Millisecond {
+			return fmt.Errorf("%s %q must be a duration of at least 100ms, such as 2s", ResponseTimeoutVar, v)
+		}
+		response = d
+	}
 	cfg.HTTPClient = awshttp.NewBuildableClient().
 		WithDialerOptions(func(d *net.Dialer) { d.Timeout = ConnectTimeout }).
 		WithTransportOptions(func(t *http.Transport) {
 			t.TLSHandshakeTimeout = TLSHandshakeTimeout
-			t.ResponseHeaderTimeout = ResponseHeaderTimeout
+			t.ResponseHeaderTimeout = response
 		})
 	cfg.Retryer = func() aws.Retryer {
 		return retry.NewStandard(func(o *retry.StandardOptions) {
@@ -51,6 +65,7 @@ func bound(cfg *aws.Config) {
 			o.Backoff = retry.BackoffDelayerFunc(backoff)
 		})
 	}
+	return nil
 }
 
 // backoff is "full jitter": a random wait up to baseBackoff·2^(attempt-1), capped at

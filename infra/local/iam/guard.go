@@ -57,7 +57,18 @@ func (g *Guard) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	r.ContentLength = int64(len(body))
-	g.once.Do(func() { g.proxy = httputil.NewSingleHostReverseProxy(g.Upstream) })
+	g.once.Do(func() {
+		g.proxy = httputil.NewSingleHostReverseProxy(g.Upstream)
+		// As many kept connections as a function has instances, not net/http's 2.
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		tr.MaxIdleConnsPerHost = 64
+		g.proxy.Transport = tr
+		g.proxy.ErrorHandler = func(w http.ResponseWriter, r *http.Request, err error) {
+			if r.Context().Err() == nil { // else the function gave up on the call: no one to tell
+				http.Error(w, err.Error(), http.StatusBadGateway)
+			}
+		}
+	})
 	g.proxy.ServeHTTP(w, r)
 }
 

@@ -425,6 +425,8 @@ func (s *Stack) functionEnv(fn samtemplate.Function) (map[string]string, error) 
 		"AWS_ACCESS_KEY_ID":         "local",
 		"AWS_SECRET_ACCESS_KEY":     "local",
 		"AWS_EC2_METADATA_DISABLED": "true",
+		// DynamoDB Local on a busy machine can take seconds (pkg/awsenv/bounds.go).
+		"AWS_RESPONSE_TIMEOUT": "30s",
 	}
 	for k, v := range local {
 		if _, declared := env[k]; !declared {
