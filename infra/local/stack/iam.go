@@ -14,13 +14,15 @@ import (
 
 // guardDynamoDB points fn at a DynamoDB endpoint of its own that enforces the DynamoDB
 // statements of its policy in the template (package iam), unless env sends it elsewhere.
+// A function whose policy has no DynamoDB statement at all (a template that does not model
+// IAM, such as the local stack's own test template) talks to DynamoDB Local directly.
 func (s *Stack) guardDynamoDB(fn samtemplate.Function, env map[string]string) error {
 	if env["AWS_ENDPOINT_URL_DYNAMODB"] != s.DynamoEndpoint {
 		return nil
 	}
 	r := s.resolver()
 	policy, err := dynamoPolicy(s.Template, fn, r)
-	if err != nil {
+	if err != nil || len(policy) == 0 {
 		return err
 	}
 	tables := map[string]iam.Table{}
