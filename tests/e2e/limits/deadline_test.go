@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
@@ -97,10 +98,19 @@ func TestHangingDynamoDBAnswersFamilyErrorInTime(t *testing.T) {
 	for i, c := range cases {
 		e2e.Expect(t, c.what+" "+c.path, rs[i], http.StatusInternalServerError, c.want)
 	}
-	logs := e2e.FunctionLogs()
+	// A function's output reaches the captured log on its own pipe, possibly after its
+	// answer reached us: wait for it a little.
 	for _, fn := range []string{"UsersLoginFunction", "UserAuthFunction", "AccountChangePasswordFunction", "AdminListUsersFunction"} {
-		if !logged(logs, fn, `"msg":"request failed"`) || !logged(logs, fn, `"msg":"request deadline reached"`) {
-			t.Errorf("%s did not log the failure and its cause", fn)
+		for try := 0; ; try++ {
+			logs := e2e.FunctionLogs()
+			if logged(logs, fn, `"msg":"request failed"`) && logged(logs, fn, `"msg":"request deadline reached"`) {
+				break
+			}
+			if try == 100 {
+				t.Errorf("%s did not log the failure and its cause", fn)
+				break
+			}
+			time.Sleep(50 * time.Millisecond)
 		}
 	}
 }
