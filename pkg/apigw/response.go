@@ -75,14 +75,17 @@ type HandlerFunc func(ctx context.Context, req *events.APIGatewayV2HTTPRequest) 
 // LambdaHandler is what lambda.Start receives.
 type LambdaHandler func(ctx context.Context, req events.APIGatewayV2HTTPRequest) (Response, error)
 
-// Handle wraps h for lambda.Start: it logs one line per request and turns a panic into the
-// family's generic server error. It never returns an error, because an error makes API
+// Handle wraps h for lambda.Start: it logs one line per request, ends the handler's context
+// before the invocation's deadline (deadline.go), and turns a panic into the family's
+// generic server error. It never returns an error, because an error makes API
 // Gateway answer its own 500 in a format the family does not use.
 func Handle(log *slog.Logger, serverError func() Response, h HandlerFunc) LambdaHandler {
 	return func(ctx context.Context, req events.APIGatewayV2HTTPRequest) (resp Response, err error) {
 		start := time.Now()
 		ctx, stats := invocation.Start(ctx)
 		ctx = account.WithSourceIP(ctx, req.RequestContext.HTTP.SourceIP) // for the per-source limit
+		ctx, release := withDeadline(ctx, log)
+		defer release()
 		defer func() {
 			if p := recover(); p != nil {
 				log.ErrorContext(ctx, "handler panic", "panic", fmt.Sprint(p), "stack", string(debug.Stack()))

@@ -16,7 +16,8 @@ import (
 	"github.com/aws/smithy-go/logging"
 )
 
-// Config returns an aws.Config with the region and credentials of the environment.
+// Config returns an aws.Config with the region and credentials of the environment, and
+// with timeouts and retries that fit in a function's timeout (bounds.go).
 func Config(getenv func(string) string, log logging.Logger) (aws.Config, error) {
 	region := getenv("AWS_REGION")
 	if region == "" {
@@ -36,11 +37,15 @@ func Config(getenv func(string) string, log logging.Logger) (aws.Config, error) 
 	if len(missing) > 0 {
 		return aws.Config{}, fmt.Errorf("aws environment: %w", errors.New(strings.Join(missing, ", ")+" not set"))
 	}
-	return aws.Config{
+	cfg := aws.Config{
 		Region:      region,
 		Credentials: aws.NewCredentialsCache(credentials.NewStaticCredentialsProvider(key, secret, getenv("AWS_SESSION_TOKEN"))),
 		Logger:      log,
-	}, nil
+	}
+	if err := bound(&cfg, getenv); err != nil {
+		return aws.Config{}, fmt.Errorf("aws environment: %w", err)
+	}
+	return cfg, nil
 }
 
 // Endpoint returns the endpoint override for a service, as the SDK's config package reads

@@ -48,6 +48,11 @@ func run(m *testing.M) int {
 		return 1
 	}
 	code := m.Run()
+	// Every DynamoDB call of a function went through its template policy (infra/local/iam).
+	if d := Stack.Denials(); len(d) > 0 {
+		fmt.Fprintf(os.Stderr, "e2e: template.yaml's IAM policies refused DynamoDB calls the functions made:\n  %s\n", strings.Join(d, "\n  "))
+		code = 1
+	}
 	stopCtx, stopCancel := context.WithTimeout(context.Background(), time.Minute)
 	defer stopCancel()
 	if err := Stack.Stop(stopCtx); err != nil {

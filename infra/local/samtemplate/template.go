@@ -71,6 +71,9 @@ type Function struct {
 	// Environment is Globals.Function.Environment.Variables merged with the function's own
 	// (the function wins), still unresolved; see Template.Env.
 	Environment map[string]Expr
+
+	// Policies are the inline statements of the function's Policies (policies.go).
+	Policies []Statement
 }
 
 // Route is one HttpApi event: an HTTP method (upper case, or ANY) and a path such as
@@ -281,6 +284,9 @@ func parseFunction(id string, props *yaml.Node, globals functionDefaults) (Funct
 	}
 	for k, v := range own {
 		f.Environment[k] = v
+	}
+	if f.Policies, err = policyStatements(mapValue(props, "Policies")); err != nil {
+		return f, fmt.Errorf("%s: %w", id, err)
 	}
 	f.Routes, err = httpAPIRoutes(mapValue(props, "Events"))
 	return f, err

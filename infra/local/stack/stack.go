@@ -136,6 +136,11 @@ type Stack struct {
 	stopErr  error
 	watchers sync.WaitGroup
 	quit     chan struct{}
+
+	// The functions' DynamoDB guards (iam.go) and what they refused.
+	guardMu sync.Mutex
+	guards  []*http.Server
+	denials []string
 }
 
 // Start starts a stack. On error, everything started so far is stopped again.
@@ -378,6 +383,9 @@ func (s *Stack) startFunctions() (http.Handler, error) {
 		if err != nil {
 			return nil, err
 		}
+		if err := s.guardDynamoDB(fn, env); err != nil {
+			return nil, err
+		}
 		f, err := lambdart.New(lambdart.Config{
 			Name:         fn.LogicalID,
 			Binary:       filepath.Join(s.binDir, filepath.Base(fn.Dir)),
@@ -426,6 +434,8 @@ func (s *Stack) functionEnv(fn samtemplate.Function) (map[string]string, error) 
 		"AWS_ACCESS_KEY_ID":         "local",
 		"AWS_SECRET_ACCESS_KEY":     "local",
 		"AWS_EC2_METADATA_DISABLED": "true",
+		// DynamoDB Local on a busy machine can take seconds (pkg/awsenv/bounds.go).
+		"AWS_RESPONSE_TIMEOUT": "30s",
 	}
 	for k, v := range local {
 		if _, declared := env[k]; !declared {
@@ -573,6 +583,7 @@ func (s *Stack) Stop(ctx context.Context) error {
 	close(s.quit)
 	s.watchers.Wait()
 	s.closeFunctions()
+	s.stopGuards()
 	s.stopEmulators()
 	if s.ownBinDir && s.binDir != "" {
 		errs = append(errs, os.RemoveAll(s.binDir))

@@ -1,0 +1,152 @@
+package stack
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+
+	"github.com/gatehouse/gatehouse/infra/local/emulators"
+	"github.com/gatehouse/gatehouse/infra/local/iam"
+	"github.com/gatehouse/gatehouse/infra/local/samtemplate"
+)
+
+// guardDynamoDB points fn at a DynamoDB endpoint of its own that enforces the DynamoDB
+// statements of its policy in the template (package iam), unless env sends it elsewhere.
+// A function whose policy has no DynamoDB statement at all (a template that does not model
+// IAM, such as the local stack's own test template) talks to DynamoDB Local directly.
+func (s *Stack) guardDynamoDB(fn samtemplate.Function, env map[string]string) error {
+	if env["AWS_ENDPOINT_URL_DYNAMODB"] != s.DynamoEndpoint {
+		return nil
+	}
+	r := s.resolver()
+	policy, err := dynamoPolicy(s.Template, fn, r)
+	if err != nil || len(policy) == 0 {
+		return err
+	}
+	tables := map[string]iam.Table{}
+	for _, t := range s.Template.Tables {
+		arn, err := s.Template.TableARN(t.LogicalID, r)
+		if err != nil {
+			return err
+		}
+		tt := iam.Table{ARN: arn, HashKey: hashKey(t.Properties.KeySchema), Indexes: map[string]string{}}
+		for _, ix := range slices.Concat(t.Properties.GlobalSecondaryIndexes, t.Properties.LocalSecondaryIndexes) {
+			tt.Indexes[ix.IndexName] = hashKey(ix.KeySchema)
+		}
+		tables[s.Tables[t.LogicalID]] = tt
+	}
+	// An override of a variable that names a table (TABLE_NAME=other) stands for that
+	// table: the policy's statements on it apply to the other one.
+	for name, e := range fn.Environment {
+		if v, err := s.Template.Resolve(e, r); err == nil && env[name] != v {
+			if t, ok := tables[v]; ok {
+				tables[env[name]] = t
+			}
+		}
+	}
+	upstream, err := url.Parse(s.DynamoEndpoint)
+	if err != nil {
+		return err
+	}
+	ln, err := listen(0, "DynamoDB guard of "+fn.LogicalID)
+	if err != nil {
+		return err
+	}
+	root := s
+	for root.parent != nil {
+		root = root.parent
+	}
+	g := &iam.Guard{Function: fn.LogicalID, Policy: policy, Tables: tables, Upstream: upstream,
+		OnDeny: func(function string, a iam.Access) { root.denied(function, a) }}
+	srv := &http.Server{Handler: g}
+	go func() { _ = srv.Serve(ln) }()
+	s.guardMu.Lock()
+	s.guards = append(s.guards, srv)
+	s.guardMu.Unlock()
+	env["AWS_ENDPOINT_URL_DYNAMODB"] = "http://" + ln.Addr().String()
+	return nil
+}
+
+func (s *Stack) denied(function string, a iam.Access) {
+	line := fmt.Sprintf("%s: AccessDenied: %s", function, a)
+	fmt.Fprintf(s.log, "[iam] %s\n", line)
+	s.guardMu.Lock()
+	s.denials = append(s.denials, line)
+	s.guardMu.Unlock()
+}
+
+// Denials lists the DynamoDB calls the functions' policies refused so far (also those of
+// gateways started with NewGateway): a call the code makes that template.yaml does not allow.
+func (s *Stack) Denials() []string {
+	s.guardMu.Lock()
+	defer s.guardMu.Unlock()
+	return slices.Clone(s.denials)
+}
+
+func (s *Stack) stopGuards() {
+	s.guardMu.Lock()
+	defer s.guardMu.Unlock()
+	for _, g := range s.guards {
+		_ = g.Shutdown(context.Background())
+	}
+	s.guards = nil
+}
+
+func (s *Stack) resolver() samtemplate.Resolver {
+	params := LocalParameters()
+	for k, v := range s.opts.Parameters {
+		params[k] = v
+	}
+	return samtemplate.Resolver{Parameters: params, Refs: s.Tables, Region: emulators.Region}
+}
+
+// dynamoPolicy resolves fn's inline Allow statements on DynamoDB.
+func dynamoPolicy(t *samtemplate.Template, fn samtemplate.Function, r samtemplate.Resolver) (iam.Policy, error) {
+	var p iam.Policy
+	for _, st := range fn.Policies {
+		if !iam.IsDynamoDB(st.Actions) {
+			continue
+		}
+		if st.Effect != "Allow" {
+			return nil, fmt.Errorf("%s: only Allow statements are enforced locally, not %q", fn.LogicalID, st.Effect)
+		}
+		var resources []string
+		for _, e := range st.Resources {
+			v, err := t.Resolve(e, r)
+			if err != nil {
+				return nil, fmt.Errorf("%s: policy resource: %w", fn.LogicalID, err)
+			}
+			resources = append(resources, v)
+		}
+		conds := map[string]map[string][]string{}
+		for op, keys := range st.Conditions {
+			conds[op] = map[string][]string{}
+			for k, vals := range keys {
+				for _, e := range vals {
+					v, err := t.Resolve(e, r)
+					if err != nil {
+						return nil, fmt.Errorf("%s: policy condition %s: %w", fn.LogicalID, k, err)
+					}
+					conds[op][k] = append(conds[op][k], v)
+				}
+			}
+		}
+		s, err := iam.NewStatement(st.Actions, resources, conds)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", fn.LogicalID, err)
+		}
+		p = append(p, s)
+	}
+	return p, nil
+}
+
+func hashKey(ks []samtemplate.KeySchemaElement) string {
+	for _, k := range ks {
+		if k.KeyType == "HASH" {
+			return k.AttributeName
+		}
+	}
+	return ""
+}

@@ -1,0 +1,43 @@
+package stack
+
+import (
+	"path/filepath"
+	"testing"
+
+	"github.com/gatehouse/gatehouse/infra/local/emulators"
+	"github.com/gatehouse/gatehouse/infra/local/iam"
+	"github.com/gatehouse/gatehouse/infra/local/samtemplate"
+)
+
+// TestDynamoPolicyOfTemplate: every function of Gatehouse's template has DynamoDB
+// statements the local guard can enforce, resolved to the local table's ARNs.
+func TestDynamoPolicyOfTemplate(t *testing.T) {
+	root, err := emulators.FindRepoRoot("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl, err := samtemplate.Load(filepath.Join(root, "template.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &Stack{Template: tmpl, Tables: map[string]string{}}
+	s.nameTables()
+	r := s.resolver()
+	arn, err := tmpl.TableARN("AccountsTable", r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, fn := range tmpl.Functions {
+		p, err := dynamoPolicy(tmpl, fn, r)
+		if err != nil || len(p) == 0 {
+			t.Errorf("%s: %d statements, %v", fn.LogicalID, len(p), err)
+		}
+	}
+	info, _ := tmpl.Function("UsersInfoFunction")
+	p, _ := dynamoPolicy(tmpl, info, r)
+	if !p.Allows(iam.Access{Action: "dynamodb:BatchGetItem", Resource: arn, Keys: []string{"USER#1"}}) ||
+		p.Allows(iam.Access{Action: "dynamodb:BatchGetItem", Resource: arn, Keys: []string{"USERNAME#bob"}}) ||
+		p.Allows(iam.Access{Action: "dynamodb:GetItem", Resource: arn, Keys: []string{"USER#1"}}) {
+		t.Errorf("UsersInfoFunction's policy %+v", p)
+	}
+}
