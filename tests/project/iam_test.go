@@ -12,19 +12,32 @@ import (
 
 // Partition keys (pkg/dynamo/store.go's item layout) as IAM patterns.
 const (
-	pkUser     = "USER#*"     // the account, its sessions and its OTP
-	pkUsername = "USERNAME#*" // username -> user_id
-	pkEmail    = "EMAIL#*"    // email -> user_id
-	pkReset    = "RESET#*"    // reset tokens
-	pkCounter  = "COUNTER"    // the user_id counter
-	gsiAccount = "ACCOUNTS"   // GSI1's one partition: the admin list
+	pkUser     = "USER#*"       // the account, its sessions and its OTP
+	pkUsername = "USERNAME#*"   // username -> user_id
+	pkEmail    = "EMAIL#*"      // email -> user_id
+	pkReset    = "RESET#*"      // reset tokens
+	pkCounter  = "COUNTER"      // the user_id counter
+	gsiAccount = "ACCOUNTS"     // GSI1's one partition: the admin list
+	pkToken    = "TOKEN#*"      // the API token index (Bearer)
+	pkAdmins   = "ADMINS"       // the admin count
+	pkIP       = "IP#*"         // failed checks per source IP
+	pkFail     = "FAIL#*"       // failed checks of unknown usernames and emails
+	pkMailTo   = "MAILTO#*"     // mails per recipient
+	pkBudget   = "MAILBUDGET#*" // mails of the installation
 )
 
 var (
 	// registering takes an id from the counter and writes the account with its unique keys.
 	registering = []string{pkCounter, pkUsername, pkEmail, pkUser}
-	// byUsername is a password check or lookup by username (admin Basic auth too).
+	// byUsername is a lookup by username.
 	byUsername = []string{pkUsername, pkUser}
+	// checking is a password check by username: the account, the source's failures and
+	// those of unknown names.
+	checking = []string{pkUsername, pkUser, pkIP, pkFail}
+	// adminAuth is an admin's Basic (a password check) or Bearer (the token index) check.
+	adminAuth = []string{pkUsername, pkUser, pkIP, pkFail, pkToken}
+	// mailing counts a mail against its recipient and the installation.
+	mailing = []string{pkMailTo, pkBudget}
 	// bySession is a session check, by the id the token carries.
 	bySession = []string{pkUser}
 )
@@ -33,30 +46,33 @@ var (
 // methods its handler reaches: on the table, and on GSI1 (Query). Adding a key prefix to a
 // function is a line here and a line in its policy in template.yaml.
 var leadingKeys = map[string]struct{ table, gsi1 []string }{
-	"UsersLoginFunction":             {table: byUsername},
-	"UsersRegisterFunction":          {table: registering},
-	"UsersRequestOtpFunction":        {table: byUsername},
-	"UsersModifyPasswordFunction":    {table: []string{pkUser}}, // the OTP and the account
+	"UsersLoginFunction":      {table: checking},
+	"UsersRegisterFunction":   {table: registering},
+	"UsersRequestOtpFunction": {table: append(slices.Clone(byUsername), mailing...)},
+	// the OTP and the account; a new password voids the reset token; failed codes count per source.
+	"UsersModifyPasswordFunction":    {table: []string{pkUser, pkReset, pkIP}},
 	"UsersInfoFunction":              {table: bySession},
 	"UsersLogoutFunction":            {table: bySession},
 	"UserCreateFunction":             {table: registering},
-	"UserAuthFunction":               {table: byUsername},
+	"UserAuthFunction":               {table: checking},
 	"UserLoggedFunction":             {table: bySession},
 	"UserProfileFunction":            {table: byUsername},
-	"UserPasswordResetTokenFunction": {table: []string{pkEmail, pkReset, pkUser}},
-	"UserPasswordResetFunction":      {table: []string{pkReset, pkUser}},
+	"UserPasswordResetTokenFunction": {table: append([]string{pkEmail, pkReset, pkUser}, mailing...)},
+	"UserPasswordResetFunction":      {table: []string{pkReset, pkUser, pkIP}},
 	"UserLogoutFunction":             {table: bySession},
 	"AccountRegisterFunction":        {table: registering},
-	"AccountChangePasswordFunction":  {table: []string{pkEmail, pkUser}},
+	"AccountChangePasswordFunction":  {table: []string{pkEmail, pkUser, pkReset, pkIP, pkFail}},
 	// user_secret by email, or an admin's Basic credentials by username.
-	"AccountResetPasswordFunction": {table: []string{pkEmail, pkUsername, pkUser}},
-	"AdminListUsersFunction":       {table: byUsername, gsi1: []string{gsiAccount}},
-	"AdminGetUserFunction":         {table: byUsername},
-	"AdminCreateUserFunction":      {table: registering},
-	"AdminUpdateUserFunction":      {table: byUsername},
-	"AdminRefreshTokenFunction":    {table: byUsername},
-	// the account with its unique keys, OTP, reset token and sessions.
-	"AdminDeleteUserFunction": {table: []string{pkUsername, pkEmail, pkReset, pkUser}},
+	"AccountResetPasswordFunction": {table: []string{pkEmail, pkUsername, pkUser, pkReset, pkIP, pkFail}},
+	"AdminListUsersFunction":       {table: adminAuth, gsi1: []string{gsiAccount}},
+	"AdminGetUserFunction":         {table: adminAuth},
+	"AdminCreateUserFunction":      {table: append(slices.Clone(registering), pkIP, pkFail, pkToken)},
+	"AdminUpdateUserFunction":      {table: append(slices.Clone(adminAuth), pkReset)},
+	"AdminRefreshTokenFunction":    {table: adminAuth},
+	"AdminStatusFunction":          {table: adminAuth},
+	// the account with its unique keys, OTP, reset token, token index and sessions, and the
+	// admin count (computed from GSI1 once on an installation from before it).
+	"AdminDeleteUserFunction": {table: append(slices.Clone(adminAuth), pkEmail, pkReset, pkAdmins), gsi1: []string{gsiAccount}},
 }
 
 // TestIAMLeadingKeys: every DynamoDB statement of every function's policy carries a
