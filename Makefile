@@ -35,7 +35,7 @@ TOOLS := $(CURDIR)/.local/tools
 ACTIONLINT_VERSION := v1.7.12
 ACTIONLINT := $(TOOLS)/actionlint-$(ACTIONLINT_VERSION)
 
-.PHONY: help deps build run test lint fuzz bench clean reset-local check-node
+.PHONY: help deps build run test lint fuzz bench clean reset-local check-node chromium
 
 help: ## Show the targets
 	@awk -F':.*## ' '/^[a-zA-Z_-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -51,8 +51,19 @@ $(NPM_STAMP): $(NPM_DIR)/package-lock.json $(NPM_DIR)/package.json
 	npm ci --prefix $(NPM_DIR) --no-audit --no-fund --loglevel=error
 	@touch $@
 
-deps: $(NPM_STAMP) ## Install what the local stack and the tests need (npm packages, Go modules)
+deps: $(NPM_STAMP) chromium ## Install what the local stack and the tests need (npm packages, Go modules, Chromium)
 	$(GO) mod download
+
+# Debian's Chromium for the browser test (tests/e2e/browser), installed only when it is
+# missing and apt-get can install it; elsewhere the test skips and says why.
+chromium: ## Install Debian's Chromium for the browser test if it is missing
+	@if command -v chromium >/dev/null || command -v chromium-browser >/dev/null || [ -n "$${CHROMIUM:-}" ]; then exit 0; fi; \
+	if ! command -v apt-get >/dev/null; then echo "gatehouse: no chromium and no apt-get to install it: the browser test will skip"; exit 0; fi; \
+	sudo=; if [ "$$(id -u)" != 0 ]; then \
+	  if command -v sudo >/dev/null && sudo -n true 2>/dev/null; then sudo=sudo; else \
+	    echo "gatehouse: no chromium, and installing it needs root (sudo apt-get install chromium): the browser test will skip"; exit 0; fi; fi; \
+	echo "gatehouse: installing chromium (apt-get) for the browser test"; \
+	$$sudo apt-get update -qq && $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
 
 build: ## Build every function for Lambda (arm64) into bin/<function>/bootstrap
 	@rm -rf bin/.tmp && mkdir -p bin/.tmp
