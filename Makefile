@@ -122,10 +122,16 @@ build-AdminRefreshTokenFunction:
 build-AdminDeleteUserFunction:
 	$(call build-function,admin-delete-user)
 
-run: deps ## Start the local stack: API on :3000, DynamoDB Local on :8000, SES inbox on :8005
+# Ports of make run on 127.0.0.1 (PORT=3001 make run); template parameters come from the
+# environment too (CORS_ALLOWED_ORIGINS=http://localhost:5173 make run), see README.
+PORT ?= 3000
+DYNAMODB_PORT ?= 8000
+SES_PORT ?= 8005
+
+run: deps ## Start the local stack: API on :3000, DynamoDB Local on :8000, SES inbox on :8005 (PORT=, DYNAMODB_PORT=, SES_PORT=)
 	@mkdir -p $(LOCAL_BIN)
 	$(GO) build -o $(LOCAL_BIN)/gatehouse-local ./infra/local/cmd/gatehouse-local
-	exec $(LOCAL_BIN)/gatehouse-local
+	exec $(LOCAL_BIN)/gatehouse-local -port $(PORT) -dynamodb-port $(DYNAMODB_PORT) -ses-port $(SES_PORT)
 
 test: deps ## Run every test: unit, contract, end-to-end, template checks, short fuzzing
 	$(GO) vet ./...
