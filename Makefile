@@ -35,7 +35,7 @@ TOOLS := $(CURDIR)/.local/tools
 ACTIONLINT_VERSION := v1.7.12
 ACTIONLINT := $(TOOLS)/actionlint-$(ACTIONLINT_VERSION)
 
-.PHONY: help deps build run test lint fuzz bench clean reset-local check-node chromium
+.PHONY: emulators help deps build run test lint fuzz bench clean reset-local check-node chromium
 
 help: ## Show the targets
 	@awk -F':.*## ' '/^[a-zA-Z_-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -132,6 +132,11 @@ run: deps ## Start the local stack: API on :3000, DynamoDB Local on :8000, SES i
 	@mkdir -p $(LOCAL_BIN)
 	$(GO) build -o $(LOCAL_BIN)/gatehouse-local ./infra/local/cmd/gatehouse-local
 	exec $(LOCAL_BIN)/gatehouse-local -port $(PORT) -dynamodb-port $(DYNAMODB_PORT) -ses-port $(SES_PORT)
+
+emulators: deps ## Start only DynamoDB Local (with the table) and the SES emulator, for sam local start-api (README)
+	@mkdir -p $(LOCAL_BIN)
+	$(GO) build -o $(LOCAL_BIN)/gatehouse-local ./infra/local/cmd/gatehouse-local
+	exec $(LOCAL_BIN)/gatehouse-local -emulators-only -dynamodb-port $(DYNAMODB_PORT) -ses-port $(SES_PORT)
 
 test: deps ## Run every test: unit, contract, end-to-end, template checks, short fuzzing
 	$(GO) vet ./...

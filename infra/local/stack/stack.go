@@ -421,7 +421,8 @@ func (s *Stack) functionEnv(fn samtemplate.Function) (map[string]string, error) 
 		"AWS_EC2_METADATA_DISABLED": "true",
 	}
 	for k, v := range local {
-		if _, declared := env[k]; !declared {
+		// The template declares the endpoints empty (for sam local); empty is unset.
+		if cur, declared := env[k]; !declared || cur == "" {
 			env[k] = v
 		}
 	}
