@@ -35,7 +35,7 @@ TOOLS := $(CURDIR)/.local/tools
 ACTIONLINT_VERSION := v1.7.12
 ACTIONLINT := $(TOOLS)/actionlint-$(ACTIONLINT_VERSION)
 
-.PHONY: emulators help deps build run test lint fuzz bench clean reset-local check-node chromium
+.PHONY: smoke emulators help deps build run test lint fuzz bench clean reset-local check-node chromium
 
 help: ## Show the targets
 	@awk -F':.*## ' '/^[a-zA-Z_-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -142,6 +142,12 @@ test: deps ## Run every test: unit, contract, end-to-end, template checks, short
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 20m ./...
 	$(MAKE) --no-print-directory fuzz
+
+# The smoke suite against any running Gatehouse (tests/smoke). Its settings reach the test
+# through the environment (make exports command-line variables), never echoed.
+smoke: ## Smoke-test a running Gatehouse: make smoke API_URL=... [SMOKE_ADMIN_USER=.. SMOKE_ADMIN_PASSWORD=..] [SMOKE_MAIL_URL=..]
+	@test -n "$${API_URL:-}" || { echo "gatehouse: make smoke needs API_URL=<base URL> (make run's is http://127.0.0.1:3000)" >&2; exit 2; }
+	$(GO) test -count=1 -v ./tests/smoke
 
 # Every fuzz target, as <package>:<target>; `go test -fuzz` takes one target at a time.
 FUZZ_TARGETS := ./pkg/apigw:FuzzDecodeParams ./pkg/api/users:FuzzUsersHandlers \
