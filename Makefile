@@ -53,6 +53,7 @@ $(NPM_STAMP): $(NPM_DIR)/package-lock.json $(NPM_DIR)/package.json
 
 deps: $(NPM_STAMP) chromium ## Install what the local stack and the tests need (npm packages, Go modules, Chromium)
 	$(GO) mod download
+	cd infra/local/tools && $(GO) mod download
 
 # Debian's Chromium for the browser test (tests/e2e/browser), installed only when it is
 # missing and apt-get can install it; elsewhere the test skips and says why.

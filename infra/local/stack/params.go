@@ -1,6 +1,8 @@
 package stack
 
 import (
+	"fmt"
+	"path/filepath"
 	"strings"
 	"unicode"
 
@@ -67,4 +69,20 @@ func (s *Stack) gatewayCORS() (*gateway.CORS, error) {
 		MaxAge:           c.MaxAge,
 		AllowCredentials: c.AllowCredentials,
 	}, nil
+}
+
+// FunctionEnv returns the environment the stack gives the function with this logical ID
+// (the template's, resolved, with the emulators' endpoints), for running its binary under
+// another runtime (tests/rie).
+func (s *Stack) FunctionEnv(logicalID string) (map[string]string, error) {
+	fn, ok := s.Template.Function(logicalID)
+	if !ok {
+		return nil, fmt.Errorf("no function %s in the template", logicalID)
+	}
+	return s.functionEnv(fn)
+}
+
+// FunctionBinary returns the path of the function's binary built for this host.
+func (s *Stack) FunctionBinary(logicalID string) string {
+	return filepath.Join(s.binDir, filepath.Base(samtemplate.FunctionDir(logicalID)))
 }
