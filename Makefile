@@ -58,7 +58,7 @@ deps: $(NPM_STAMP) chromium ## Install what the local stack and the tests need (
 # Debian's Chromium for the browser test (tests/e2e/browser), installed only when it is
 # missing and apt-get can install it; elsewhere the test skips and says why.
 chromium: ## Install Debian's Chromium for the browser test if it is missing
-	@if command -v chromium >/dev/null || command -v chromium-browser >/dev/null || [ -n "$${CHROMIUM:-}" ]; then exit 0; fi; \
+	@if command -v chromium >/dev/null || command -v chromium-browser >/dev/null || command -v google-chrome >/dev/null || [ -n "$${CHROMIUM:-}" ]; then exit 0; fi; \
 	if ! command -v apt-get >/dev/null; then echo "gatehouse: no chromium and no apt-get to install it: the browser test will skip"; exit 0; fi; \
 	sudo=; if [ "$$(id -u)" != 0 ]; then \
 	  if command -v sudo >/dev/null && sudo -n true 2>/dev/null; then sudo=sudo; else \
