@@ -23,10 +23,11 @@ import (
 )
 
 var (
-	st       *stack.Stack
-	pagePort string
-	apiPort  string
-	chromium string
+	st        *stack.Stack
+	pagePort  string // the page's origins on this port are allowed
+	otherPort string // the same page on this port is not
+	apiPort   string
+	chromium  string
 )
 
 // page is the front end: its functions run in the browser, with the API's base URL and
@@ -75,27 +76,30 @@ func findChromium() string {
 }
 
 func run(m *testing.M) int {
-	// The page's server comes first: its origin is the one the API allows.
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "browser:", err)
-		return 1
-	}
-	_, pagePort, _ = net.SplitHostPort(ln.Addr().String())
+	// The page's servers come first: their origins are what the API allows, or not.
 	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		fmt.Fprint(w, page)
 	}), ReadHeaderTimeout: 10 * time.Second}
-	go srv.Serve(ln)
 	defer srv.Close()
+	for _, port := range []*string{&pagePort, &otherPort} {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "browser:", err)
+			return 1
+		}
+		_, *port, _ = net.SplitHostPort(ln.Addr().String())
+		go srv.Serve(ln)
+	}
 
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	var log syncbuf.Buffer
+	var err error
 	st, err = stack.Start(ctx, stack.Options{
 		LogWriter: &log, FunctionLogWriter: &log,
 		// As a front-end developer runs it: CORS_ALLOWED_ORIGINS=http://localhost:5173 make run.
-		Environ: []string{"CORS_ALLOWED_ORIGINS=http://localhost:" + pagePort},
+		Environ: []string{"CORS_ALLOWED_ORIGINS=http://localhost:" + pagePort + ",http://127.0.0.1:" + pagePort},
 	})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "browser: local stack did not start:", err)
@@ -154,11 +158,11 @@ func createUser(t *testing.T, username, password string) {
 	}
 }
 
-// loginFrom loads the page from pageHost and runs its login against the API at apiHost.
-func loginFrom(t *testing.T, pageHost, apiHost, username, password string) string {
+// loginFrom loads the page from origin and runs its login against the API at apiHost.
+func loginFrom(t *testing.T, origin, apiHost, username, password string) string {
 	t.Helper()
 	ctx := newBrowser(t)
-	if err := chromedp.Do(ctx, chromedp.Navigate("http://"+pageHost+":"+pagePort+"/")); err != nil {
+	if err := chromedp.Do(ctx, chromedp.Navigate(origin+"/")); err != nil {
 		t.Fatalf("browser: %v", err)
 	}
 	call := fmt.Sprintf("loginAndCheck(%q, %q, %q)", "http://"+apiHost+":"+apiPort, username, password)
@@ -174,9 +178,22 @@ func loginFrom(t *testing.T, pageHost, apiHost, username, password string) strin
 // the Secure cookie on http. The cookie stays HttpOnly.
 func TestLoginWithCookieFromAnotherLocalOrigin(t *testing.T) {
 	createUser(t, "browser1", "browser-password-1")
-	out := loginFrom(t, "localhost", "localhost", "browser1", "browser-password-1")
+	out := loginFrom(t, "http://localhost:"+pagePort, "localhost", "browser1", "browser-password-1")
 	want := `{"auth":{"status":200,"body":"{\"statusCode\":\"200\",\"message\":\"Authenticated\",\"data\":\"null\"}"},` +
 		`"logged":{"status":200,"body":"{\"statusCode\":\"200\",\"message\":\"Validation\",\"data\":\"true\"}"},"cookieVisible":false}`
+	if out != want {
+		t.Errorf("page got\n %s\nwant\n %s", out, want)
+	}
+}
+
+// A page on 127.0.0.1 calling the API on localhost is allowed by CORS but cross-site: the
+// login answers, but the SameSite=Lax cookie does not come along to /user/logged. This is
+// why the README says to use localhost for both.
+func TestCrossSiteOriginGetsNoCookie(t *testing.T) {
+	createUser(t, "browser3", "browser-password-3")
+	out := loginFrom(t, "http://127.0.0.1:"+pagePort, "localhost", "browser3", "browser-password-3")
+	want := `{"auth":{"status":200,"body":"{\"statusCode\":\"200\",\"message\":\"Authenticated\",\"data\":\"null\"}"},` +
+		`"logged":{"status":404,"body":"{\"statusCode\":\"404\",\"message\":\"No auth info found\",\"data\":\"false\"}"},"cookieVisible":false}`
 	if out != want {
 		t.Errorf("page got\n %s\nwant\n %s", out, want)
 	}
@@ -186,7 +203,7 @@ func TestLoginWithCookieFromAnotherLocalOrigin(t *testing.T) {
 // to the page (fetch rejects), although the request reached the API.
 func TestDisallowedOriginIsRefusedByTheBrowser(t *testing.T) {
 	createUser(t, "browser2", "browser-password-2")
-	out := loginFrom(t, "127.0.0.1", "localhost", "browser2", "browser-password-2")
+	out := loginFrom(t, "http://localhost:"+otherPort, "localhost", "browser2", "browser-password-2")
 	if !strings.Contains(out, `"error":"TypeError: Failed to fetch"`) || strings.Contains(out, `"auth"`) {
 		t.Errorf("page from a disallowed origin got %s, want a failed fetch", out)
 	}
