@@ -44,3 +44,28 @@ func TestParameterOverridesFromEnvironment(t *testing.T) {
 		t.Errorf("gateway CORS from the environment: %+v, %v", cors, err)
 	}
 }
+
+// The template declares the endpoint variables empty (for sam local); the local stack must
+// still point every function at its emulators.
+func TestDeclaredEmptyEndpointsGetTheEmulators(t *testing.T) {
+	tmpl, err := samtemplate.Load("../../../template.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &Stack{
+		Template: tmpl, Tables: map[string]string{"AccountsTable": "t"},
+		DynamoEndpoint: "http://127.0.0.1:1", SESEndpoint: "http://127.0.0.1:2",
+	}
+	for _, fn := range tmpl.Functions {
+		if e, ok := fn.Environment["AWS_ENDPOINT_URL_DYNAMODB"]; !ok || e.String() != `""` {
+			t.Fatalf("%s: the template does not declare AWS_ENDPOINT_URL_DYNAMODB empty", fn.LogicalID)
+		}
+		env, err := s.FunctionEnv(fn.LogicalID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if env["AWS_ENDPOINT_URL_DYNAMODB"] != s.DynamoEndpoint || env["AWS_ENDPOINT_URL_SESV2"] != s.SESEndpoint {
+			t.Errorf("%s: endpoints %q %q", fn.LogicalID, env["AWS_ENDPOINT_URL_DYNAMODB"], env["AWS_ENDPOINT_URL_SESV2"])
+		}
+	}
+}
