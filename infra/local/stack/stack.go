@@ -243,6 +243,9 @@ func (s *Stack) prepare() error {
 			return err
 		}
 	}
+	if _, err := s.gatewayCORS(); err != nil {
+		return err
+	}
 
 	if err := emulators.CheckJava(); err != nil {
 		return err
