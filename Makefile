@@ -35,7 +35,7 @@ TOOLS := $(CURDIR)/.local/tools
 ACTIONLINT_VERSION := v1.7.12
 ACTIONLINT := $(TOOLS)/actionlint-$(ACTIONLINT_VERSION)
 
-.PHONY: help deps build run test lint fuzz bench clean reset-local check-node
+.PHONY: smoke emulators help deps build run test lint fuzz bench clean reset-local check-node chromium
 
 help: ## Show the targets
 	@awk -F':.*## ' '/^[a-zA-Z_-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -51,8 +51,20 @@ $(NPM_STAMP): $(NPM_DIR)/package-lock.json $(NPM_DIR)/package.json
 	npm ci --prefix $(NPM_DIR) --no-audit --no-fund --loglevel=error
 	@touch $@
 
-deps: $(NPM_STAMP) ## Install what the local stack and the tests need (npm packages, Go modules)
+deps: $(NPM_STAMP) chromium ## Install what the local stack and the tests need (npm packages, Go modules, Chromium)
 	$(GO) mod download
+	cd infra/local/tools && $(GO) mod download
+
+# Debian's Chromium for the browser test (tests/e2e/browser), installed only when it is
+# missing and apt-get can install it; elsewhere the test skips and says why.
+chromium: ## Install Debian's Chromium for the browser test if it is missing
+	@if command -v chromium >/dev/null || command -v chromium-browser >/dev/null || command -v google-chrome >/dev/null || [ -n "$${CHROMIUM:-}" ]; then exit 0; fi; \
+	if ! command -v apt-get >/dev/null; then echo "gatehouse: no chromium and no apt-get to install it: the browser test will skip"; exit 0; fi; \
+	sudo=; if [ "$$(id -u)" != 0 ]; then \
+	  if command -v sudo >/dev/null && sudo -n true 2>/dev/null; then sudo=sudo; else \
+	    echo "gatehouse: no chromium, and installing it needs root (sudo apt-get install chromium): the browser test will skip"; exit 0; fi; fi; \
+	echo "gatehouse: installing chromium (apt-get) for the browser test"; \
+	$$sudo apt-get update -qq && $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
 
 build: ## Build every function for Lambda (arm64) into bin/<function>/bootstrap
 	@rm -rf bin/.tmp && mkdir -p bin/.tmp
@@ -113,15 +125,32 @@ build-AdminDeleteUserFunction:
 build-AdminStatusFunction:
 	$(call build-function,admin-status)
 
-run: deps ## Start the local stack: API on :3000, DynamoDB Local on :8000, SES inbox on :8005
+# Ports of make run on 127.0.0.1 (PORT=3001 make run); template parameters come from the
+# environment too (CORS_ALLOWED_ORIGINS=http://localhost:5173 make run), see README.
+PORT ?= 3000
+DYNAMODB_PORT ?= 8000
+SES_PORT ?= 8005
+
+run: deps ## Start the local stack: API on :3000, DynamoDB Local on :8000, SES inbox on :8005 (PORT=, DYNAMODB_PORT=, SES_PORT=)
 	@mkdir -p $(LOCAL_BIN)
 	$(GO) build -o $(LOCAL_BIN)/gatehouse-local ./infra/local/cmd/gatehouse-local
-	exec $(LOCAL_BIN)/gatehouse-local
+	exec $(LOCAL_BIN)/gatehouse-local -port $(PORT) -dynamodb-port $(DYNAMODB_PORT) -ses-port $(SES_PORT)
+
+emulators: deps ## Start only DynamoDB Local (with the table) and the SES emulator, for sam local start-api (README)
+	@mkdir -p $(LOCAL_BIN)
+	$(GO) build -o $(LOCAL_BIN)/gatehouse-local ./infra/local/cmd/gatehouse-local
+	exec $(LOCAL_BIN)/gatehouse-local -emulators-only -dynamodb-port $(DYNAMODB_PORT) -ses-port $(SES_PORT)
 
 test: deps ## Run every test: unit, contract, end-to-end, template checks, short fuzzing
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 20m ./...
 	$(MAKE) --no-print-directory fuzz
+
+# The smoke suite against any running Gatehouse (tests/smoke). Its settings reach the test
+# through the environment (make exports command-line variables), never echoed.
+smoke: ## Smoke-test a running Gatehouse: make smoke API_URL=... [SMOKE_ADMIN_USER=.. SMOKE_ADMIN_PASSWORD=..] [SMOKE_MAIL_URL=..]
+	@test -n "$${API_URL:-}" || { echo "gatehouse: make smoke needs API_URL=<base URL> (make run's is http://127.0.0.1:3000)" >&2; exit 2; }
+	$(GO) test -count=1 -v ./tests/smoke
 
 # Every fuzz target, as <package>:<target>; `go test -fuzz` takes one target at a time.
 FUZZ_TARGETS := ./pkg/apigw:FuzzDecodeParams ./pkg/api/users:FuzzUsersHandlers \

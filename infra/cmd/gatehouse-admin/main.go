@@ -1,6 +1,7 @@
 // Command gatehouse-admin bootstraps the admin account of a deployed Gatehouse stack:
 //
 //	gatehouse-admin create --table NAME --username NAME [--region REGION] [--promote-existing]
+//	gatehouse-admin create --local [--dynamodb-port 8000] [--table gatehouse-local] --username NAME
 //
 // creates an admin account with a password, or sets a new password for an existing admin
 // (ending its sessions), directly in the stack's DynamoDB table, through the
@@ -10,7 +11,8 @@
 // when that is not a terminal (its first line), otherwise prompted for twice without echo;
 // never from the command line or the environment. AWS credentials and region come from the
 // SDK's standard chain (environment, shared config and credentials files, SSO, instance
-// roles); AWS_ENDPOINT_URL_DYNAMODB points it at another endpoint (DynamoDB Local).
+// roles); AWS_ENDPOINT_URL_DYNAMODB points it at another endpoint (DynamoDB Local). --local
+// (or a loopback AWS_ENDPOINT_URL_DYNAMODB) needs no region and no credentials.
 package main
 
 import (
@@ -37,6 +39,7 @@ import (
 )
 
 const usage = `usage: gatehouse-admin create --table NAME --username NAME [--region REGION] [--promote-existing]
+       gatehouse-admin create --local [--dynamodb-port PORT] [--table NAME] --username NAME
 
 Creates an admin account in a Gatehouse table, or sets a new password for an existing
 admin. The password is read from standard input when it is not a terminal (first
@@ -49,6 +52,10 @@ line), otherwise prompted for twice without echo.
                       email, user_secret, API token and pending one-time codes and
                       reset tokens are removed and its sessions end, so whoever
                       registered it keeps no way in
+  --local             the local stack of make run: DynamoDB Local on 127.0.0.1, table
+                      gatehouse-local by default, no region or credentials needed (also
+                      when AWS_ENDPOINT_URL_DYNAMODB is a loopback address)
+  --dynamodb-port     DynamoDB Local's port with --local (default 8000)
 `
 
 // maxLine bounds what is read as a password line (the rule allows 200 code points, at
@@ -98,6 +105,10 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 type options struct {
 	table, username, region string
 	promote                 bool
+
+	// --local: the local stack's DynamoDB Local.
+	local      bool
+	dynamoPort int
 }
 
 func parseArgs(args []string, stderr io.Writer) (options, error) {
@@ -118,6 +129,8 @@ func parseArgs(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.username, "username", "", "")
 	fs.StringVar(&o.region, "region", "", "")
 	fs.BoolVar(&o.promote, "promote-existing", false, "")
+	fs.BoolVar(&o.local, "local", false, "")
+	fs.IntVar(&o.dynamoPort, "dynamodb-port", localDynamoDBPort, "")
 	if err := fs.Parse(args[1:]); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fmt.Fprint(stderr, usage)
@@ -128,6 +141,8 @@ func parseArgs(args []string, stderr io.Writer) (options, error) {
 	switch {
 	case fs.NArg() > 0:
 		return options{}, usageError("unexpected argument %q (the password is read from standard input)", fs.Arg(0))
+	case o.table == "" && o.local:
+		o.table = localTable
 	case o.table == "":
 		return options{}, usageError("--table is required")
 	case o.username == "":
@@ -150,7 +165,7 @@ func create(args []string, stdin *os.File, stdout, stderr io.Writer) error {
 		return failf("invalid username: %s", reason(err))
 	}
 	// The AWS configuration too (it fetches no credentials yet).
-	var loadOpts []func(*config.LoadOptions) error
+	loadOpts, localEndpoint := localOptions(o.local, o.dynamoPort)
 	if o.region != "" {
 		loadOpts = append(loadOpts, config.WithRegion(o.region))
 	}
@@ -164,7 +179,12 @@ func create(args []string, stdin *os.File, stdout, stderr io.Writer) error {
 	// The client is built from the config as is (not with dynamo.NewClient's endpoint
 	// override), so the SDK's own endpoint settings, AWS_ENDPOINT_URL_DYNAMODB among them,
 	// apply.
-	client := dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) { o.DisableValidateResponseChecksum = true })
+	client := dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) {
+		o.DisableValidateResponseChecksum = true
+		if e := withEndpoint(localEndpoint); e != nil {
+			o.BaseEndpoint = e
+		}
+	})
 	hasher, err := password.New(password.OWASP)
 	if err != nil {
 		return failf("password hasher: %v", err)

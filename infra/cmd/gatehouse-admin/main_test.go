@@ -202,7 +202,7 @@ func TestCreateAndPromote(t *testing.T) {
 		{"NUL in password", "abc\x00defghij\n", withRegion, []string{"--username", "newbie"}, 1, "gatehouse-admin: invalid password: contains a character that is not allowed (NUL or invalid UTF-8)\n"},
 		{"invalid username", "good-password\n", withRegion, []string{"--username", "new bie"}, 1, "gatehouse-admin: invalid username: contains white space\n"},
 		{"unknown table", "good-password\n", withRegion, []string{"--username", "newbie", "--table", "no-such-table"}, 1, `gatehouse-admin: table "no-such-table" not found in region us-east-1 (use the stack output TableName)` + "\n"},
-		{"no region", "good-password\n", env, []string{"--username", "newbie"}, 2, "gatehouse-admin: no AWS region: pass --region or set AWS_REGION\n"},
+		{"no region", "good-password\n", env[:2], []string{"--username", "newbie"}, 2, "gatehouse-admin: no AWS region: pass --region or set AWS_REGION\n"},
 	} {
 		args := append([]string{"create", "--table", table}, tc.args...)
 		r := runCommand(t, bin, tc.stdin, tc.env, args...)
@@ -213,6 +213,25 @@ func TestCreateAndPromote(t *testing.T) {
 	if _, err := svc.AccountByUsername(ctx, "newbie"); !errors.Is(err, account.ErrNotFound) {
 		t.Fatalf("a failed run created the account: %v", err)
 	}
+	// The local stack: --local, or a loopback endpoint, needs no region and no credentials.
+	port := e.Endpoint[strings.LastIndex(e.Endpoint, ":")+1:]
+	r = runCommand(t, bin, "local-admin-password\n", nil, "create", "--local", "--dynamodb-port", port, "--table", table, "--username", "localboss")
+	if r.code != 0 || r.stdout != "created admin localboss\n" {
+		t.Fatalf("--local: %+v", r)
+	}
+	r = runCommand(t, bin, "local-admin-password\n", []string{"AWS_ENDPOINT_URL_DYNAMODB=" + e.Endpoint}, "create", "--table", table, "--username", "localboss2")
+	if r.code != 0 || r.stdout != "created admin localboss2\n" {
+		t.Fatalf("loopback endpoint: %+v", r)
+	}
+	if _, err := svc.AuthenticateAdmin(ctx, "localboss2", "local-admin-password"); err != nil {
+		t.Fatal(err)
+	}
+	// --local's default table is make run's.
+	r = runCommand(t, bin, "local-admin-password\n", nil, "create", "--local", "--dynamodb-port", port, "--username", "localboss3")
+	if r.code != 1 || !strings.Contains(r.stderr, `table "gatehouse-local" not found`) {
+		t.Fatalf("--local default table: %+v", r)
+	}
+
 	// DynamoDB unreachable: a clear error, not a hang.
 	down := []string{"AWS_REGION=us-east-1", "AWS_ACCESS_KEY_ID=local", "AWS_SECRET_ACCESS_KEY=local", "AWS_ENDPOINT_URL_DYNAMODB=http://127.0.0.1:9"}
 	r = runCommand(t, bin, "good-password\n", down, "create", "--table", table, "--username", "newbie")

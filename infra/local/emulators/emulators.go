@@ -216,10 +216,13 @@ func lookTool(name, purpose string) (string, error) {
 	return p, nil
 }
 
-// CheckJava fails if java is not on PATH.
+// CheckJava fails if java is not on PATH or is older than MinJavaVersion.
 func CheckJava() error {
-	_, err := lookTool("java", "DynamoDB Local needs Java 17 or newer (a JDK, e.g. apt-get install openjdk-17-jdk-headless)")
-	return err
+	p, err := lookTool("java", "DynamoDB Local needs Java 17 or newer (a JDK, e.g. apt-get install openjdk-17-jdk-headless)")
+	if err != nil {
+		return err
+	}
+	return checkJavaVersion(p)
 }
 
 // CheckNode fails if node is not on PATH.

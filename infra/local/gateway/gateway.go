@@ -47,6 +47,10 @@ type Options struct {
 	// AccessLog receives one line per request; nil discards. It must be safe for
 	// concurrent use.
 	AccessLog io.Writer
+
+	// CORS is the API's CorsConfiguration; nil means none (no preflight answers, no
+	// Access-Control headers), as an HTTP API without one.
+	CORS *CORS
 }
 
 // Gateway is an http.Handler serving the routes.
@@ -98,6 +102,12 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, reqID string, start time.Time) (status int, routeKey string) {
+	if c := g.opts.CORS; c != nil {
+		if isPreflight(r) {
+			return c.preflight(w, r), "-"
+		}
+		w = &corsWriter{ResponseWriter: w, cors: c, origin: r.Header.Get("Origin")}
+	}
 	rt, params := g.routes.lookup(r.Method, r.URL.Path)
 	if rt == nil {
 		return writeGatewayError(w, http.StatusNotFound, bodyNotFound), "-"

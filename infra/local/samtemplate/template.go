@@ -27,6 +27,7 @@ const (
 const (
 	typeFunction = "AWS::Serverless::Function"
 	typeTable    = "AWS::DynamoDB::Table"
+	typeHTTPAPI  = "AWS::Serverless::HttpApi"
 )
 
 // Template is the parsed SAM template.
@@ -42,6 +43,11 @@ type Template struct {
 
 	// resourceTypes maps every resource's logical ID to its Type, for !Ref and !GetAtt.
 	resourceTypes map[string]string
+
+	// conditions is the Conditions section and httpAPIs the Properties of each
+	// AWS::Serverless::HttpApi, unresolved (see Template.CORS).
+	conditions *yaml.Node
+	httpAPIs   []*yaml.Node
 }
 
 // Parameter is one entry of the template's Parameters section.
@@ -130,6 +136,7 @@ func Parse(data []byte) (*Template, error) {
 	if err != nil {
 		return nil, err
 	}
+	t.conditions = mapValue(root, "Conditions")
 	resources := mapValue(root, "Resources")
 	if resources == nil || resources.Kind != yaml.MappingNode {
 		return nil, nodeErr(root, "template has no Resources mapping")
@@ -252,6 +259,8 @@ func (t *Template) parseResources(resources *yaml.Node, globals functionDefaults
 				return fmt.Errorf("table %s: %w", id, err)
 			}
 			t.Tables = append(t.Tables, tb)
+		case typeHTTPAPI:
+			t.httpAPIs = append(t.httpAPIs, props)
 		}
 	}
 	return nil

@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -68,8 +69,9 @@ type Options struct {
 	Parameters map[string]string
 	// Environ is the host environment (os.Environ() for `make run`): a variable that the
 	// template declares for a function and that is set here overrides the template's value,
-	// so `ALLOW_REGISTRATION=false make run` works. Other host variables never reach the
-	// functions.
+	// so `ALLOW_REGISTRATION=false make run` works; a template parameter's ParameterEnvName
+	// set here sets the parameter (CORS_ALLOWED_ORIGINS). Other host variables never reach
+	// the functions.
 	Environ []string
 	// EnvOverrides is applied last, to every function, whatever the template declares.
 	EnvOverrides map[string]string
@@ -255,6 +257,9 @@ func (s *Stack) prepare() error {
 			return err
 		}
 	}
+	if _, err := s.gatewayCORS(); err != nil {
+		return err
+	}
 
 	if err := emulators.CheckJava(); err != nil {
 		return err
@@ -406,7 +411,11 @@ func (s *Stack) startFunctions() (http.Handler, error) {
 			routes = append(routes, gateway.Route{Method: r.Method, Path: r.Path, Function: f})
 		}
 	}
-	gw, err := gateway.New(routes, gateway.Options{AccessLog: prefixed(s.log, "[gateway] ")})
+	cors, err := s.gatewayCORS()
+	if err != nil {
+		return nil, err
+	}
+	gw, err := gateway.New(routes, gateway.Options{AccessLog: prefixed(s.log, "[gateway] "), CORS: cors})
 	if err != nil {
 		return nil, err
 	}
@@ -415,12 +424,8 @@ func (s *Stack) startFunctions() (http.Handler, error) {
 
 // functionEnv resolves fn's template environment and layers the local settings on top.
 func (s *Stack) functionEnv(fn samtemplate.Function) (map[string]string, error) {
-	params := LocalParameters()
-	for k, v := range s.opts.Parameters {
-		params[k] = v
-	}
 	env, err := s.Template.Env(fn, samtemplate.Resolver{
-		Parameters: params,
+		Parameters: s.parameters(),
 		Refs:       s.Tables,
 		Region:     emulators.Region,
 	})
@@ -438,7 +443,8 @@ func (s *Stack) functionEnv(fn samtemplate.Function) (map[string]string, error) 
 		"AWS_RESPONSE_TIMEOUT": "30s",
 	}
 	for k, v := range local {
-		if _, declared := env[k]; !declared {
+		// The template declares the endpoints empty (for sam local); empty is unset.
+		if cur, declared := env[k]; !declared || cur == "" {
 			env[k] = v
 		}
 	}
@@ -469,6 +475,13 @@ func HostOverrides(tmpl *samtemplate.Template, environ []string) []string {
 			}
 		}
 	}
+	for name, v := range ParameterOverrides(tmpl, environ) {
+		if k := ParameterEnvName(name); !seen[k] {
+			seen[k] = true
+			out = append(out, k+"="+v+" (parameter "+name+")")
+		}
+	}
+	sort.Strings(out)
 	return out
 }
 

@@ -5,7 +5,10 @@
 // Usage:
 //
 //	go run ./infra/local/cmd/gatehouse-local [-port 3000] [-dynamodb-port 8000] [-ses-port 8005]
-//	    [-data-dir .local/dynamodb] [-in-memory] [-quiet]
+//	    [-data-dir .local/dynamodb] [-in-memory] [-quiet] [-emulators-only]
+//
+// -emulators-only (make emulators) starts only DynamoDB Local with the table and the SES
+// emulator, for sam local start-api.
 //
 // Template variables set in the environment override the template's values
 // (ALLOW_REGISTRATION=false make run); LOCAL_ADMIN_PASSWORD sets the local admin's
@@ -37,6 +40,7 @@ type config struct {
 	dataDir                   string
 	inMemory                  bool
 	quiet                     bool
+	emulatorsOnly             bool
 }
 
 func main() {
@@ -50,6 +54,13 @@ func run(args []string) int {
 	}
 	ctx, stopSignals := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stopSignals()
+	if cfg.emulatorsOnly {
+		if err := runEmulators(ctx, cfg, os.Stdout); err != nil {
+			fmt.Fprintln(os.Stderr, "gatehouse-local: "+err.Error())
+			return 1
+		}
+		return 0
+	}
 
 	st, password, generated, err := start(ctx, cfg)
 	if err != nil {
@@ -91,6 +102,7 @@ func parseFlags(args []string) (config, error) {
 	fs.StringVar(&cfg.dataDir, "data-dir", stack.DefaultDataDir, "DynamoDB Local data directory, relative to the repository root")
 	fs.BoolVar(&cfg.inMemory, "in-memory", false, "keep DynamoDB data in memory only (nothing survives a restart)")
 	fs.BoolVar(&cfg.quiet, "quiet", false, "do not print the access log, Lambda REPORT lines and emulator output")
+	fs.BoolVar(&cfg.emulatorsOnly, "emulators-only", false, "start only DynamoDB Local (with the table) and the SES emulator, for sam local")
 	return cfg, fs.Parse(args)
 }
 
