@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -41,6 +42,10 @@ func run(m *testing.M) int {
 	defer cancel()
 	var err error
 	var stackLog syncbuf.Buffer
+	if err := loadOpenAPI(); err != nil {
+		fmt.Fprintln(os.Stderr, "e2e: OpenAPI document:", err)
+		return 1
+	}
 	Stack, err = stack.Start(ctx, stack.Options{LogWriter: &stackLog, FunctionLogWriter: &funcLog})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "e2e: local stack did not start (make deps installs what it needs):", err)
@@ -51,6 +56,12 @@ func run(m *testing.M) int {
 	// Every DynamoDB call of a function went through its template policy (infra/local/iam).
 	if d := Stack.Denials(); len(d) > 0 {
 		fmt.Fprintf(os.Stderr, "e2e: template.yaml's IAM policies refused DynamoDB calls the functions made:\n  %s\n", strings.Join(d, "\n  "))
+		code = 1
+	}
+	// Every answer must be one the OpenAPI document describes; Do reports its own to the
+	// test, anything else (another client) fails the run here.
+	for _, p := range openAPISummary(strings.TrimSuffix(filepath.Base(os.Args[0]), ".test")) {
+		fmt.Fprintln(os.Stderr, "e2e: OpenAPI:", p)
 		code = 1
 	}
 	stopCtx, stopCancel := context.WithTimeout(context.Background(), time.Minute)
@@ -144,13 +155,15 @@ func (r Response) Str(t testing.TB, key string) string {
 	return v
 }
 
-var httpClient = &http.Client{Timeout: 60 * time.Second}
+// httpClient checks every exchange with a gateway against the OpenAPI document.
+var httpClient = &http.Client{Timeout: 60 * time.Second, Transport: checkedTransport{http.DefaultTransport}}
 
 // Do sends a request to base (a gateway URL) and checks the Content-Type every answer
 // must have. Headers come in name, value pairs.
 func Do(t testing.TB, base, method, path, contentType, body string, headers ...string) Response {
 	t.Helper()
-	req, err := http.NewRequest(method, base+path, strings.NewReader(body))
+	problem := &answerProblem{}
+	req, err := http.NewRequestWithContext(context.WithValue(context.Background(), problemKey{}, problem), method, base+path, strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -168,6 +181,9 @@ func Do(t testing.TB, base, method, path, contentType, body string, headers ...s
 	b, err := io.ReadAll(resp.Body)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if problem.text != "" {
+		t.Errorf("OpenAPI: %s", problem.text)
 	}
 	if ct := resp.Header.Get("Content-Type"); ct != "application/json; charset=utf-8" {
 		t.Fatalf("%s %s: Content-Type %q (body %q)", method, path, ct, b)

@@ -19,6 +19,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gatehouse/gatehouse/infra/local/apidocs"
 	"github.com/gatehouse/gatehouse/infra/local/emulators"
 	"github.com/gatehouse/gatehouse/infra/local/gateway"
 	"github.com/gatehouse/gatehouse/infra/local/lambdart"
@@ -496,7 +497,8 @@ func environMap(environ []string) map[string]string {
 }
 
 func (s *Stack) serve(ln net.Listener, gw http.Handler) {
-	s.server = &http.Server{Handler: gw, ReadHeaderTimeout: 10 * time.Second}
+	// The API's documentation (GET /openapi.yaml, /docs) is served beside the routes.
+	s.server = &http.Server{Handler: apidocs.Handler(s.opts.RepoRoot, gw), ReadHeaderTimeout: 10 * time.Second}
 	s.served = make(chan struct{})
 	go func() {
 		defer close(s.served)

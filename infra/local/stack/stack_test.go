@@ -20,6 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
+	"github.com/gatehouse/gatehouse/infra/local/apidocs"
 	"github.com/gatehouse/gatehouse/infra/local/emulators"
 	"github.com/gatehouse/gatehouse/infra/local/internal/proc"
 	"github.com/gatehouse/gatehouse/infra/local/internal/testlambda"
@@ -171,6 +172,10 @@ func TestStackEndToEnd(t *testing.T) {
 
 	if status, body := get(t, s.URL+"/hello/world"); status != 200 || body != "hello world" {
 		t.Errorf("GET /hello/world: %d %q", status, body)
+	}
+	// The API's documentation is served beside the routes.
+	if err := apidocs.Check(s.URL); err != nil {
+		t.Error(err)
 	}
 	if status, body := get(t, s.URL+"/nope"); status != 404 || body != `{"message":"Not Found"}` {
 		t.Errorf("GET /nope: %d %q", status, body)
