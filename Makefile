@@ -143,7 +143,9 @@ emulators: deps ## Start only DynamoDB Local (with the table) and the SES emulat
 
 test: deps ## Run every test: unit, contract, end-to-end, template checks, short fuzzing
 	$(GO) vet ./...
-	$(GO) test -count=1 -timeout 20m ./...
+	@rm -rf .local/openapi-report
+	E2E_OPENAPI_REPORT=$(CURDIR)/.local/openapi-report $(GO) test -count=1 -timeout 20m ./...
+	@cat .local/openapi-report/*.txt 2>/dev/null || true
 	$(MAKE) --no-print-directory fuzz
 
 # The smoke suite against any running Gatehouse (tests/smoke). Its settings reach the test
