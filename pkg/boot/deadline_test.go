@@ -6,7 +6,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"sync"
 	"testing"
 	"time"
 
@@ -15,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/gatehouse/gatehouse/internal/hanging"
 	"github.com/gatehouse/gatehouse/pkg/account"
 	"github.com/gatehouse/gatehouse/pkg/accounttest"
 	"github.com/gatehouse/gatehouse/pkg/api/admin"
@@ -28,39 +28,6 @@ import (
 	"github.com/gatehouse/gatehouse/pkg/dynamo"
 	"github.com/gatehouse/gatehouse/pkg/ses"
 )
-
-// hangingEndpoint is a TCP listener that accepts connections, reads what is sent and
-// never answers: a DynamoDB or SES that hangs. It returns the endpoint URL.
-func hangingEndpoint(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var mu sync.Mutex
-	var conns []net.Conn
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-			go func() { _, _ = io.Copy(io.Discard, c) }()
-		}
-	}()
-	t.Cleanup(func() {
-		ln.Close()
-		mu.Lock()
-		defer mu.Unlock()
-		for _, c := range conns {
-			c.Close()
-		}
-	})
-	return "http://" + ln.Addr().String()
-}
 
 // runtime builds the functions' Runtime as boot.Init does, from an environment whose
 // DynamoDB endpoint is dynamoURL.
@@ -163,7 +130,7 @@ func invokeBefore(t *testing.T, h apigw.LambdaHandler, req events.APIGatewayV2HT
 // and never answering, each family's handler, through the SDK client built as in
 // production, answers its own documented server error before the invocation's deadline.
 func TestHangingDynamoDBAnswersFamilyErrorBeforeDeadline(t *testing.T) {
-	rt := runtime(t, hangingEndpoint(t))
+	rt := runtime(t, hanging.Endpoint(t))
 	for _, c := range familyCases {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
@@ -196,7 +163,7 @@ func TestHangingSESAnswersMailFailureBeforeDeadline(t *testing.T) {
 			return h.Lambda(h.PasswordResetToken)
 		}, jsonReq(`{"email":"alice@example.com"}`)},
 	}
-	sesURL := hangingEndpoint(t)
+	sesURL := hanging.Endpoint(t)
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()

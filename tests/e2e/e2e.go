@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -162,6 +163,23 @@ var httpClient = &http.Client{Timeout: 60 * time.Second, Transport: checkedTrans
 // must have. Headers come in name, value pairs.
 func Do(t testing.TB, base, method, path, contentType, body string, headers ...string) Response {
 	t.Helper()
+	return do(t, httpClient, base, method, path, contentType, body, headers...)
+}
+
+// DoFrom is Do with the connection made from the loopback address ip (127.x.y.z), which the
+// gateway reports as the event's requestContext.http.sourceIp; the exchange is checked
+// against the OpenAPI document as Do's are.
+func DoFrom(t testing.TB, ip, base, method, path, contentType, body string, headers ...string) Response {
+	t.Helper()
+	dialer := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(ip)}}
+	tr := &http.Transport{DialContext: dialer.DialContext}
+	defer tr.CloseIdleConnections()
+	client := &http.Client{Timeout: httpClient.Timeout, Transport: checkedTransport{tr}}
+	return do(t, client, base, method, path, contentType, body, headers...)
+}
+
+func do(t testing.TB, client *http.Client, base, method, path, contentType, body string, headers ...string) Response {
+	t.Helper()
 	problem := &answerProblem{}
 	req, err := http.NewRequestWithContext(context.WithValue(context.Background(), problemKey{}, problem), method, base+path, strings.NewReader(body))
 	if err != nil {
@@ -173,7 +191,7 @@ func Do(t testing.TB, base, method, path, contentType, body string, headers ...s
 	for i := 0; i+1 < len(headers); i += 2 {
 		req.Header.Add(headers[i], headers[i+1])
 	}
-	resp, err := httpClient.Do(req)
+	resp, err := client.Do(req)
 	if err != nil {
 		t.Fatalf("%s %s: %v", method, path, err)
 	}

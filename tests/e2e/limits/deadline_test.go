@@ -3,55 +3,21 @@ package limits_test
 import (
 	"context"
 	"encoding/base64"
-	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/gatehouse/gatehouse/internal/hanging"
 	"github.com/gatehouse/gatehouse/pkg/api/admin"
 	"github.com/gatehouse/gatehouse/pkg/api/user"
 	v1 "github.com/gatehouse/gatehouse/pkg/api/v1"
 	"github.com/gatehouse/gatehouse/pkg/apigw"
 	"github.com/gatehouse/gatehouse/tests/e2e"
 )
-
-// hangingEndpoint accepts connections, reads what is sent and never answers.
-func hangingEndpoint(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var mu sync.Mutex
-	var conns []net.Conn
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-			go func() { _, _ = io.Copy(io.Discard, c) }()
-		}
-	}()
-	t.Cleanup(func() {
-		ln.Close()
-		mu.Lock()
-		defer mu.Unlock()
-		for _, c := range conns {
-			c.Close()
-		}
-	})
-	return "http://" + ln.Addr().String()
-}
 
 // serverError is a family's documented server error: what its Lambda wrapper answers
 // when a route panics.
@@ -72,7 +38,7 @@ func serverError(t *testing.T, wrap func(apigw.HandlerFunc) apigw.LambdaHandler)
 // pkg/boot's tests cover the bounded attempts.)
 func TestHangingDynamoDBAnswersFamilyErrorInTime(t *testing.T) {
 	t.Parallel()
-	base := e2e.Gateway(t, map[string]string{"AWS_ENDPOINT_URL_DYNAMODB": hangingEndpoint(t)})
+	base := e2e.Gateway(t, map[string]string{"AWS_ENDPOINT_URL_DYNAMODB": hanging.Endpoint(t)})
 	discard := slog.New(slog.DiscardHandler)
 	basic := "Basic " + base64.StdEncoding.EncodeToString([]byte("root:root-password"))
 	cases := []struct {

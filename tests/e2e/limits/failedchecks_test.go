@@ -2,8 +2,6 @@ package limits_test
 
 import (
 	"fmt"
-	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -28,35 +26,6 @@ func newSource() string {
 	return fmt.Sprintf("127.0.%d.%d", 100+n/250, 1+n%250)
 }
 
-// doFrom is e2e.Do with the connection made from the local address ip, which the gateway
-// reports as the event's requestContext.http.sourceIp.
-func doFrom(t *testing.T, ip, base, method, path, contentType, body string, headers ...string) e2e.Response {
-	t.Helper()
-	dialer := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(ip)}}
-	client := &http.Client{Timeout: time.Minute, Transport: &http.Transport{DialContext: dialer.DialContext}}
-	defer client.CloseIdleConnections()
-	req, err := http.NewRequest(method, base+path, strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if contentType != "" {
-		req.Header.Set("Content-Type", contentType)
-	}
-	for i := 0; i+1 < len(headers); i += 2 {
-		req.Header.Add(headers[i], headers[i+1])
-	}
-	resp, err := client.Do(req)
-	if err != nil {
-		t.Fatalf("%s %s from %s: %v", method, path, ip, err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return e2e.Response{Status: resp.StatusCode, Header: resp.Header, Body: string(b)}
-}
-
 // refused asserts a 429 with a Retry-After of at most max (and at least 1 s).
 func refused(t *testing.T, what string, r e2e.Response, body string, max time.Duration) {
 	t.Helper()
@@ -73,7 +42,7 @@ func refused(t *testing.T, what string, r e2e.Response, body string, max time.Du
 
 func changePassword(t *testing.T, ip, base, email, oldPW string) e2e.Response {
 	t.Helper()
-	return doFrom(t, ip, base, http.MethodPatch, "/api/user/v1/changepassword", "application/x-www-form-urlencoded",
+	return e2e.DoFrom(t, ip, base, http.MethodPatch, "/api/user/v1/changepassword", "application/x-www-form-urlencoded",
 		url.Values{"email": {email}, "oldpassword": {oldPW}, "newpassword": {"next-password"}}.Encode())
 }
 
@@ -92,7 +61,7 @@ func TestFailedChecksPerSourceIP(t *testing.T) {
 		users = append(users, user{n, p, e})
 	}
 	for i, u := range users[:5] {
-		r := doFrom(t, attacker, base, http.MethodPost, "/users/login", "application/json", loginBody(u.name, "wrong-password"))
+		r := e2e.DoFrom(t, attacker, base, http.MethodPost, "/users/login", "application/json", loginBody(u.name, "wrong-password"))
 		if r.Status != 401 {
 			t.Fatalf("wrong password %d: %d %s", i+1, r.Status, r.Body)
 		}
@@ -100,18 +69,18 @@ func TestFailedChecksPerSourceIP(t *testing.T) {
 	victim := users[5]
 	makeAdmin(t, victim.name)
 	hour := time.Hour
-	refused(t, "/users/login, right password", doFrom(t, attacker, base, http.MethodPost, "/users/login", "application/json", loginBody(victim.name, victim.pw)), "", hour)
-	refused(t, "/user/auth, right password", doFrom(t, attacker, base, http.MethodPost, "/user/auth", "application/json", loginBody(victim.name, victim.pw)),
+	refused(t, "/users/login, right password", e2e.DoFrom(t, attacker, base, http.MethodPost, "/users/login", "application/json", loginBody(victim.name, victim.pw)), "", hour)
+	refused(t, "/user/auth, right password", e2e.DoFrom(t, attacker, base, http.MethodPost, "/user/auth", "application/json", loginBody(victim.name, victim.pw)),
 		`{"statusCode":"429","message":"Too many attempts","data":"null"}`, hour)
 	refused(t, "changepassword", changePassword(t, attacker, base, victim.email, "wrong-password"), `{"status":"fail","data":{"message":"too many attempts"}}`, hour)
-	refused(t, "admin Basic", doFrom(t, attacker, base, http.MethodGet, "/api/v2/users?limit=1", "", "", "Authorization", basic(victim.name, victim.pw)),
+	refused(t, "admin Basic", e2e.DoFrom(t, attacker, base, http.MethodGet, "/api/v2/users?limit=1", "", "", "Authorization", basic(victim.name, victim.pw)),
 		`{"error":"too many attempts"}`, hour)
-	refused(t, "reset token guess", doFrom(t, attacker, base, http.MethodPost, "/user/password-reset", "application/json",
+	refused(t, "reset token guess", e2e.DoFrom(t, attacker, base, http.MethodPost, "/user/password-reset", "application/json",
 		`{"uuid":"6f1c3c1e-8f7a-4b53-9d1e-2a3b4c5d6e7f","newPassword":"next-password"}`), `{"statusCode":"429","message":"Too many attempts","data":"null"}`, hour)
 	if a := stored(t, victim.name); a.FailedLogins != 0 {
 		t.Fatalf("refused checks counted against the account: %d", a.FailedLogins)
 	}
-	if r := doFrom(t, newSource(), base, http.MethodPost, "/users/login", "application/json", loginBody(victim.name, victim.pw)); r.Status != 200 {
+	if r := e2e.DoFrom(t, newSource(), base, http.MethodPost, "/users/login", "application/json", loginBody(victim.name, victim.pw)); r.Status != 200 {
 		t.Fatalf("another source: %d %s", r.Status, r.Body)
 	}
 }
@@ -123,9 +92,9 @@ func TestGeneratedTokenNotLockedOut(t *testing.T) {
 	makeAdmin(t, name)
 	ip := newSource()
 	admin := func(secret string) e2e.Response {
-		return doFrom(t, ip, e2e.Stack.URL, http.MethodGet, "/api/v2/users?limit=1", "", "", "Authorization", basic(name, secret))
+		return e2e.DoFrom(t, ip, e2e.Stack.URL, http.MethodGet, "/api/v2/users?limit=1", "", "", "Authorization", basic(name, secret))
 	}
-	r := doFrom(t, ip, e2e.Stack.URL, http.MethodPost, "/api/v2/users/"+name+"/refresh", "application/json", "{}", "Authorization", basic(name, pw))
+	r := e2e.DoFrom(t, ip, e2e.Stack.URL, http.MethodPost, "/api/v2/users/"+name+"/refresh", "application/json", "{}", "Authorization", basic(name, pw))
 	token := r.Str(t, "token")
 	if r.Status != 200 || len(token) != 43 {
 		t.Fatalf("refresh: %d %s", r.Status, r.Body)
@@ -161,7 +130,7 @@ func TestUnknownIdentifiersAnswerAlike(t *testing.T) {
 			return changePassword(t, ip, e2e.Stack.URL, id, "wrong-password")
 		}},
 		{"/user/auth", name, ghost, func(id string) e2e.Response {
-			return doFrom(t, ip, e2e.Stack.URL, http.MethodPost, "/user/auth", "application/json", loginBody(id, "wrong-password"))
+			return e2e.DoFrom(t, ip, e2e.Stack.URL, http.MethodPost, "/user/auth", "application/json", loginBody(id, "wrong-password"))
 		}},
 	}
 	for _, tc := range cases {
@@ -200,7 +169,7 @@ func TestOTPGuessBudget(t *testing.T) {
 	base := e2e.Gateway(t, map[string]string{"OTP_FAILURES_PER_DAY": "3"})
 	name, _, email := e2e.RegisterUser(t, true)
 	ip := newSource()
-	r := doFrom(t, ip, base, http.MethodPost, "/users/requestotp", "application/json", fmt.Sprintf(`{"username":%q}`, name))
+	r := e2e.DoFrom(t, ip, base, http.MethodPost, "/users/requestotp", "application/json", fmt.Sprintf(`{"username":%q}`, name))
 	reqID := member(t, r, "reqid")
 	if r.Status != 200 || reqID == "" {
 		t.Fatalf("request OTP: %d %s", r.Status, r.Body)
@@ -216,7 +185,7 @@ func TestOTPGuessBudget(t *testing.T) {
 		wrong = "111111"
 	}
 	modify := func(otp string) e2e.Response {
-		return doFrom(t, ip, base, http.MethodPost, "/users/modifypassword", "application/x-www-form-urlencoded",
+		return e2e.DoFrom(t, ip, base, http.MethodPost, "/users/modifypassword", "application/x-www-form-urlencoded",
 			url.Values{"userhash": {account.UserHash(strings.ToLower(name))}, "OTP": {otp}, "reqid": {reqID}, "password": {"next-password"}}.Encode())
 	}
 	for i := range 3 {
