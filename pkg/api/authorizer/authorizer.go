@@ -48,6 +48,7 @@ func (h *Handler) Lambda(ctx context.Context, req events.APIGatewayV2CustomAutho
 			"duration_ms", float64(time.Since(start).Microseconds())/1000,
 			"dynamodb_calls", m.DynamoCalls,
 			"source_ip", req.RequestContext.HTTP.SourceIP,
+			"request_id", req.RequestContext.RequestID,
 		)
 	}()
 	return h.Authorize(ctx, &req), nil
