@@ -23,7 +23,7 @@ FUNCTION_DIRS := users-login users-register users-request-otp users-modify-passw
                  user-password-reset-token user-password-reset user-logout account-register \
                  account-change-password account-reset-password admin-list-users \
                  admin-get-user admin-create-user admin-update-user admin-refresh-token \
-                 admin-delete-user admin-status
+                 admin-delete-user admin-status session-authorizer
 
 # A count, not a duration: Go 1.26's fuzz coordinator can fail a duration-bounded run
 # with a spurious "context deadline exceeded" at the deadline (golang/go#75804, fixed
@@ -124,6 +124,8 @@ build-AdminDeleteUserFunction:
 	$(call build-function,admin-delete-user)
 build-AdminStatusFunction:
 	$(call build-function,admin-status)
+build-SessionAuthorizerFunction:
+	$(call build-function,session-authorizer)
 
 # Ports of make run on 127.0.0.1 (PORT=3001 make run); template parameters come from the
 # environment too (CORS_ALLOWED_ORIGINS=http://localhost:5173 make run), see README.

@@ -47,7 +47,7 @@ func run(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, "e2e: OpenAPI document:", err)
 		return 1
 	}
-	Stack, err = stack.Start(ctx, stack.Options{LogWriter: &stackLog, FunctionLogWriter: &funcLog})
+	Stack, err = stack.Start(ctx, stack.Options{LogWriter: &stackLog, FunctionLogWriter: &funcLog, ProtectedRoutes: protectedRoutes})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "e2e: local stack did not start (make deps installs what it needs):", err)
 		fmt.Fprint(os.Stderr, stackLog.String())

@@ -73,6 +73,8 @@ var leadingKeys = map[string]struct{ table, gsi1 []string }{
 	// the account with its unique keys, OTP, reset token, token index and sessions, and the
 	// admin count (computed from GSI1 once on an installation from before it).
 	"AdminDeleteUserFunction": {table: append(slices.Clone(adminAuth), pkEmail, pkReset, pkAdmins), gsi1: []string{gsiAccount}},
+	// the session and its account, for consumers' routes.
+	"SessionAuthorizerFunction": {table: bySession},
 }
 
 // TestIAMLeadingKeys: every DynamoDB statement of every function's policy carries a

@@ -35,8 +35,9 @@ func readBody(r *http.Request) ([]byte, error) {
 	return body, nil
 }
 
-// event builds the payload format 2.0 event API Gateway would send for r.
-func (g *Gateway) event(r *http.Request, rt *route, params map[string]string, body []byte, reqID string, now time.Time) ([]byte, error) {
+// event builds the payload format 2.0 event API Gateway would send for r; authz is the
+// context a Lambda authorizer answered (nil without one).
+func (g *Gateway) event(r *http.Request, rt *route, params map[string]string, body []byte, reqID string, now time.Time, authz map[string]any) ([]byte, error) {
 	headers, cookies := eventHeaders(r, body)
 	host := hostName(r.Host)
 	ev := events.APIGatewayV2HTTPRequest{
@@ -66,6 +67,9 @@ func (g *Gateway) event(r *http.Request, rt *route, params map[string]string, bo
 				UserAgent: r.UserAgent(),
 			},
 		},
+	}
+	if authz != nil {
+		ev.RequestContext.Authorizer = &events.APIGatewayV2HTTPRequestContextAuthorizerDescription{Lambda: authz}
 	}
 	if len(body) > 0 {
 		if isTextual(r.Header.Get("Content-Type")) && utf8.Valid(body) {

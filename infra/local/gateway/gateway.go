@@ -35,6 +35,10 @@ type Route struct {
 	// {name+} greedy segment, or is "$default" for the catch-all route.
 	Path     string
 	Function Invoker
+
+	// Authorizer, when set, is a Lambda authorizer (payload 2.0, simple responses, no
+	// identity sources, no caching) run before Function; see authorizer.go.
+	Authorizer Invoker
 }
 
 // Options tune what the gateway reports in events.
@@ -120,7 +124,14 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, reqID string, st
 		// The client went away or sent a broken body; nobody is listening for an answer.
 		return writeGatewayError(w, http.StatusBadRequest, `{"message":"Bad Request"}`), rt.key
 	}
-	payload, err := g.event(r, rt, params, body, reqID, start)
+	var authz map[string]any
+	if rt.Authorizer != nil {
+		var denied int
+		if authz, denied = g.authorize(w, r, rt, params, reqID, start); denied != 0 {
+			return denied, rt.key
+		}
+	}
+	payload, err := g.event(r, rt, params, body, reqID, start, authz)
 	if err != nil {
 		return writeGatewayError(w, http.StatusInternalServerError, bodyInternalError), rt.key
 	}

@@ -41,6 +41,7 @@ func (s *Stack) build(ctx context.Context) error {
 	for _, fn := range s.Template.Functions {
 		args = append(args, "./"+filepath.ToSlash(fn.Dir))
 	}
+	args = append(args, s.protectedRouteDirs()...)
 	cmd := exec.CommandContext(ctx, "go", args...)
 	cmd.Dir = filepath.Dir(s.opts.TemplatePath)
 	// On cancellation, stop the compilers and linker go started, not just go itself.

@@ -99,6 +99,10 @@ type Options struct {
 	// TokenIndexKey is the admin functions' token-index key (tokenindex.go); "" takes the
 	// one kept in DynamoDBDataDir, or a new one for a stack in memory.
 	TokenIndexKey string
+
+	// ProtectedRoutes are test-only routes, not in the template, each served by a function
+	// outside it behind one of the template's functions as Lambda authorizer (protected.go).
+	ProtectedRoutes []ProtectedRoute
 }
 
 // Stack is a running local stack.
@@ -412,6 +416,11 @@ func (s *Stack) startFunctions() (http.Handler, error) {
 			routes = append(routes, gateway.Route{Method: r.Method, Path: r.Path, Function: f})
 		}
 	}
+	protected, err := s.protectedRoutes()
+	if err != nil {
+		return nil, err
+	}
+	routes = append(routes, protected...)
 	cors, err := s.gatewayCORS()
 	if err != nil {
 		return nil, err
