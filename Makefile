@@ -35,7 +35,7 @@ TOOLS := $(CURDIR)/.local/tools
 ACTIONLINT_VERSION := v1.7.12
 ACTIONLINT := $(TOOLS)/actionlint-$(ACTIONLINT_VERSION)
 
-.PHONY: smoke emulators help deps build run test lint fuzz bench clean reset-local check-node chromium
+.PHONY: deploy smoke emulators help deps build run test lint fuzz bench clean reset-local check-node chromium
 
 help: ## Show the targets
 	@awk -F':.*## ' '/^[a-zA-Z_-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -151,6 +151,16 @@ test: deps ## Run every test: unit, contract, end-to-end, template checks, short
 smoke: ## Smoke-test a running Gatehouse: make smoke API_URL=... [SMOKE_ADMIN_USER=.. SMOKE_ADMIN_PASSWORD=..] [SMOKE_MAIL_URL=..]
 	@test -n "$${API_URL:-}" || { echo "gatehouse: make smoke needs API_URL=<base URL> (make run's is http://127.0.0.1:3000)" >&2; exit 2; }
 	$(GO) test -count=1 -v ./tests/smoke
+
+# A deploy without guided prompts: every value comes from samconfig.toml's environment
+# of the stage (dev is its [default]). Prod still asks to confirm its change set.
+STAGE ?=
+SAM_ENV = $(if $(filter dev,$(STAGE)),default,$(STAGE))
+
+deploy: ## Build and deploy a stack from samconfig.toml, no guided prompts: make deploy STAGE=dev|staging|prod
+	@case "$(STAGE)" in dev|staging|prod) ;; *) echo "gatehouse: make deploy needs STAGE=dev, staging or prod (samconfig.toml)" >&2; exit 2;; esac
+	sam build --config-env $(SAM_ENV)
+	sam deploy --config-env $(SAM_ENV)
 
 # Every fuzz target, as <package>:<target>; `go test -fuzz` takes one target at a time.
 FUZZ_TARGETS := ./pkg/apigw:FuzzDecodeParams ./pkg/api/users:FuzzUsersHandlers \
