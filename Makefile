@@ -54,6 +54,7 @@ $(NPM_STAMP): $(NPM_DIR)/package-lock.json $(NPM_DIR)/package.json
 deps: $(NPM_STAMP) chromium ## Install what the local stack and the tests need (npm packages, Go modules, Chromium)
 	$(GO) mod download
 	cd infra/local/tools && $(GO) mod download
+	cd tests/bench && $(GO) mod download
 
 # Debian's Chromium for the browser test (tests/e2e/browser), installed only when it is
 # missing and apt-get can install it; elsewhere the test skips and says why.
@@ -143,6 +144,7 @@ emulators: deps ## Start only DynamoDB Local (with the table) and the SES emulat
 
 test: deps ## Run every test: unit, contract, end-to-end, template checks, short fuzzing
 	$(GO) vet ./...
+	cd tests/bench && $(GO) vet ./...
 	$(GO) test -count=1 -timeout 20m ./...
 	$(MAKE) --no-print-directory fuzz
 
@@ -174,7 +176,7 @@ fuzz: ## Run each fuzz target for FUZZTIME (default 40000x executions; e.g. FUZZ
 	done
 
 bench: deps ## Benchmarks against the local stack (not part of make test)
-	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 10m ./tests/bench
+	cd tests/bench && $(GO) test -run '^$$' -bench . -benchtime 1x -timeout 10m .
 	$(GO) test -run '^$$' -bench . -benchtime 20x ./pkg/password
 
 $(ACTIONLINT):
@@ -185,6 +187,7 @@ $(ACTIONLINT):
 lint: $(ACTIONLINT) ## gofmt, go vet, cfn-lint (both templates), actionlint
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+	cd tests/bench && $(GO) vet ./...
 	cfn-lint template.yaml infra/deploy/github-oidc.yaml
 	$(ACTIONLINT)
 

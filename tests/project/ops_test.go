@@ -180,3 +180,35 @@ func TestUnverifiedSenderAlarm(t *testing.T) {
 		t.Fatalf("SenderIdentity %+v", id)
 	}
 }
+
+// TestBenchIsItsOwnModule: the bench's plotting library stays out of the main module
+// (tests/bench is a module of its own, built against this one), and make lint and make
+// test still compile the bench.
+func TestBenchIsItsOwnModule(t *testing.T) {
+	root, _ := repo(t)
+	mainMod, err := os.ReadFile(filepath.Join(root, "go.mod"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(mainMod), "gonum.org/v1/plot") {
+		t.Error("go.mod requires gonum.org/v1/plot; only tests/bench may")
+	}
+	bench, err := os.ReadFile(filepath.Join(root, "tests", "bench", "go.mod"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(bench), "replace github.com/gatehouse/gatehouse => ../..") {
+		t.Error("tests/bench/go.mod does not build against this checkout (replace => ../..)")
+	}
+	mk, err := os.ReadFile(filepath.Join(root, "Makefile"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, target := range []string{"lint:", "test:"} {
+		_, body, _ := strings.Cut(string(mk), "\n"+target)
+		body, _, _ = strings.Cut(body, "\n\n")
+		if !strings.Contains(body, "cd tests/bench && $(GO) vet ./...") {
+			t.Errorf("make %s does not vet (compile) tests/bench", strings.TrimSuffix(target, ":"))
+		}
+	}
+}
