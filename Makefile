@@ -35,7 +35,7 @@ TOOLS := $(CURDIR)/.local/tools
 ACTIONLINT_VERSION := v1.7.12
 ACTIONLINT := $(TOOLS)/actionlint-$(ACTIONLINT_VERSION)
 
-.PHONY: smoke emulators help deps build run test lint fuzz bench clean reset-local check-node chromium
+.PHONY: deploy smoke emulators help deps build run test lint fuzz bench clean reset-local check-node chromium
 
 help: ## Show the targets
 	@awk -F':.*## ' '/^[a-zA-Z_-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -54,6 +54,7 @@ $(NPM_STAMP): $(NPM_DIR)/package-lock.json $(NPM_DIR)/package.json
 deps: $(NPM_STAMP) chromium ## Install what the local stack and the tests need (npm packages, Go modules, Chromium)
 	$(GO) mod download
 	cd infra/local/tools && $(GO) mod download
+	cd tests/bench && $(GO) mod download
 
 # Debian's Chromium for the browser test (tests/e2e/browser), installed only when it is
 # missing and apt-get can install it; elsewhere the test skips and says why.
@@ -145,6 +146,7 @@ emulators: deps ## Start only DynamoDB Local (with the table) and the SES emulat
 
 test: deps ## Run every test: unit, contract, end-to-end, template checks, short fuzzing
 	$(GO) vet ./...
+	cd tests/bench && $(GO) vet ./...
 	@rm -rf .local/openapi-report
 	E2E_OPENAPI_REPORT=$(CURDIR)/.local/openapi-report $(GO) test -count=1 -timeout 20m ./...
 	@cat .local/openapi-report/*.txt 2>/dev/null || true
@@ -155,6 +157,16 @@ test: deps ## Run every test: unit, contract, end-to-end, template checks, short
 smoke: ## Smoke-test a running Gatehouse: make smoke API_URL=... [SMOKE_ADMIN_USER=.. SMOKE_ADMIN_PASSWORD=..] [SMOKE_MAIL_URL=..]
 	@test -n "$${API_URL:-}" || { echo "gatehouse: make smoke needs API_URL=<base URL> (make run's is http://127.0.0.1:3000)" >&2; exit 2; }
 	$(GO) test -count=1 -v ./tests/smoke
+
+# A deploy without guided prompts: every value comes from samconfig.toml's environment
+# of the stage (dev is its [default]). Prod still asks to confirm its change set.
+STAGE ?=
+SAM_ENV = $(if $(filter dev,$(STAGE)),default,$(STAGE))
+
+deploy: ## Build and deploy a stack from samconfig.toml, no guided prompts: make deploy STAGE=dev|staging|prod
+	@case "$(STAGE)" in dev|staging|prod) ;; *) echo "gatehouse: make deploy needs STAGE=dev, staging or prod (samconfig.toml)" >&2; exit 2;; esac
+	sam build --config-env $(SAM_ENV)
+	sam deploy --config-env $(SAM_ENV)
 
 # Every fuzz target, as <package>:<target>; `go test -fuzz` takes one target at a time.
 FUZZ_TARGETS := ./pkg/apigw:FuzzDecodeParams ./pkg/api/users:FuzzUsersHandlers \
@@ -168,7 +180,7 @@ fuzz: ## Run each fuzz target for FUZZTIME (default 40000x executions; e.g. FUZZ
 	done
 
 bench: deps ## Benchmarks against the local stack (not part of make test)
-	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 10m ./tests/bench
+	cd tests/bench && $(GO) test -run '^$$' -bench . -benchtime 1x -timeout 10m .
 	$(GO) test -run '^$$' -bench . -benchtime 20x ./pkg/password
 
 $(ACTIONLINT):
@@ -179,6 +191,7 @@ $(ACTIONLINT):
 lint: $(ACTIONLINT) ## gofmt, go vet, cfn-lint (both templates), actionlint
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+	cd tests/bench && $(GO) vet ./...
 	cfn-lint template.yaml infra/deploy/github-oidc.yaml
 	$(ACTIONLINT)
 

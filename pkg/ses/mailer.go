@@ -136,7 +136,7 @@ func (m *Mailer) send(ctx context.Context, to, subject, name string, vars map[st
 	}
 	_, err = m.api.SendEmail(ctx, in)
 	if err != nil {
-		return fmt.Errorf("ses send %s: %w", name, err)
+		return m.classify(name, err)
 	}
 	return nil
 }

@@ -52,7 +52,8 @@ func TestSAMBuildProtocol(t *testing.T) {
 }
 
 // TestEveryFunctionIsLoggedAndWatched: every function writes to its own log group with a
-// retention, and has an alarm on its errors and throttles.
+// retention, named /aws/lambda/<function name> (Lambda's default group, where `sam logs
+// -n <LogicalId>` looks), and has an alarm on its errors and throttles.
 func TestEveryFunctionIsLoggedAndWatched(t *testing.T) {
 	root, tmpl := repo(t)
 	b, err := os.ReadFile(filepath.Join(root, "template.yaml"))
@@ -70,13 +71,16 @@ func TestEveryFunctionIsLoggedAndWatched(t *testing.T) {
 	}
 	for _, fn := range tmpl.Functions {
 		props := doc.Resources[fn.LogicalID].Properties
-		lc, _ := props["LoggingConfig"].(map[string]any)
-		if lc["LogGroup"] != fn.LogicalID+"LogGroup" {
-			t.Errorf("%s: LoggingConfig.LogGroup is %v, want !Ref %sLogGroup", fn.LogicalID, lc["LogGroup"], fn.LogicalID)
+		// A LoggingConfig.LogGroup of the function's own would send its logs elsewhere.
+		if lc, _ := props["LoggingConfig"].(map[string]any); lc["LogGroup"] != nil {
+			t.Errorf("%s: LoggingConfig.LogGroup is %v, want Lambda's default group", fn.LogicalID, lc["LogGroup"])
 		}
 		lg := doc.Resources[fn.LogicalID+"LogGroup"]
 		if lg.Type != "AWS::Logs::LogGroup" || lg.Properties["RetentionInDays"] == nil {
 			t.Errorf("%s: no log group with retention", fn.LogicalID)
+		}
+		if want := "/aws/lambda/${" + fn.LogicalID + "}"; lg.Properties["LogGroupName"] != want {
+			t.Errorf("%s: log group named %v, want !Sub %s", fn.LogicalID, lg.Properties["LogGroupName"], want)
 		}
 		if doc.Resources[fn.LogicalID+"Alarm"].Type != "AWS::CloudWatch::Alarm" {
 			t.Errorf("%s: no alarm", fn.LogicalID)

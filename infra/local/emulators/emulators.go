@@ -175,7 +175,8 @@ func CheckPortFree(port int, what string) error {
 }
 
 // FindRepoRoot walks up from dir (the working directory if empty) to the directory that
-// holds go.mod.
+// holds go.mod and template.yaml: the nested modules (tests/bench, infra/local/tools)
+// have a go.mod of their own but are not the root.
 func FindRepoRoot(dir string) (string, error) {
 	if dir == "" {
 		wd, err := os.Getwd()
@@ -190,7 +191,9 @@ func FindRepoRoot(dir string) (string, error) {
 	}
 	for d := dir; ; d = filepath.Dir(d) {
 		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
-			return d, nil
+			if _, err := os.Stat(filepath.Join(d, "template.yaml")); err == nil {
+				return d, nil
+			}
 		}
 		if filepath.Dir(d) == d {
 			return "", fmt.Errorf("no go.mod in %s or any parent: run this from inside the Gatehouse repository", dir)

@@ -206,6 +206,12 @@ func TestFindRepoRoot(t *testing.T) {
 	if _, err := FindRepoRoot("/"); err == nil {
 		t.Error("FindRepoRoot(/) succeeded")
 	}
+	// A nested module (tests/bench has its own go.mod) is not the root.
+	for _, sub := range []string{"tests/bench", "infra/local/tools"} {
+		if got, err := FindRepoRoot(filepath.Join(root, sub)); err != nil || got != root {
+			t.Errorf("FindRepoRoot(%s) = %q, %v; want %s", sub, got, err, root)
+		}
+	}
 }
 
 // assertLoopbackOnly checks that every listening socket on port is bound to 127.0.0.1,

@@ -201,7 +201,7 @@ func (h *Handler) errorResponse(ctx context.Context, err error) apigw.Response {
 	case account.CodeTokenExpired:
 		return fail(http.StatusNotAcceptable, msgTokenExpired)
 	case account.CodeMailFailed:
-		h.log.ErrorContext(ctx, "mail not sent", "error", e.Error())
+		h.log.ErrorContext(ctx, "mail not sent", "reason", account.MailFailureReason(e), "error", e.Error())
 		return fail(http.StatusInternalServerError, msgEmailNotSent)
 	case account.CodeTooManyAttempts:
 		return fail(http.StatusTooManyRequests, msgTooManyAttempts, apigw.WithRetryAfter(e.RetryAfter))

@@ -154,7 +154,7 @@ func (h *Handler) errorReply(ctx context.Context, err error) reply {
 	case account.CodeNoEmail:
 		return refuse(http.StatusOK, msgNoEmailSet)
 	case account.CodeMailFailed:
-		h.log.ErrorContext(ctx, "mail not sent", "error", e.Error())
+		h.log.ErrorContext(ctx, "mail not sent", "reason", account.MailFailureReason(e), "error", e.Error())
 		return refuse(http.StatusInternalServerError, msgEmailSendingFailed)
 	case account.CodeInvalidRequest:
 		return refuse(http.StatusForbidden, msgInvalidRequest)
