@@ -51,14 +51,7 @@ var (
 // overlap are cancelled and retried (transact), which at the budget's rates (1000 an hour
 // by default) is rare.
 func (st *Store) ReserveMailQuota(ctx context.Context, id int64, prev, next []time.Time, q account.MailQuota) error {
-	cond := "attribute_exists(PK) AND "
-	vals := map[string]types.AttributeValue{":next": s(encodeTimes(next))}
-	if len(prev) == 0 {
-		cond += "attribute_not_exists(" + attrMailSent + ")"
-	} else {
-		cond += attrMailSent + " = :prev"
-		vals[":prev"] = s(encodeTimes(prev))
-	}
+	cond, vals := mailSentSwap(prev, next)
 	hour := q.Hour.UTC().Truncate(time.Hour)
 	expires := hour.Add(2 * time.Hour).Unix()
 	count := func(k map[string]types.AttributeValue, limit int) types.TransactWriteItem {

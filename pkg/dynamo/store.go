@@ -782,8 +782,9 @@ func (st *Store) ClearLoginFailures(ctx context.Context, id int64) error {
 	return nil
 }
 
-// ReserveMail compares and swaps the account's list of recent mails. Round trips: 1.
-func (st *Store) ReserveMail(ctx context.Context, id int64, prev, next []time.Time) error {
+// mailSentSwap is the condition and values of a compare-and-swap of the account's list of
+// recent mails from prev to next (":next" is the new list).
+func mailSentSwap(prev, next []time.Time) (string, map[string]types.AttributeValue) {
 	cond := "attribute_exists(PK) AND "
 	vals := map[string]types.AttributeValue{":next": s(encodeTimes(next))}
 	if len(prev) == 0 {
@@ -792,6 +793,12 @@ func (st *Store) ReserveMail(ctx context.Context, id int64, prev, next []time.Ti
 		cond += attrMailSent + " = :prev"
 		vals[":prev"] = s(encodeTimes(prev))
 	}
+	return cond, vals
+}
+
+// ReserveMail compares and swaps the account's list of recent mails. Round trips: 1.
+func (st *Store) ReserveMail(ctx context.Context, id int64, prev, next []time.Time) error {
+	cond, vals := mailSentSwap(prev, next)
 	_, err := st.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                 st.table,
 		Key:                       key(userPK(id), skAccount),
