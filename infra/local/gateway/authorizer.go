@@ -34,23 +34,7 @@ func (g *Gateway) authorize(w http.ResponseWriter, r *http.Request, rt *route, p
 		Headers:               headers,
 		QueryStringParameters: queryParameters(r.URL.RawQuery),
 		PathParameters:        params,
-		RequestContext: events.APIGatewayV2HTTPRequestContext{
-			RouteKey:   rt.key,
-			AccountID:  g.opts.AccountID,
-			Stage:      "$default",
-			RequestID:  reqID,
-			APIID:      g.opts.APIID,
-			DomainName: hostName(r.Host),
-			Time:       now.UTC().Format("02/Jan/2006:15:04:05 -0700"),
-			TimeEpoch:  now.UnixMilli(),
-			HTTP: events.APIGatewayV2HTTPRequestContextHTTPDescription{
-				Method:    r.Method,
-				Path:      r.URL.Path,
-				Protocol:  r.Proto,
-				SourceIP:  clientIP(r),
-				UserAgent: r.UserAgent(),
-			},
-		},
+		RequestContext:        g.requestContext(r, rt, reqID, now),
 	}
 	payload, err := json.Marshal(ev)
 	if err != nil {

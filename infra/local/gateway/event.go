@@ -39,7 +39,6 @@ func readBody(r *http.Request) ([]byte, error) {
 // context a Lambda authorizer answered (nil without one).
 func (g *Gateway) event(r *http.Request, rt *route, params map[string]string, body []byte, reqID string, now time.Time, authz map[string]any) ([]byte, error) {
 	headers, cookies := eventHeaders(r, body)
-	host := hostName(r.Host)
 	ev := events.APIGatewayV2HTTPRequest{
 		Version:               "2.0",
 		RouteKey:              rt.key,
@@ -49,24 +48,7 @@ func (g *Gateway) event(r *http.Request, rt *route, params map[string]string, bo
 		Headers:               headers,
 		QueryStringParameters: queryParameters(r.URL.RawQuery),
 		PathParameters:        params,
-		RequestContext: events.APIGatewayV2HTTPRequestContext{
-			RouteKey:     rt.key,
-			AccountID:    g.opts.AccountID,
-			Stage:        "$default",
-			RequestID:    reqID,
-			APIID:        g.opts.APIID,
-			DomainName:   host,
-			DomainPrefix: domainPrefix(host),
-			Time:         now.UTC().Format("02/Jan/2006:15:04:05 -0700"),
-			TimeEpoch:    now.UnixMilli(),
-			HTTP: events.APIGatewayV2HTTPRequestContextHTTPDescription{
-				Method:    r.Method,
-				Path:      r.URL.Path,
-				Protocol:  r.Proto,
-				SourceIP:  clientIP(r),
-				UserAgent: r.UserAgent(),
-			},
-		},
+		RequestContext:        g.requestContext(r, rt, reqID, now),
 	}
 	if authz != nil {
 		ev.RequestContext.Authorizer = &events.APIGatewayV2HTTPRequestContextAuthorizerDescription{Lambda: authz}
@@ -80,6 +62,30 @@ func (g *Gateway) event(r *http.Request, rt *route, params map[string]string, bo
 		}
 	}
 	return json.Marshal(ev)
+}
+
+// requestContext is the requestContext API Gateway sends for r, to a route's function and
+// to its Lambda authorizer alike.
+func (g *Gateway) requestContext(r *http.Request, rt *route, reqID string, now time.Time) events.APIGatewayV2HTTPRequestContext {
+	host := hostName(r.Host)
+	return events.APIGatewayV2HTTPRequestContext{
+		RouteKey:     rt.key,
+		AccountID:    g.opts.AccountID,
+		Stage:        "$default",
+		RequestID:    reqID,
+		APIID:        g.opts.APIID,
+		DomainName:   host,
+		DomainPrefix: domainPrefix(host),
+		Time:         now.UTC().Format("02/Jan/2006:15:04:05 -0700"),
+		TimeEpoch:    now.UnixMilli(),
+		HTTP: events.APIGatewayV2HTTPRequestContextHTTPDescription{
+			Method:    r.Method,
+			Path:      r.URL.Path,
+			Protocol:  r.Proto,
+			SourceIP:  clientIP(r),
+			UserAgent: r.UserAgent(),
+		},
+	}
 }
 
 // eventHeaders lowercases header names and joins repeated values with commas, as API

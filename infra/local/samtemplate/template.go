@@ -377,20 +377,28 @@ func FunctionDir(logicalID string) string {
 
 // kebab converts CamelCase to kebab-case; an acronym stays one word (HTTPServer is
 // http-server).
-func kebab(s string) string {
+func kebab(s string) string { return strings.ToLower(strings.Join(Words(s), "-")) }
+
+// Words splits a CamelCase name into its words; an acronym stays one word (HTTPServer is
+// HTTP, Server).
+func Words(s string) []string {
 	rs := []rune(s)
-	var b strings.Builder
+	var words []string
+	start := 0
 	for i, r := range rs {
 		if unicode.IsUpper(r) && i > 0 {
 			prev := rs[i-1]
 			nextLower := i+1 < len(rs) && unicode.IsLower(rs[i+1])
 			if unicode.IsLower(prev) || unicode.IsDigit(prev) || (unicode.IsUpper(prev) && nextLower) {
-				b.WriteByte('-')
+				words = append(words, string(rs[start:i]))
+				start = i
 			}
 		}
-		b.WriteRune(unicode.ToLower(r))
 	}
-	return b.String()
+	if start < len(rs) {
+		words = append(words, string(rs[start:]))
+	}
+	return words
 }
 
 // ---------------------------------------------------------------- yaml.Node helpers

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
-	"unicode"
 
 	"github.com/gatehouse/gatehouse/infra/local/emulators"
 	"github.com/gatehouse/gatehouse/infra/local/gateway"
@@ -14,19 +13,7 @@ import (
 // ParameterEnvName is the host variable that sets a template parameter in the local
 // stack: the name in upper snake case, so CorsAllowedOrigins is CORS_ALLOWED_ORIGINS.
 func ParameterEnvName(param string) string {
-	rs := []rune(param)
-	var b strings.Builder
-	for i, r := range rs {
-		if unicode.IsUpper(r) && i > 0 {
-			prev := rs[i-1]
-			nextLower := i+1 < len(rs) && unicode.IsLower(rs[i+1])
-			if unicode.IsLower(prev) || unicode.IsDigit(prev) || (unicode.IsUpper(prev) && nextLower) {
-				b.WriteByte('_')
-			}
-		}
-		b.WriteRune(unicode.ToUpper(r))
-	}
-	return b.String()
+	return strings.ToUpper(strings.Join(samtemplate.Words(param), "_"))
 }
 
 // ParameterOverrides returns the template parameters that environ sets through their
