@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/gatehouse/gatehouse/pkg/account"
@@ -24,7 +25,6 @@ const (
 	mailToPrefix     = "MAILTO#"
 	mailBudgetPrefix = "MAILBUDGET#"
 	skMailBudget     = "MAILBUDGET"
-	attrMails        = "mails"
 )
 
 func mailToKey(recipient string, hour int64) map[string]types.AttributeValue {
@@ -58,33 +58,58 @@ func (st *Store) ReserveMailQuota(ctx context.Context, id int64, prev, next []ti
 		return types.TransactWriteItem{Update: &types.Update{
 			TableName:                 st.table,
 			Key:                       k,
-			UpdateExpression:          aws.String("ADD #m :one SET expires_at = :exp"),
-			ConditionExpression:       aws.String("attribute_not_exists(#m) OR #m < :max"),
+			UpdateExpression:          aws.String("ADD #m :one SET " + attrExpiresAt + " = :exp"),
+			ConditionExpression:       aws.String(absent("#m") + " OR #m < :max"),
 			ExpressionAttributeNames:  map[string]string{"#m": attrMails},
 			ExpressionAttributeValues: map[string]types.AttributeValue{":one": n(1), ":max": n(int64(limit)), ":exp": n(expires)},
 		}}
 	}
-	failed, err := st.transact(ctx, []types.TransactWriteItem{
-		{Update: &types.Update{
+	err := st.transact(ctx, []txItem{
+		{types.TransactWriteItem{Update: &types.Update{
 			TableName:                 st.table,
-			Key:                       key(userPK(id), skAccount),
+			Key:                       accountKey(id),
 			UpdateExpression:          aws.String("SET " + attrMailSent + " = :next"),
 			ConditionExpression:       aws.String(cond),
 			ExpressionAttributeValues: vals,
-		}},
-		count(mailToKey(q.Recipient, hour.Unix()), q.PerRecipient),
-		count(mailBudgetKey(hour.Unix()), q.Budget),
+		}}, errAccountCondition},
+		{count(mailToKey(q.Recipient, hour.Unix()), q.PerRecipient), account.E(account.CodeTooManyAttempts, errRecipientLimit)},
+		{count(mailBudgetKey(hour.Unix()), q.Budget), account.E(account.CodeTooManyAttempts, errMailBudget)},
 	})
-	switch {
-	case err != nil:
-		return err
-	case failed == nil:
-		return nil
-	case failed[0]:
+	if err == errAccountCondition {
 		return st.whyAccountCondition(ctx, id)
-	case failed[1]:
-		return account.E(account.CodeTooManyAttempts, errRecipientLimit)
-	default:
-		return account.E(account.CodeTooManyAttempts, errMailBudget)
 	}
+	return err
+}
+
+// mailSentSwap is the condition and values of a compare-and-swap of the account's list of
+// recent mails from prev to next (":next" is the new list).
+func mailSentSwap(prev, next []time.Time) (string, map[string]types.AttributeValue) {
+	cond := itemPresent + " AND "
+	vals := map[string]types.AttributeValue{":next": s(encodeTimes(next))}
+	if len(prev) == 0 {
+		cond += absent(attrMailSent)
+	} else {
+		cond += attrMailSent + " = :prev"
+		vals[":prev"] = s(encodeTimes(prev))
+	}
+	return cond, vals
+}
+
+// ReserveMail compares and swaps the account's list of recent mails. Round trips: 1.
+func (st *Store) ReserveMail(ctx context.Context, id int64, prev, next []time.Time) error {
+	cond, vals := mailSentSwap(prev, next)
+	_, err := st.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                 st.table,
+		Key:                       accountKey(id),
+		UpdateExpression:          aws.String("SET " + attrMailSent + " = :next"),
+		ConditionExpression:       aws.String(cond),
+		ExpressionAttributeValues: vals,
+	})
+	if isConditionFailed(err) {
+		return st.whyAccountCondition(ctx, id)
+	}
+	if err != nil {
+		return account.Internal("reserve mail: %w", err)
+	}
+	return nil
 }
