@@ -2,7 +2,6 @@ package dynamo
 
 import (
 	"context"
-	"errors"
 	"maps"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -75,12 +74,9 @@ func (st *Store) nextID(ctx context.Context) (int64, error) {
 }
 
 func (st *Store) AccountByID(ctx context.Context, id int64) (*account.Account, error) {
-	item, err := st.get(ctx, accountKey(id))
+	item, err := st.getOr(ctx, accountKey(id), account.ErrNotFound)
 	if err != nil {
 		return nil, err
-	}
-	if item == nil {
-		return nil, account.ErrNotFound
 	}
 	return parseAccount(item)
 }
@@ -144,7 +140,7 @@ func (st *Store) DeleteAccount(ctx context.Context, a *account.Account) error {
 	cur := a
 	err := st.retry(ctx, func() error {
 		err := st.deleteAccount(ctx, cur)
-		if !errors.Is(err, errAccountCondition) {
+		if err != errAccountCondition {
 			return err
 		}
 		// The account is gone, or its reset pointer or role moved: re-read and try again.

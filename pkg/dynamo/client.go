@@ -82,6 +82,30 @@ func (st *Store) get(ctx context.Context, k map[string]types.AttributeValue) (ma
 	return out.Item, nil
 }
 
+// updateItem runs u as one UpdateItem (u.TableName aside: the store's table), returning
+// the attributes ret asks for and the SDK's error as is.
+func (st *Store) updateItem(ctx context.Context, u *types.Update, ret types.ReturnValue) (map[string]types.AttributeValue, error) {
+	out, err := st.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: st.table, Key: u.Key, UpdateExpression: u.UpdateExpression,
+		ConditionExpression: u.ConditionExpression, ExpressionAttributeNames: u.ExpressionAttributeNames,
+		ExpressionAttributeValues: u.ExpressionAttributeValues, ReturnValues: ret,
+		ReturnValuesOnConditionCheckFailure: u.ReturnValuesOnConditionCheckFailure,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out.Attributes, nil
+}
+
+// getOr is get, answering notFound when the item does not exist.
+func (st *Store) getOr(ctx context.Context, k map[string]types.AttributeValue, notFound error) (map[string]types.AttributeValue, error) {
+	item, err := st.get(ctx, k)
+	if err == nil && item == nil {
+		err = notFound
+	}
+	return item, err
+}
+
 func isConditionFailed(err error) bool {
 	var ccf *types.ConditionalCheckFailedException
 	return errors.As(err, &ccf)

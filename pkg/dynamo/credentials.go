@@ -6,7 +6,6 @@ import (
 	"maps"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/gatehouse/gatehouse/pkg/account"
@@ -194,11 +193,7 @@ func (st *Store) changeCredentials(ctx context.Context, c account.CredentialChan
 	}
 	var err error
 	if len(first) == 0 && len(deletes) == 0 {
-		_, err = st.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-			TableName: upd.TableName, Key: upd.Key, UpdateExpression: upd.UpdateExpression,
-			ConditionExpression: upd.ConditionExpression, ExpressionAttributeNames: upd.ExpressionAttributeNames,
-			ExpressionAttributeValues: upd.ExpressionAttributeValues,
-		})
+		_, err = st.updateItem(ctx, upd, types.ReturnValueNone)
 		if err != nil && !isConditionFailed(err) {
 			return account.Internal("change credentials of %d: %w", c.UserID, err)
 		}

@@ -188,21 +188,16 @@ func (st *Store) reserveCheck(ctx context.Context, k map[string]types.AttributeV
 	if forgotten {
 		set += " REMOVE " + attrLock
 	}
-	out, err = st.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:                 st.table,
-		Key:                       k,
-		UpdateExpression:          aws.String(set),
-		ConditionExpression:       aws.String(cond),
-		ExpressionAttributeValues: vals,
-		ReturnValues:              types.ReturnValueAllNew,
-	})
+	item, err = st.updateItem(ctx, &types.Update{
+		Key: k, UpdateExpression: aws.String(set), ConditionExpression: aws.String(cond), ExpressionAttributeValues: vals,
+	}, types.ReturnValueAllNew)
 	if isConditionFailed(err) {
 		return nil, &account.Error{Code: account.CodeTooManyAttempts} // another caller took it
 	}
 	if err != nil {
 		return nil, account.Internal("reserve login attempt: %w", err)
 	}
-	return out.Attributes, nil
+	return item, nil
 }
 
 // lockCheck sets the first lock of the item at k once the free-th failure is known, if it

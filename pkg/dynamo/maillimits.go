@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/gatehouse/gatehouse/pkg/account"
@@ -51,7 +50,6 @@ var (
 // overlap are cancelled and retried (transact), which at the budget's rates (1000 an hour
 // by default) is rare.
 func (st *Store) ReserveMailQuota(ctx context.Context, id int64, prev, next []time.Time, q account.MailQuota) error {
-	cond, vals := mailSentSwap(prev, next)
 	hour := q.Hour.UTC().Truncate(time.Hour)
 	expires := hour.Add(2 * time.Hour).Unix()
 	count := func(k map[string]types.AttributeValue, limit int) types.TransactWriteItem {
@@ -65,13 +63,7 @@ func (st *Store) ReserveMailQuota(ctx context.Context, id int64, prev, next []ti
 		}}
 	}
 	err := st.transact(ctx, []txItem{
-		{types.TransactWriteItem{Update: &types.Update{
-			TableName:                 st.table,
-			Key:                       accountKey(id),
-			UpdateExpression:          aws.String("SET " + attrMailSent + " = :next"),
-			ConditionExpression:       aws.String(cond),
-			ExpressionAttributeValues: vals,
-		}}, errAccountCondition},
+		{types.TransactWriteItem{Update: st.mailSentSwap(id, prev, next)}, errAccountCondition},
 		{count(mailToKey(q.Recipient, hour.Unix()), q.PerRecipient), account.E(account.CodeTooManyAttempts, errRecipientLimit)},
 		{count(mailBudgetKey(hour.Unix()), q.Budget), account.E(account.CodeTooManyAttempts, errMailBudget)},
 	})
@@ -81,9 +73,9 @@ func (st *Store) ReserveMailQuota(ctx context.Context, id int64, prev, next []ti
 	return err
 }
 
-// mailSentSwap is the condition and values of a compare-and-swap of the account's list of
-// recent mails from prev to next (":next" is the new list).
-func mailSentSwap(prev, next []time.Time) (string, map[string]types.AttributeValue) {
+// mailSentSwap is the compare-and-swap of the account's list of recent mails from prev
+// to next.
+func (st *Store) mailSentSwap(id int64, prev, next []time.Time) *types.Update {
 	cond := itemPresent + " AND "
 	vals := map[string]types.AttributeValue{":next": s(encodeTimes(next))}
 	if len(prev) == 0 {
@@ -92,19 +84,18 @@ func mailSentSwap(prev, next []time.Time) (string, map[string]types.AttributeVal
 		cond += attrMailSent + " = :prev"
 		vals[":prev"] = s(encodeTimes(prev))
 	}
-	return cond, vals
-}
-
-// ReserveMail compares and swaps the account's list of recent mails. Round trips: 1.
-func (st *Store) ReserveMail(ctx context.Context, id int64, prev, next []time.Time) error {
-	cond, vals := mailSentSwap(prev, next)
-	_, err := st.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+	return &types.Update{
 		TableName:                 st.table,
 		Key:                       accountKey(id),
 		UpdateExpression:          aws.String("SET " + attrMailSent + " = :next"),
 		ConditionExpression:       aws.String(cond),
 		ExpressionAttributeValues: vals,
-	})
+	}
+}
+
+// ReserveMail compares and swaps the account's list of recent mails. Round trips: 1.
+func (st *Store) ReserveMail(ctx context.Context, id int64, prev, next []time.Time) error {
+	_, err := st.updateItem(ctx, st.mailSentSwap(id, prev, next), types.ReturnValueNone)
 	if isConditionFailed(err) {
 		return st.whyAccountCondition(ctx, id)
 	}

@@ -40,12 +40,9 @@ func (st *Store) PutResetToken(ctx context.Context, r *account.ResetToken, repla
 }
 
 func (st *Store) ResetToken(ctx context.Context, hash string) (*account.ResetToken, error) {
-	item, err := st.get(ctx, resetKey(hash))
+	item, err := st.getOr(ctx, resetKey(hash), account.ErrTokenNotFound)
 	if err != nil {
 		return nil, err
-	}
-	if item == nil {
-		return nil, account.ErrTokenNotFound
 	}
 	id, _ := num(item, attrUserID)
 	return &account.ResetToken{TokenHash: hash, UserID: id, CreatedAt: parseTime(str(item, attrCreatedAt)), ExpiresAt: expiry(item)}, nil

@@ -113,12 +113,10 @@ func backoff(attempt int) time.Duration {
 
 // sleep waits d, or until ctx is done.
 func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
 	select {
+	case <-time.After(d): // collected once it fires or is dropped (Go 1.23)
+		return nil
 	case <-ctx.Done():
 		return ctx.Err()
-	case <-t.C:
-		return nil
 	}
 }

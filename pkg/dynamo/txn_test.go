@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -32,9 +31,9 @@ func (f *scripted) TransactWriteItems(context.Context, *dynamodb.TransactWriteIt
 
 // cancel is a TransactionCanceledException with one reason code per item.
 func cancel(codes ...string) error {
-	tce := &types.TransactionCanceledException{Message: aws.String("cancelled")}
+	tce := &types.TransactionCanceledException{}
 	for _, c := range codes {
-		tce.CancellationReasons = append(tce.CancellationReasons, types.CancellationReason{Code: aws.String(c)})
+		tce.CancellationReasons = append(tce.CancellationReasons, types.CancellationReason{Code: &c})
 	}
 	return tce
 }
