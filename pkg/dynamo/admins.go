@@ -2,7 +2,6 @@ package dynamo
 
 import (
 	"context"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -30,7 +29,7 @@ const (
 // adminCountItem changes the admin count by delta (+1 or -1) within a transaction. A
 // decrement needs at least two admins; the item must exist (see ensureAdminCount).
 func (st *Store) adminCountItem(delta int64) types.TransactWriteItem {
-	cond := "attribute_exists(PK)"
+	cond := itemPresent
 	vals := map[string]types.AttributeValue{":d": n(delta)}
 	if delta < 0 {
 		cond = "#n > :one"
@@ -60,7 +59,7 @@ func (st *Store) ensureAdminCount(ctx context.Context) error {
 	_, err = st.db.PutItem(ctx, &dynamodb.PutItemInput{
 		TableName:           st.table,
 		Item:                map[string]types.AttributeValue{pk: s(adminsPK), sk: s(adminsSK), attrAdmins: n(count)},
-		ConditionExpression: aws.String("attribute_not_exists(PK)"),
+		ConditionExpression: aws.String(itemAbsent),
 	})
 	if err != nil && !isConditionFailed(err) { // a concurrent computation stored it first
 		return account.Internal("store admin count: %w", err)
@@ -77,16 +76,16 @@ func (st *Store) countAdmins(ctx context.Context) (int64, error) {
 		out, err := st.db.Query(ctx, &dynamodb.QueryInput{
 			TableName:                 st.table,
 			IndexName:                 aws.String(GSI1),
-			KeyConditionExpression:    aws.String("GSI1PK = :p"),
+			KeyConditionExpression:    aws.String(attrGSI1PK + " = :p"),
 			ExpressionAttributeValues: map[string]types.AttributeValue{":p": s(accountsGSIPK)},
-			ProjectionExpression:      aws.String("PK, SK"),
+			ProjectionExpression:      aws.String(pk + ", " + sk),
 			ExclusiveStartKey:         start,
 		})
 		if err != nil {
 			return 0, account.Internal("count admins: %w", err)
 		}
 		for _, it := range out.Items {
-			keys = append(keys, map[string]types.AttributeValue{pk: it[pk], sk: it[sk]})
+			keys = append(keys, keyOf(it))
 		}
 		if out.LastEvaluatedKey == nil {
 			break
@@ -95,30 +94,13 @@ func (st *Store) countAdmins(ctx context.Context) (int64, error) {
 	}
 	var count int64
 	for i := 0; i < len(keys); i += 100 {
-		pending := keys[i:min(i+100, len(keys))]
-		for attempt := 1; len(pending) > 0; attempt++ {
-			out, err := st.db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{
-				RequestItems: map[string]types.KeysAndAttributes{*st.table: {
-					Keys: pending, ConsistentRead: aws.Bool(true),
-					ProjectionExpression: aws.String("#r"), ExpressionAttributeNames: map[string]string{"#r": "role"},
-				}},
-			})
-			if err != nil {
-				return 0, account.Internal("count admins: %w", err)
-			}
-			for _, it := range out.Responses[*st.table] {
-				if str(it, "role") == string(account.RoleAdmin) {
-					count++
-				}
-			}
-			pending = out.UnprocessedKeys[*st.table].Keys
-			if len(pending) > 0 {
-				if attempt == maxTxnAttempts {
-					return 0, account.Internal("count admins: keys left unprocessed")
-				}
-				if err := sleep(ctx, time.Duration(attempt*attempt)*10*time.Millisecond); err != nil {
-					return 0, account.Internal("count admins: %w", err)
-				}
+		items, err := st.batchGet(ctx, keys[i:min(i+100, len(keys))], attrRole)
+		if err != nil {
+			return 0, err
+		}
+		for _, it := range items {
+			if str(it, attrRole) == string(account.RoleAdmin) {
+				count++
 			}
 		}
 	}

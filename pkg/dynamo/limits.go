@@ -20,11 +20,7 @@ import (
 	"github.com/gatehouse/gatehouse/pkg/account"
 )
 
-const (
-	skFail         = "FAIL"
-	attrFailures   = "failures"
-	attrGuessTimes = "guess_times"
-)
+const skFail = "FAIL"
 
 func sourceKey(src account.Source) map[string]types.AttributeValue {
 	return key("IP#"+src.Net, "FAILED#"+strconv.FormatInt(src.Window.Unix(), 10))
@@ -55,7 +51,7 @@ func (st *Store) userIDFrom(ctx context.Context, k map[string]types.AttributeVal
 		if str(it, pk) == str(sk, pk) {
 			v, _ := num(it, attrFailures)
 			failures = int(v)
-		} else if v, ok := num(it, "user_id"); ok {
+		} else if v, ok := num(it, attrUserID); ok {
 			id = v
 		}
 	}
@@ -63,30 +59,6 @@ func (st *Store) userIDFrom(ctx context.Context, k map[string]types.AttributeVal
 		return 0, failures, account.ErrNotFound
 	}
 	return id, failures, nil
-}
-
-// batchGet reads keys with consistent BatchGetItem calls, retrying unprocessed keys.
-func (st *Store) batchGet(ctx context.Context, keys []map[string]types.AttributeValue) ([]map[string]types.AttributeValue, error) {
-	var items []map[string]types.AttributeValue
-	for attempt := 1; len(keys) > 0; attempt++ {
-		out, err := st.db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{
-			RequestItems: map[string]types.KeysAndAttributes{*st.table: {Keys: keys, ConsistentRead: aws.Bool(true)}},
-		})
-		if err != nil {
-			return nil, account.Internal("batch read: %w", err)
-		}
-		items = append(items, out.Responses[*st.table]...)
-		keys = out.UnprocessedKeys[*st.table].Keys
-		if len(keys) > 0 {
-			if attempt == maxTxnAttempts {
-				return nil, account.Internal("batch read: keys left unprocessed")
-			}
-			if err := sleep(ctx, time.Duration(attempt*attempt)*10*time.Millisecond); err != nil {
-				return nil, account.Internal("batch read: %w", err)
-			}
-		}
-	}
-	return items, nil
 }
 
 // SourceFailures is one GetItem. Round trips: 1.
@@ -104,7 +76,7 @@ func (st *Store) AddSourceFailure(ctx context.Context, src account.Source, expir
 	_, err := st.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                 st.table,
 		Key:                       sourceKey(src),
-		UpdateExpression:          aws.String("ADD " + attrFailures + " :one SET expires_at = :exp"),
+		UpdateExpression:          aws.String("ADD " + attrFailures + " :one SET " + attrExpiresAt + " = :exp"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{":one": n(1), ":exp": n(expires.Unix())},
 	})
 	if err != nil {
@@ -128,19 +100,6 @@ func (st *Store) LockUnknown(ctx context.Context, hash string, count int, until 
 	return st.lockCheck(ctx, unknownKey(hash), count, until)
 }
 
-func parseFailures(it map[string]types.AttributeValue) *account.Account {
-	a := &account.Account{}
-	failed, _ := num(it, attrFailed)
-	a.FailedLogins = int(failed)
-	if ms, ok := num(it, attrLock); ok {
-		a.LockedUntil = time.UnixMilli(ms).UTC()
-	}
-	if ms, ok := num(it, attrLast); ok {
-		a.LastAttempt = time.UnixMilli(ms).UTC()
-	}
-	return a
-}
-
 // reserveCheck is the failed-check reservation of ReserveLoginAttempt on the item at k:
 // one conditional UpdateItem that returns the item, for any number of concurrent callers
 // while free checks remain. When the condition fails, DynamoDB hands back the item as it
@@ -153,14 +112,14 @@ func (st *Store) reserveCheck(ctx context.Context, k map[string]types.AttributeV
 		":forget": n(now.Add(-account.FailureMemory).UnixMilli()),
 	}
 	set := "SET " + attrFailed + " = if_not_exists(" + attrFailed + ", :zero) + :one, " + attrLast + " = :now"
-	cond := "attribute_not_exists(" + attrLock + ") AND (attribute_not_exists(" + attrFailed + ") OR " + attrFailed + " < :free) AND " +
-		"(attribute_not_exists(" + attrLast + ") OR " + attrLast + " > :forget)"
+	cond := absent(attrLock) + " AND (" + absent(attrFailed) + " OR " + attrFailed + " < :free) AND " +
+		"(" + absent(attrLast) + " OR " + attrLast + " > :forget)"
 	if record {
-		set += ", expires_at = :exp"
+		set += ", " + attrExpiresAt + " = :exp"
 		// Kept as long as it is remembered (rounded up to the TTL's whole seconds).
 		vals[":exp"] = n(now.Add(account.FailureMemory + time.Second - 1).Unix())
 	} else {
-		cond = "attribute_exists(PK) AND " + cond
+		cond = itemPresent + " AND " + cond
 	}
 	out, err := st.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                           st.table,
@@ -214,7 +173,7 @@ func (st *Store) reserveCheck(ctx context.Context, k map[string]types.AttributeV
 		vals[":n"], vals[":l"] = n(1), n(cur.LastAttempt.UnixMilli())
 		cond += attrLast + " = :l"
 	case cur.LockedUntil.IsZero():
-		cond += "attribute_not_exists(" + attrLock + ")"
+		cond += absent(attrLock)
 	default:
 		cond += attrLock + " <= :now"
 	}
@@ -223,27 +182,22 @@ func (st *Store) reserveCheck(ctx context.Context, k map[string]types.AttributeV
 		vals[":lock"] = n(now.Add(account.Lockout(next)).UnixMilli())
 	}
 	if record {
-		set += ", expires_at = :exp"
+		set += ", " + attrExpiresAt + " = :exp"
 		vals[":exp"] = n(now.Add(account.FailureMemory + time.Second - 1).Unix())
 	}
 	if forgotten {
 		set += " REMOVE " + attrLock
 	}
-	out, err = st.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:                 st.table,
-		Key:                       k,
-		UpdateExpression:          aws.String(set),
-		ConditionExpression:       aws.String(cond),
-		ExpressionAttributeValues: vals,
-		ReturnValues:              types.ReturnValueAllNew,
-	})
+	item, err = st.updateItem(ctx, &types.Update{
+		Key: k, UpdateExpression: aws.String(set), ConditionExpression: aws.String(cond), ExpressionAttributeValues: vals,
+	}, types.ReturnValueAllNew)
 	if isConditionFailed(err) {
 		return nil, &account.Error{Code: account.CodeTooManyAttempts} // another caller took it
 	}
 	if err != nil {
 		return nil, account.Internal("reserve login attempt: %w", err)
 	}
-	return out.Attributes, nil
+	return item, nil
 }
 
 // lockCheck sets the first lock of the item at k once the free-th failure is known, if it
@@ -253,7 +207,7 @@ func (st *Store) lockCheck(ctx context.Context, k map[string]types.AttributeValu
 		TableName:                 st.table,
 		Key:                       k,
 		UpdateExpression:          aws.String("SET " + attrLock + " = :lock"),
-		ConditionExpression:       aws.String(attrFailed + " = :n AND attribute_not_exists(" + attrLock + ")"),
+		ConditionExpression:       aws.String(attrFailed + " = :n AND " + absent(attrLock)),
 		ExpressionAttributeValues: map[string]types.AttributeValue{":lock": n(until.UnixMilli()), ":n": n(int64(count))},
 	})
 	if err != nil && !isConditionFailed(err) {
@@ -269,12 +223,12 @@ func (st *Store) lockCheck(ctx context.Context, k map[string]types.AttributeValu
 func (st *Store) ReserveGuess(ctx context.Context, id int64, now time.Time, max int, window time.Duration) error {
 	now = now.Truncate(time.Second)
 	nowList := &types.AttributeValueMemberL{Value: []types.AttributeValue{n(now.Unix())}}
-	for range maxTxnAttempts {
+	return st.retry(ctx, func() error {
 		_, err := st.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 			TableName:        st.table,
-			Key:              key(userPK(id), skAccount),
+			Key:              accountKey(id),
 			UpdateExpression: aws.String("SET " + attrGuessTimes + " = list_append(if_not_exists(" + attrGuessTimes + ", :empty), :now)"),
-			ConditionExpression: aws.String("attribute_exists(PK) AND (attribute_not_exists(" + attrGuessTimes + ") OR size(" +
+			ConditionExpression: aws.String(itemPresent + " AND (" + absent(attrGuessTimes) + " OR size(" +
 				attrGuessTimes + ") < :max)"),
 			ExpressionAttributeValues: map[string]types.AttributeValue{
 				":empty": &types.AttributeValueMemberL{Value: []types.AttributeValue{}}, ":now": nowList, ":max": n(int64(max)),
@@ -290,7 +244,7 @@ func (st *Store) ReserveGuess(ctx context.Context, id int64, now time.Time, max 
 		}
 		item := ccf.Item
 		if item == nil {
-			if item, err = st.get(ctx, key(userPK(id), skAccount)); err != nil {
+			if item, err = st.get(ctx, accountKey(id)); err != nil {
 				return err
 			}
 		}
@@ -299,7 +253,7 @@ func (st *Store) ReserveGuess(ctx context.Context, id int64, now time.Time, max 
 		}
 		old, _ := item[attrGuessTimes].(*types.AttributeValueMemberL)
 		if old == nil {
-			continue // changed meanwhile (a new password emptied it)
+			return tryAgain(errGuessRace) // changed meanwhile (a new password emptied it)
 		}
 		var recent []types.AttributeValue
 		var times []time.Time
@@ -317,7 +271,7 @@ func (st *Store) ReserveGuess(ctx context.Context, id int64, now time.Time, max 
 		}
 		_, err = st.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 			TableName:           st.table,
-			Key:                 key(userPK(id), skAccount),
+			Key:                 accountKey(id),
 			UpdateExpression:    aws.String("SET " + attrGuessTimes + " = :next"),
 			ConditionExpression: aws.String(attrGuessTimes + " = :old"),
 			ExpressionAttributeValues: map[string]types.AttributeValue{
@@ -330,7 +284,8 @@ func (st *Store) ReserveGuess(ctx context.Context, id int64, now time.Time, max 
 		if !isConditionFailed(err) {
 			return account.Internal("reserve guess: %w", err)
 		}
-		// Another guess won the swap: look again.
-	}
-	return &account.Error{Code: account.CodeTooManyAttempts, RetryAfter: time.Second}
+		return tryAgain(errGuessRace) // another guess won the swap: look again
+	}, func(error) error { return &account.Error{Code: account.CodeTooManyAttempts, RetryAfter: time.Second} })
 }
+
+var errGuessRace = errors.New("the list of guesses changed meanwhile")

@@ -24,7 +24,6 @@ const (
 	mailToPrefix     = "MAILTO#"
 	mailBudgetPrefix = "MAILBUDGET#"
 	skMailBudget     = "MAILBUDGET"
-	attrMails        = "mails"
 )
 
 func mailToKey(recipient string, hour int64) map[string]types.AttributeValue {
@@ -51,40 +50,57 @@ var (
 // overlap are cancelled and retried (transact), which at the budget's rates (1000 an hour
 // by default) is rare.
 func (st *Store) ReserveMailQuota(ctx context.Context, id int64, prev, next []time.Time, q account.MailQuota) error {
-	cond, vals := mailSentSwap(prev, next)
 	hour := q.Hour.UTC().Truncate(time.Hour)
 	expires := hour.Add(2 * time.Hour).Unix()
 	count := func(k map[string]types.AttributeValue, limit int) types.TransactWriteItem {
 		return types.TransactWriteItem{Update: &types.Update{
 			TableName:                 st.table,
 			Key:                       k,
-			UpdateExpression:          aws.String("ADD #m :one SET expires_at = :exp"),
-			ConditionExpression:       aws.String("attribute_not_exists(#m) OR #m < :max"),
+			UpdateExpression:          aws.String("ADD #m :one SET " + attrExpiresAt + " = :exp"),
+			ConditionExpression:       aws.String(absent("#m") + " OR #m < :max"),
 			ExpressionAttributeNames:  map[string]string{"#m": attrMails},
 			ExpressionAttributeValues: map[string]types.AttributeValue{":one": n(1), ":max": n(int64(limit)), ":exp": n(expires)},
 		}}
 	}
-	failed, err := st.transact(ctx, []types.TransactWriteItem{
-		{Update: &types.Update{
-			TableName:                 st.table,
-			Key:                       key(userPK(id), skAccount),
-			UpdateExpression:          aws.String("SET " + attrMailSent + " = :next"),
-			ConditionExpression:       aws.String(cond),
-			ExpressionAttributeValues: vals,
-		}},
-		count(mailToKey(q.Recipient, hour.Unix()), q.PerRecipient),
-		count(mailBudgetKey(hour.Unix()), q.Budget),
+	err := st.transact(ctx, []txItem{
+		{types.TransactWriteItem{Update: st.mailSentSwap(id, prev, next)}, errAccountCondition},
+		{count(mailToKey(q.Recipient, hour.Unix()), q.PerRecipient), account.E(account.CodeTooManyAttempts, errRecipientLimit)},
+		{count(mailBudgetKey(hour.Unix()), q.Budget), account.E(account.CodeTooManyAttempts, errMailBudget)},
 	})
-	switch {
-	case err != nil:
-		return err
-	case failed == nil:
-		return nil
-	case failed[0]:
+	if err == errAccountCondition {
 		return st.whyAccountCondition(ctx, id)
-	case failed[1]:
-		return account.E(account.CodeTooManyAttempts, errRecipientLimit)
-	default:
-		return account.E(account.CodeTooManyAttempts, errMailBudget)
 	}
+	return err
+}
+
+// mailSentSwap is the compare-and-swap of the account's list of recent mails from prev
+// to next.
+func (st *Store) mailSentSwap(id int64, prev, next []time.Time) *types.Update {
+	cond := itemPresent + " AND "
+	vals := map[string]types.AttributeValue{":next": s(encodeTimes(next))}
+	if len(prev) == 0 {
+		cond += absent(attrMailSent)
+	} else {
+		cond += attrMailSent + " = :prev"
+		vals[":prev"] = s(encodeTimes(prev))
+	}
+	return &types.Update{
+		TableName:                 st.table,
+		Key:                       accountKey(id),
+		UpdateExpression:          aws.String("SET " + attrMailSent + " = :next"),
+		ConditionExpression:       aws.String(cond),
+		ExpressionAttributeValues: vals,
+	}
+}
+
+// ReserveMail compares and swaps the account's list of recent mails. Round trips: 1.
+func (st *Store) ReserveMail(ctx context.Context, id int64, prev, next []time.Time) error {
+	_, err := st.updateItem(ctx, st.mailSentSwap(id, prev, next), types.ReturnValueNone)
+	if isConditionFailed(err) {
+		return st.whyAccountCondition(ctx, id)
+	}
+	if err != nil {
+		return account.Internal("reserve mail: %w", err)
+	}
+	return nil
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"maps"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/gatehouse/gatehouse/pkg/account"
@@ -18,12 +17,11 @@ import (
 // domain; the store never sees the key or the token). The account item keeps the index of
 // its token in token_index, so every write that changes or clears the token, or deletes the
 // account, also deletes the old index item, in the same transaction.
-const (
-	skToken        = "TOKEN"
-	attrTokenIndex = "token_index"
-)
+const skToken = "TOKEN"
 
 func tokenPK(index string) string { return "TOKEN#" + index }
+
+func tokenKey(index string) map[string]types.AttributeValue { return key(tokenPK(index), skToken) }
 
 // AccountByTokenIndex reads the index item, then the account. Round trips: 2. An index
 // item whose account no longer points at it (a write in flight) is not found.
@@ -31,13 +29,9 @@ func (st *Store) AccountByTokenIndex(ctx context.Context, index string) (*accoun
 	if index == "" {
 		return nil, account.ErrNotFound
 	}
-	item, err := st.get(ctx, key(tokenPK(index), skToken))
+	id, err := st.userIDVia(ctx, tokenKey(index))
 	if err != nil {
 		return nil, err
-	}
-	id, ok := num(item, "user_id")
-	if !ok {
-		return nil, account.ErrNotFound
 	}
 	a, err := st.AccountByID(ctx, id)
 	if err != nil {
@@ -52,22 +46,18 @@ func (st *Store) AccountByTokenIndex(ctx context.Context, index string) (*accoun
 // tokenIndexPut creates the index item of a token for account id, provided no account
 // holds it.
 func (st *Store) tokenIndexPut(index string, id int64) types.TransactWriteItem {
-	return types.TransactWriteItem{Put: &types.Put{
-		TableName:           st.table,
-		Item:                map[string]types.AttributeValue{pk: s(tokenPK(index)), sk: s(skToken), "user_id": n(id)},
-		ConditionExpression: aws.String("attribute_not_exists(PK)"),
-	}}
+	return st.putNew(pointer(tokenKey(index), id))
 }
 
 func (st *Store) tokenIndexDelete(index string) types.TransactWriteItem {
-	return types.TransactWriteItem{Delete: &types.Delete{TableName: st.table, Key: key(tokenPK(index), skToken)}}
+	return st.remove(tokenKey(index))
 }
 
 // tokenIndexCond holds a write of the account item to the token index it was read with,
 // so that an index item created meanwhile is never left behind.
 func tokenIndexCond(index string) string {
 	if index == "" {
-		return "attribute_not_exists(" + attrTokenIndex + ")"
+		return absent(attrTokenIndex)
 	}
 	return attrTokenIndex + " = :ti"
 }

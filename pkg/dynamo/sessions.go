@@ -1,0 +1,109 @@
+package dynamo
+
+import (
+	"context"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/gatehouse/gatehouse/pkg/account"
+)
+
+func sessionKey(id int64, hash string) map[string]types.AttributeValue {
+	return key(userPK(id), sessionSK(hash))
+}
+
+// CreateSession is one PutItem, or, when it also clears failed logins, one transaction.
+// Round trips: 1.
+func (st *Store) CreateSession(ctx context.Context, x *account.Session, clearFailures bool) error {
+	item := sessionKey(x.UserID, x.TokenHash)
+	item[attrCredVersion] = n(x.CredVersion)
+	item[attrCreatedAt] = stamp(x.CreatedAt)
+	item[attrExpiresAt] = n(x.ExpiresAt.Unix())
+	if !clearFailures {
+		if _, err := st.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: st.table, Item: item}); err != nil {
+			return account.Internal("create session: %w", err)
+		}
+		return nil
+	}
+	return st.transact(ctx, []txItem{
+		{TransactWriteItem: types.TransactWriteItem{Put: &types.Put{TableName: st.table, Item: item}}},
+		{types.TransactWriteItem{Update: &types.Update{
+			TableName:           st.table,
+			Key:                 accountKey(x.UserID),
+			UpdateExpression:    aws.String("REMOVE " + failuresAttrs),
+			ConditionExpression: aws.String(itemPresent),
+		}}, account.ErrNotFound},
+	})
+}
+
+// SessionWithAccount reads both items with one consistent BatchGetItem. Round trips: 1.
+func (st *Store) SessionWithAccount(ctx context.Context, id int64, hash string) (*account.Session, *account.Account, error) {
+	items, err := st.batchGet(ctx, []map[string]types.AttributeValue{sessionKey(id, hash), accountKey(id)})
+	if err != nil {
+		return nil, nil, err
+	}
+	var sess *account.Session
+	var acc *account.Account
+	for _, it := range items {
+		switch k := str(it, sk); {
+		case k == skAccount:
+			a, err := parseAccount(it)
+			if err != nil {
+				return nil, nil, err
+			}
+			acc = a
+		case k == sessionSK(hash):
+			cv, _ := num(it, attrCredVersion)
+			sess = &account.Session{
+				UserID: id, TokenHash: hash, CredVersion: cv,
+				CreatedAt: parseTime(str(it, attrCreatedAt)), ExpiresAt: expiry(it),
+			}
+		}
+	}
+	if sess == nil || acc == nil {
+		return nil, nil, account.ErrNotFound
+	}
+	return sess, acc, nil
+}
+
+func (st *Store) DeleteSession(ctx context.Context, id int64, hash string) error {
+	_, err := st.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: st.table, Key: sessionKey(id, hash)})
+	if err != nil {
+		return account.Internal("delete session: %w", err)
+	}
+	return nil
+}
+
+// deleteSessions deletes every session of account id (DeleteAccount).
+func (st *Store) deleteSessions(ctx context.Context, id int64) error {
+	var start map[string]types.AttributeValue
+	for {
+		out, err := st.db.Query(ctx, &dynamodb.QueryInput{
+			TableName:                 st.table,
+			KeyConditionExpression:    aws.String(pk + " = :pk AND begins_with(" + sk + ", :sp)"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":pk": s(userPK(id)), ":sp": s(sessionPrefix)},
+			ProjectionExpression:      aws.String(pk + ", " + sk),
+			ConsistentRead:            aws.Bool(true),
+			ExclusiveStartKey:         start,
+		})
+		if err != nil {
+			return account.Internal("query sessions of %d: %w", id, err)
+		}
+		for i := 0; i < len(out.Items); i += 25 {
+			batch := out.Items[i:min(i+25, len(out.Items))]
+			reqs := make([]types.WriteRequest, len(batch))
+			for j, it := range batch {
+				reqs[j] = types.WriteRequest{DeleteRequest: &types.DeleteRequest{Key: keyOf(it)}}
+			}
+			if err := st.batchWrite(ctx, reqs); err != nil {
+				return err
+			}
+		}
+		if out.LastEvaluatedKey == nil {
+			return nil
+		}
+		start = out.LastEvaluatedKey
+	}
+}
