@@ -32,11 +32,13 @@ func TestGeneratedFilesAreCurrent(t *testing.T) {
 	}
 }
 
-// TestTemplateMarkersRequired: a template without the generated parts' markers is an
-// error, not a template silently left as it is.
-func TestTemplateMarkersRequired(t *testing.T) {
-	if _, err := Template([]byte("Resources:\n"), Functions); err == nil {
-		t.Fatal("Template accepted a template without markers")
+// TestMarkersRequired: a file without its generated parts' markers is an error, not a
+// file silently left as it is.
+func TestMarkersRequired(t *testing.T) {
+	for _, file := range []string{"template.yaml", "README.md"} {
+		if _, err := Splice(file, []byte("Resources:\n")); err == nil {
+			t.Errorf("Splice accepted a %s without markers", file)
+		}
 	}
 }
 
