@@ -37,16 +37,8 @@ func leadingKeys() map[string]struct{ table, gsi1 []string } {
 // function of the table is in the template. (That the code uses no other keys, the e2e
 // suites check: the local stack enforces these statements on every call.)
 func TestIAMLeadingKeys(t *testing.T) {
-	root, tmpl := repo(t)
-	data, err := os.ReadFile(filepath.Join(root, "template.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
-		t.Fatal(err)
-	}
-	resources := field(doc.Content[0], "Resources")
+	_, tmpl := repo(t)
+	resources := field(templateRoot(t), "Resources")
 	leadingKeys := leadingKeys()
 	seen := map[string]bool{}
 	for _, fn := range tmpl.Functions {
@@ -102,6 +94,22 @@ func TestIAMLeadingKeys(t *testing.T) {
 			t.Errorf("the route table has %s, which is not a function of the template", id)
 		}
 	}
+}
+
+// templateRoot is template.yaml's top-level mapping, as YAML nodes (CloudFormation's tags
+// are no YAML types a struct decoder understands).
+func templateRoot(t *testing.T) *yaml.Node {
+	t.Helper()
+	root, _ := repo(t)
+	data, err := os.ReadFile(filepath.Join(root, "template.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		t.Fatal(err)
+	}
+	return doc.Content[0]
 }
 
 // leadingKeysCondition returns the LeadingKeys patterns of a statement, or what is wrong.
