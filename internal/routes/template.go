@@ -3,6 +3,8 @@ package routes
 import (
 	"fmt"
 	"strings"
+
+	"github.com/gatehouse/gatehouse/pkg/config"
 )
 
 // width is the template's line width for section rules.
@@ -86,22 +88,25 @@ func writeFunction(b *strings.Builder, f Function) {
 	}
 }
 
-// environment is the function's own variables beyond the Globals'.
+// environment is the function's own variables beyond the Globals': the settings of its
+// scope (pkg/config), each from its template parameter or resource.
 func environment(f Function) string {
-	switch f.Boot {
-	case MailBoot:
-		return "" +
-			"          SENDER_EMAIL: !Ref SenderEmail\n" +
-			"          RECIPIENT_MAILS_PER_HOUR: !Ref RecipientMailsPerHour\n" +
-			"          MAIL_BUDGET_PER_HOUR: !Ref MailBudgetPerHour\n" +
-			"          SES_CONFIGURATION_SET: !Ref MailConfigurationSet\n"
-	case AdminBoot:
-		return "" +
-			"          TOKEN_INDEX_KEY_ARN: !Ref TokenIndexKeySecret\n" +
-			"          # Empty on AWS; sam local --env-vars sets a local key here (and the ARN empty).\n" +
-			"          TOKEN_INDEX_KEY: \"\"\n"
+	scope := map[Boot]config.Scope{MailBoot: config.Mailing, AdminBoot: config.Admins}[f.Boot]
+	if f.Boot == PlainBoot {
+		return ""
 	}
-	return ""
+	var b strings.Builder
+	for _, s := range config.Settings {
+		switch {
+		case s.Scope != scope:
+		case s.Parameter != "" || s.Resource != "":
+			fmt.Fprintf(&b, "          %s: !Ref %s\n", s.Env, s.Parameter+s.Resource)
+		default: // declared for sam local only (TOKEN_INDEX_KEY)
+			b.WriteString("          # Empty on AWS; sam local --env-vars sets a local key here (and the ARN empty).\n")
+			fmt.Fprintf(&b, "          %s: \"\"\n", s.Env)
+		}
+	}
+	return b.String()
 }
 
 func writeGrant(b *strings.Builder, g Grant) {

@@ -29,6 +29,7 @@ const (
 type Setting struct {
 	Env         string
 	Parameter   string // the template parameter that sets it per stage; "" when a resource does
+	Resource    string // the template resource whose !Ref it is, if any
 	Default     string // what an empty or unset variable means; "" for none
 	Description string // the README's wording
 	Scope       Scope
@@ -38,7 +39,7 @@ type Setting struct {
 // Settings is every setting of the functions. TABLE_NAME, SENDER_EMAIL and the
 // token-index key are required where they apply (Load), the others have a default.
 var Settings = []Setting{
-	{Env: "TABLE_NAME", Description: "the DynamoDB table (the template's `AccountsTable`)", set: func(c *Config, v string) error { c.TableName = v; return nil }},
+	{Env: "TABLE_NAME", Resource: "AccountsTable", Description: "the DynamoDB table (the template's `AccountsTable`)", set: func(c *Config, v string) error { c.TableName = v; return nil }},
 	{Env: "SENDER_EMAIL", Parameter: "SenderEmail", Scope: Mailing, Description: "From address of mails (a verified SES identity)", set: sender},
 	{Env: "ALLOW_REGISTRATION", Parameter: "AllowRegistration", Default: strconv.FormatBool(defaults.AllowRegistration),
 		Description: "self-service sign-up on/off (`true`/`false`)", set: boolean(func(c *Config) *bool { return &c.AllowRegistration })},
@@ -56,7 +57,7 @@ var Settings = []Setting{
 		Description: "most mails to one recipient mailbox in a clock hour, from any accounts", set: count(func(c *Config) *int { return &c.RecipientMailsPerHour }, 1, 1000)},
 	{Env: "MAIL_BUDGET_PER_HOUR", Parameter: "MailBudgetPerHour", Default: strconv.Itoa(defaults.MailBudgetPerHour), Scope: Mailing,
 		Description: "most mails of the whole installation in a clock hour (SES reputation)", set: count(func(c *Config) *int { return &c.MailBudgetPerHour }, 1, 1_000_000)},
-	{Env: "SES_CONFIGURATION_SET", Scope: Mailing, Description: "SES configuration set every mail goes through (the template's `MailConfigurationSet`); empty: none", set: configSet},
+	{Env: "SES_CONFIGURATION_SET", Resource: "MailConfigurationSet", Scope: Mailing, Description: "SES configuration set every mail goes through (the template's `MailConfigurationSet`); empty: none", set: configSet},
 	{Env: "LOG_LEVEL", Parameter: "LogLevel", Default: defaults.LogLevel, Description: "`DEBUG`, `INFO`, `WARN`, `ERROR`", set: logLevel},
 	{Env: "OTP_FAILURES_PER_DAY", Parameter: "OtpFailuresPerDay", Default: strconv.Itoa(defaults.OTPFailuresPerDay),
 		Description: "wrong one-time codes and reset-token guesses per account in any 24 h", set: count(func(c *Config) *int { return &c.OTPFailuresPerDay }, 1, 1000)},
@@ -68,7 +69,7 @@ var Settings = []Setting{
 		Description: "argon2id passes", set: argon(func(p *password.Params, x uint64) { p.Time = uint32(x) }, 64)},
 	{Env: "ARGON2_THREADS", Parameter: "Argon2Threads", Default: strconv.Itoa(int(password.OWASP.Threads)),
 		Description: "argon2id lanes", set: argon(func(p *password.Params, x uint64) { p.Threads = uint8(x) }, 255)},
-	{Env: "TOKEN_INDEX_KEY_ARN", Scope: Admins, Description: "admin functions: the Secrets Manager secret holding the token-index key (the template's `TokenIndexKeySecret`), read once per cold start; required there, unless `TOKEN_INDEX_KEY`"},
+	{Env: "TOKEN_INDEX_KEY_ARN", Resource: "TokenIndexKeySecret", Scope: Admins, Description: "admin functions: the Secrets Manager secret holding the token-index key (the template's `TokenIndexKeySecret`), read once per cold start; required there, unless `TOKEN_INDEX_KEY`"},
 	{Env: "TOKEN_INDEX_KEY", Scope: Admins, Description: "the token-index key itself, at least 32 characters (the local stack generates it into `.local/dynamodb/token-index-key`); never both"},
 }
 

@@ -11,14 +11,26 @@ import (
 // TestSettingsAreTemplateParameters: every setting of pkg/config with a template parameter
 // has it in template.yaml with the same default, the local stack's variable for it is the
 // setting's own (so `OTP_TTL=1m make run` sets both), and every function that reads it
-// (all, or the mailing ones) gets it from that parameter.
+// (all, the mailing or the admin ones) gets it from that parameter, or from its resource.
 func TestSettingsAreTemplateParameters(t *testing.T) {
 	_, tmpl := repo(t)
-	mails := map[string]bool{}
+	scope := map[string]config.Scope{}
 	for _, f := range routes.Functions {
-		mails[f.LogicalID()] = f.Mails()
+		scope[f.LogicalID()] = map[routes.Boot]config.Scope{routes.MailBoot: config.Mailing, routes.AdminBoot: config.Admins}[f.Boot]
 	}
 	for _, s := range config.Settings {
+		ref := s.Parameter + s.Resource
+		if ref == "" {
+			continue
+		}
+		for _, fn := range tmpl.Functions {
+			if s.Scope != config.Every && s.Scope != scope[fn.LogicalID] {
+				continue
+			}
+			if got := fn.Environment[s.Env].String(); got != "!Ref "+ref {
+				t.Errorf("%s: %s is %q, want !Ref %s", fn.LogicalID, s.Env, got, ref)
+			}
+		}
 		if s.Parameter == "" {
 			continue
 		}
@@ -31,14 +43,6 @@ func TestSettingsAreTemplateParameters(t *testing.T) {
 			t.Errorf("%s: parameter %s defaults to %q, pkg/config to %q", s.Env, s.Parameter, p.Default, s.Default)
 		case stack.ParameterEnvName(s.Parameter) != s.Env:
 			t.Errorf("%s: make run reads parameter %s from %s", s.Env, s.Parameter, stack.ParameterEnvName(s.Parameter))
-		}
-		for _, fn := range tmpl.Functions {
-			if s.Scope == config.Mailing && !mails[fn.LogicalID] {
-				continue
-			}
-			if got := fn.Environment[s.Env].String(); got != "!Ref "+s.Parameter {
-				t.Errorf("%s: %s is %q, want !Ref %s", fn.LogicalID, s.Env, got, s.Parameter)
-			}
 		}
 	}
 }
