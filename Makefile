@@ -15,15 +15,9 @@ LOCAL_BIN := .local/bin
 LAMBDA_ENV := CGO_ENABLED=0 GOOS=linux GOARCH=arm64
 LAMBDA_FLAGS := -tags lambda.norpc -trimpath -ldflags='-s -w'
 
-# Every function: its directory under functions/. The logical id in template.yaml is the
-# CamelCase of the directory plus "Function" (users-login -> UsersLoginFunction); a test
-# keeps this list, the build-<LogicalId> targets and the template in step.
-FUNCTION_DIRS := users-login users-register users-request-otp users-modify-password \
-                 users-info users-logout user-create user-auth user-logged user-profile \
-                 user-password-reset-token user-password-reset user-logout account-register \
-                 account-change-password account-reset-password admin-list-users \
-                 admin-get-user admin-create-user admin-update-user admin-refresh-token \
-                 admin-delete-user admin-status session-authorizer
+# Every function (FUNCTION_DIRS) and each logical id's directory (FUNCTION_DIR_<LogicalId>),
+# generated from the route table (internal/routes) by `make generate`.
+include functions.mk
 
 # A count, not a duration: Go 1.26's fuzz coordinator can fail a duration-bounded run
 # with a spurious "context deadline exceeded" at the deadline (golang/go#75804, fixed
@@ -35,7 +29,7 @@ TOOLS := $(CURDIR)/.local/tools
 ACTIONLINT_VERSION := v1.7.12
 ACTIONLINT := $(TOOLS)/actionlint-$(ACTIONLINT_VERSION)
 
-.PHONY: deploy smoke emulators help deps build run test lint fuzz bench clean reset-local check-node chromium
+.PHONY: generate deploy smoke emulators help deps build run test lint fuzz bench clean reset-local check-node chromium
 
 help: ## Show the targets
 	@awk -F':.*## ' '/^[a-zA-Z_-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -74,59 +68,13 @@ build: ## Build every function for Lambda (arm64) into bin/<function>/bootstrap
 	@ls -l bin/*/bootstrap
 
 # sam build (BuildMethod: makefile) calls build-<LogicalId> with ARTIFACTS_DIR set.
-define build-function
+build-%:
 	@test -n "$(ARTIFACTS_DIR)" || { echo "ARTIFACTS_DIR is not set (sam build sets it)" >&2; exit 1; }
-	$(LAMBDA_ENV) $(GO) build $(LAMBDA_FLAGS) -o "$(ARTIFACTS_DIR)/bootstrap" ./functions/$(1)
-endef
+	@test -n "$(FUNCTION_DIR_$*)" || { echo "$* is not a function of the route table (internal/routes)" >&2; exit 1; }
+	$(LAMBDA_ENV) $(GO) build $(LAMBDA_FLAGS) -o "$(ARTIFACTS_DIR)/bootstrap" ./functions/$(FUNCTION_DIR_$*)
 
-build-UsersLoginFunction:
-	$(call build-function,users-login)
-build-UsersRegisterFunction:
-	$(call build-function,users-register)
-build-UsersRequestOtpFunction:
-	$(call build-function,users-request-otp)
-build-UsersModifyPasswordFunction:
-	$(call build-function,users-modify-password)
-build-UsersInfoFunction:
-	$(call build-function,users-info)
-build-UsersLogoutFunction:
-	$(call build-function,users-logout)
-build-UserCreateFunction:
-	$(call build-function,user-create)
-build-UserAuthFunction:
-	$(call build-function,user-auth)
-build-UserLoggedFunction:
-	$(call build-function,user-logged)
-build-UserProfileFunction:
-	$(call build-function,user-profile)
-build-UserPasswordResetTokenFunction:
-	$(call build-function,user-password-reset-token)
-build-UserPasswordResetFunction:
-	$(call build-function,user-password-reset)
-build-UserLogoutFunction:
-	$(call build-function,user-logout)
-build-AccountRegisterFunction:
-	$(call build-function,account-register)
-build-AccountChangePasswordFunction:
-	$(call build-function,account-change-password)
-build-AccountResetPasswordFunction:
-	$(call build-function,account-reset-password)
-build-AdminListUsersFunction:
-	$(call build-function,admin-list-users)
-build-AdminGetUserFunction:
-	$(call build-function,admin-get-user)
-build-AdminCreateUserFunction:
-	$(call build-function,admin-create-user)
-build-AdminUpdateUserFunction:
-	$(call build-function,admin-update-user)
-build-AdminRefreshTokenFunction:
-	$(call build-function,admin-refresh-token)
-build-AdminDeleteUserFunction:
-	$(call build-function,admin-delete-user)
-build-AdminStatusFunction:
-	$(call build-function,admin-status)
-build-SessionAuthorizerFunction:
-	$(call build-function,session-authorizer)
+generate: ## Write functions/*/main.go, template.yaml's generated parts and functions.mk from the route table (internal/routes)
+	$(GO) run ./internal/routes/cmd/generate
 
 # Ports of make run on 127.0.0.1 (PORT=3001 make run); template parameters come from the
 # environment too (CORS_ALLOWED_ORIGINS=http://localhost:5173 make run), see README.

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"net/netip"
 	"time"
+
+	"github.com/gatehouse/gatehouse/pkg/config/defaults"
 )
 
 // Limits beyond the per-account failed-login policy (API.md, "Limits and sign-out"):
@@ -19,8 +21,8 @@ import (
 
 // Defaults and fixed windows of these limits.
 const (
-	DefaultOTPFailuresPerDay     = 10
-	DefaultIPFailedChecksPerHour = 100
+	DefaultOTPFailuresPerDay     = defaults.OTPFailuresPerDay
+	DefaultIPFailedChecksPerHour = defaults.IPFailedChecksPerHour
 	// GuessWindow is the rolling window of the per-account guess budget.
 	GuessWindow = 24 * time.Hour
 	// SourceWindow is the fixed window (clock hours, UTC) of the per-source count.

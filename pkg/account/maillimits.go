@@ -3,14 +3,16 @@ package account
 import (
 	"context"
 	"time"
+
+	"github.com/gatehouse/gatehouse/pkg/config/defaults"
 )
 
 // Mail limits beyond the account's own (API.md, "Further limits"): the per-account limits
 // do not stop ten accounts on aliases of one stranger's address from mailing it ten times,
 // nor many accounts from spending the installation's SES reputation.
 const (
-	DefaultRecipientMailsPerHour = 3
-	DefaultMailBudgetPerHour     = 1000
+	DefaultRecipientMailsPerHour = defaults.RecipientMailsPerHour
+	DefaultMailBudgetPerHour     = defaults.MailBudgetPerHour
 )
 
 // MailQuota is one mail to count against the hourly counters of its recipient and of the

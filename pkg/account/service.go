@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"sync"
 	"time"
+
+	"github.com/gatehouse/gatehouse/pkg/config/defaults"
 )
 
 // Config holds the service's tunables. Zero values take the defaults below.
@@ -41,17 +43,17 @@ type Config struct {
 	IPFailedChecksPerHour int // 100
 }
 
-// Defaults of Config.
+// Defaults of Config; those of settings are pkg/config/defaults's (defined once).
 const (
-	DefaultSessionTTL        = 7 * 24 * time.Hour
-	DefaultOTPTTL            = 15 * time.Minute
-	DefaultResetTTL          = 30 * time.Minute
+	DefaultSessionTTL        = defaults.SessionTTL
+	DefaultOTPTTL            = defaults.OTPTTL
+	DefaultResetTTL          = defaults.ResetTTL
 	DefaultMaxOTPAttempts    = 5
 	DefaultMailTimeout       = 8 * time.Second
 	DefaultGeneratedPassword = 20
 	DefaultAdminAuthTTL      = time.Minute
-	DefaultMailInterval      = time.Minute
-	DefaultMailPerHour       = 5
+	DefaultMailInterval      = defaults.MailInterval
+	DefaultMailPerHour       = defaults.MailPerHour
 )
 
 // Failed-login policy (API.md, "Limits and sign-out"): FreeLoginAttempts failures are

@@ -6,9 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/mail"
 	"os"
-	"strconv"
 	"strings"
 	"time"
 
@@ -16,17 +14,18 @@ import (
 	"github.com/gatehouse/gatehouse/pkg/password"
 )
 
-// Config is everything a Gatehouse function reads from its environment.
+// Config is everything a Gatehouse function reads from its environment; Settings
+// (settings.go) defines each variable, its default and its template parameter.
 type Config struct {
-	TableName         string        // TABLE_NAME (required)
-	SenderEmail       string        // SENDER_EMAIL (required with NeedMail)
-	AllowRegistration bool          // ALLOW_REGISTRATION, default true
-	SessionTTL        time.Duration // SESSION_TTL, Go duration, default 168h
-	OTPTTL            time.Duration // OTP_TTL: lifetime of a one-time password, default 15m
-	ResetTTL          time.Duration // RESET_TTL: lifetime of a reset token, default 30m
-	MailInterval      time.Duration // MAIL_INTERVAL: least time between mails to one account, default 60s
-	MailPerHour       int           // MAIL_PER_HOUR: most mails to one account an hour, default 5
-	LogLevel          slog.Level    // LOG_LEVEL: DEBUG, INFO, WARN, ERROR; default INFO
+	TableName         string
+	SenderEmail       string // required with NeedMail
+	AllowRegistration bool
+	SessionTTL        time.Duration
+	OTPTTL            time.Duration
+	ResetTTL          time.Duration
+	MailInterval      time.Duration
+	MailPerHour       int
+	LogLevel          slog.Level
 	Argon2            password.Params
 
 	// The token-index key of the admin functions (NeedTokenIndexKey), from exactly one of
@@ -34,13 +33,14 @@ type Config struct {
 	// TOKEN_INDEX_KEY, the key itself (the local stack and tests). Never logged.
 	TokenIndexKeyARN string
 	TokenIndexKey    string
-	// Mail limits beyond the account's, and the SES configuration set mail goes through.
-	RecipientMailsPerHour int    // RECIPIENT_MAILS_PER_HOUR: most mails to one address a clock hour, default 3
-	MailBudgetPerHour     int    // MAIL_BUDGET_PER_HOUR: most mails of the installation a clock hour, default 1000
-	SESConfigurationSet   string // SES_CONFIGURATION_SET: "" sends without one
-	// Further limits (account/limits.go).
-	OTPFailuresPerDay     int // OTP_FAILURES_PER_DAY: wrong codes/reset-token guesses per account per 24 h, default 10
-	IPFailedChecksPerHour int // IP_FAILED_CHECKS_PER_HOUR: failed checks per source IP per hour, default 100, 0 = off
+	// Mail limits beyond the account's, and the SES configuration set mail goes through
+	// ("" sends without one).
+	RecipientMailsPerHour int
+	MailBudgetPerHour     int
+	SESConfigurationSet   string
+	// Further limits (account/limits.go); IPFailedChecksPerHour 0 is off.
+	OTPFailuresPerDay     int
+	IPFailedChecksPerHour int
 }
 
 // Option adds a requirement to Load.
@@ -65,89 +65,27 @@ func Load(getenv func(string) string, opts ...Option) (*Config, error) {
 		o(&nd)
 	}
 	var errs []error
-	fail := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
-
-	c := &Config{
-		AllowRegistration: true, SessionTTL: 7 * 24 * time.Hour, OTPTTL: 15 * time.Minute, ResetTTL: 30 * time.Minute,
-		MailInterval: time.Minute, MailPerHour: 5,
-		LogLevel: slog.LevelInfo, Argon2: password.OWASP,
-		RecipientMailsPerHour: 3, MailBudgetPerHour: 1000,
-		OTPFailuresPerDay: 10, IPFailedChecksPerHour: 100,
-	}
-
-	if c.TableName = getenv("TABLE_NAME"); c.TableName == "" {
-		fail("TABLE_NAME is required")
-	}
-	c.SenderEmail = getenv("SENDER_EMAIL")
-	if c.SenderEmail == "" && nd.mail {
-		fail("SENDER_EMAIL is required")
-	} else if c.SenderEmail != "" {
-		if a, err := mail.ParseAddress(c.SenderEmail); err != nil || a.Name != "" || a.Address != c.SenderEmail {
-			fail("SENDER_EMAIL %q is not a bare email address", c.SenderEmail)
-		}
-	}
-	if v := getenv("ALLOW_REGISTRATION"); v != "" {
-		b, err := strconv.ParseBool(v)
-		if err != nil {
-			fail("ALLOW_REGISTRATION %q must be true or false", v)
-		}
-		c.AllowRegistration = b
-	}
-	duration := func(name string, dst *time.Duration, example string) {
-		v := getenv(name)
+	c := &Config{Argon2: password.OWASP}
+	for _, st := range Settings {
+		v := getenv(st.Env)
 		if v == "" {
-			return
+			v = st.Default
 		}
-		d, err := time.ParseDuration(v)
-		if err != nil || d < time.Second {
-			fail("%s %q must be a duration of at least 1s, such as %s", name, v, example)
-			return
+		if v == "" || st.set == nil {
+			continue // required ones are checked below; the token-index key too
 		}
-		*dst = d
-	}
-	duration("SESSION_TTL", &c.SessionTTL, "168h")
-	duration("OTP_TTL", &c.OTPTTL, "15m")
-	duration("RESET_TTL", &c.ResetTTL, "30m")
-	duration("MAIL_INTERVAL", &c.MailInterval, "60s")
-	if v := getenv("LOG_LEVEL"); v != "" {
-		if err := c.LogLevel.UnmarshalText([]byte(strings.ToUpper(v))); err != nil {
-			fail("LOG_LEVEL %q must be DEBUG, INFO, WARN or ERROR", v)
+		if err := st.set(c, v); err != nil {
+			errs = append(errs, fmt.Errorf("%s %q %w", st.Env, v, err))
 		}
 	}
-	uintVar := func(name string, dst *uint32, max uint64) {
-		v := getenv(name)
-		if v == "" {
-			return
-		}
-		x, err := strconv.ParseUint(v, 10, 32)
-		if err != nil || x == 0 || x > max {
-			fail("%s %q must be an integer from 1 to %d", name, v, max)
-			return
-		}
-		*dst = uint32(x)
+	if c.TableName == "" {
+		errs = append(errs, errors.New("TABLE_NAME is required"))
 	}
-	perHour := uint32(c.MailPerHour)
-	uintVar("MAIL_PER_HOUR", &perHour, 1000)
-	c.MailPerHour = int(perHour)
-	mailLimits(getenv, c, uintVar, fail)
-	otpFailures := uint32(c.OTPFailuresPerDay)
-	uintVar("OTP_FAILURES_PER_DAY", &otpFailures, 1000)
-	c.OTPFailuresPerDay = int(otpFailures)
-	if v := getenv("IP_FAILED_CHECKS_PER_HOUR"); v != "" { // 0 is allowed: no per-IP limit
-		x, err := strconv.ParseUint(v, 10, 32)
-		if err != nil || x > 1_000_000 {
-			fail("IP_FAILED_CHECKS_PER_HOUR %q must be an integer from 0 to 1000000", v)
-		} else {
-			c.IPFailedChecksPerHour = int(x)
-		}
+	if c.SenderEmail == "" && getenv("SENDER_EMAIL") == "" && nd.mail {
+		errs = append(errs, errors.New("SENDER_EMAIL is required"))
 	}
-	uintVar("ARGON2_MEMORY_KIB", &c.Argon2.MemoryKiB, 4*1024*1024)
-	uintVar("ARGON2_TIME", &c.Argon2.Time, 64)
-	var threads uint32 = uint32(c.Argon2.Threads)
-	uintVar("ARGON2_THREADS", &threads, 255)
-	c.Argon2.Threads = uint8(threads)
 	if err := c.Argon2.Validate(); err != nil {
-		fail("argon2 parameters: %v", err)
+		errs = append(errs, fmt.Errorf("argon2 parameters: %v", err))
 	}
 	if nd.tokenIndexKey {
 		if err := c.loadTokenIndexKey(getenv); err != nil {

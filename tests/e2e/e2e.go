@@ -56,7 +56,7 @@ func run(m *testing.M) int {
 	code := m.Run()
 	// Every DynamoDB call of a function went through its template policy (infra/local/iam).
 	if d := Stack.Denials(); len(d) > 0 {
-		fmt.Fprintf(os.Stderr, "e2e: template.yaml's IAM policies refused DynamoDB calls the functions made:\n  %s\n", strings.Join(d, "\n  "))
+		fmt.Fprintf(os.Stderr, "e2e: template.yaml's IAM policies refused DynamoDB or SES calls the functions made:\n  %s\n", strings.Join(d, "\n  "))
 		code = 1
 	}
 	// Every answer must be one the OpenAPI document describes; Do reports its own to the
@@ -191,11 +191,17 @@ func do(t testing.TB, client *http.Client, base, method, path, contentType, body
 	for i := 0; i+1 < len(headers); i += 2 {
 		req.Header.Add(headers[i], headers[i+1])
 	}
+	denied := len(Stack.Denials())
 	resp, err := client.Do(req)
 	if err != nil {
 		t.Fatalf("%s %s: %v", method, path, err)
 	}
 	defer resp.Body.Close()
+	// A call the function made that its template policy refuses fails the test that made
+	// it (a request running alongside may be named too), with function, action and key.
+	if d := Stack.Denials(); len(d) > denied {
+		t.Errorf("%s %s: template.yaml's IAM policy refused:\n  %s", method, path, strings.Join(d[denied:], "\n  "))
+	}
 	b, err := io.ReadAll(resp.Body)
 	if err != nil {
 		t.Fatal(err)

@@ -1,28 +1,15 @@
 package project
 
 import (
-	"os"
-	"path/filepath"
 	"slices"
 	"testing"
-
-	"gopkg.in/yaml.v3"
 )
 
 // TestSessionAuthorizerTemplate: the authorizer reads one thing (BatchGetItem of the session
 // and its account), API Gateway of this account only may invoke it, and the stack exports
 // its ARN and the cache TTL consumers configure.
 func TestSessionAuthorizerTemplate(t *testing.T) {
-	root, _ := repo(t)
-	data, err := os.ReadFile(filepath.Join(root, "template.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
-		t.Fatal(err)
-	}
-	top := doc.Content[0]
+	top := templateRoot(t)
 	resources := field(top, "Resources")
 	fn := field(resources, "SessionAuthorizerFunction")
 	if fn == nil {

@@ -8,90 +8,38 @@ import (
 	"testing"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/gatehouse/gatehouse/internal/routes"
 )
 
-// Partition keys (pkg/dynamo/store.go's item layout) as IAM patterns.
-const (
-	pkUser     = "USER#*"       // the account, its sessions and its OTP
-	pkUsername = "USERNAME#*"   // username -> user_id
-	pkEmail    = "EMAIL#*"      // email -> user_id
-	pkReset    = "RESET#*"      // reset tokens
-	pkCounter  = "COUNTER"      // the user_id counter
-	gsiAccount = "ACCOUNTS"     // GSI1's one partition: the admin list
-	pkToken    = "TOKEN#*"      // the API token index (Bearer)
-	pkAdmins   = "ADMINS"       // the admin count
-	pkIP       = "IP#*"         // failed checks per source IP
-	pkFail     = "FAIL#*"       // failed checks of unknown usernames and emails
-	pkMailTo   = "MAILTO#*"     // mails per recipient
-	pkBudget   = "MAILBUDGET#*" // mails of the installation
-)
-
-var (
-	// registering takes an id from the counter and writes the account with its unique keys.
-	registering = []string{pkCounter, pkUsername, pkEmail, pkUser}
-	// byUsername is a lookup by username.
-	byUsername = []string{pkUsername, pkUser}
-	// checking is a password check by username: the account, the source's failures and
-	// those of unknown names.
-	checking = []string{pkUsername, pkUser, pkIP, pkFail}
-	// adminAuth is an admin's Basic (a password check) or Bearer (the token index) check.
-	adminAuth = []string{pkUsername, pkUser, pkIP, pkFail, pkToken}
-	// mailing counts a mail against its recipient and the installation.
-	mailing = []string{pkMailTo, pkBudget}
-	// bySession is a session check, by the id the token carries.
-	bySession = []string{pkUser}
-)
-
-// leadingKeys are the partition keys each function's code reads or writes, per the store
-// methods its handler reaches: on the table, and on GSI1 (Query). Adding a key prefix to a
-// function is a line here and a line in its policy in template.yaml.
-var leadingKeys = map[string]struct{ table, gsi1 []string }{
-	"UsersLoginFunction":      {table: checking},
-	"UsersRegisterFunction":   {table: registering},
-	"UsersRequestOtpFunction": {table: append(slices.Clone(byUsername), mailing...)},
-	// the OTP and the account; a new password voids the reset token; failed codes count per source.
-	"UsersModifyPasswordFunction":    {table: []string{pkUser, pkReset, pkIP}},
-	"UsersInfoFunction":              {table: bySession},
-	"UsersLogoutFunction":            {table: bySession},
-	"UserCreateFunction":             {table: registering},
-	"UserAuthFunction":               {table: checking},
-	"UserLoggedFunction":             {table: bySession},
-	"UserProfileFunction":            {table: byUsername},
-	"UserPasswordResetTokenFunction": {table: append([]string{pkEmail, pkReset, pkUser}, mailing...)},
-	"UserPasswordResetFunction":      {table: []string{pkReset, pkUser, pkIP}},
-	"UserLogoutFunction":             {table: bySession},
-	"AccountRegisterFunction":        {table: registering},
-	"AccountChangePasswordFunction":  {table: []string{pkEmail, pkUser, pkReset, pkIP, pkFail}},
-	// user_secret by email, or an admin's Basic credentials by username.
-	"AccountResetPasswordFunction": {table: []string{pkEmail, pkUsername, pkUser, pkReset, pkIP, pkFail}},
-	"AdminListUsersFunction":       {table: adminAuth, gsi1: []string{gsiAccount}},
-	"AdminGetUserFunction":         {table: adminAuth},
-	"AdminCreateUserFunction":      {table: append(slices.Clone(registering), pkIP, pkFail, pkToken)},
-	"AdminUpdateUserFunction":      {table: append(slices.Clone(adminAuth), pkReset)},
-	"AdminRefreshTokenFunction":    {table: adminAuth},
-	"AdminStatusFunction":          {table: adminAuth},
-	// the account with its unique keys, OTP, reset token, token index and sessions, and the
-	// admin count (computed from GSI1 once on an installation from before it).
-	"AdminDeleteUserFunction": {table: append(slices.Clone(adminAuth), pkEmail, pkReset, pkAdmins), gsi1: []string{gsiAccount}},
-	// the session and its account, for consumers' routes.
-	"SessionAuthorizerFunction": {table: bySession},
+// leadingKeys are the partition keys of each function's grants in the route table
+// (internal/routes): on the table, and on GSI1 (Query).
+func leadingKeys() map[string]struct{ table, gsi1 []string } {
+	out := map[string]struct{ table, gsi1 []string }{}
+	for _, f := range routes.Functions {
+		k := out[f.LogicalID()]
+		for _, g := range f.DynamoDB {
+			if g.GSI1 {
+				k.gsi1 = append(k.gsi1, g.Keys...)
+			} else {
+				k.table = append(k.table, g.Keys...)
+			}
+		}
+		out[f.LogicalID()] = k
+	}
+	return out
 }
 
 // TestIAMLeadingKeys: every DynamoDB statement of every function's policy carries a
 // ForAllValues:StringLike condition on dynamodb:LeadingKeys listing exactly the partition
-// keys that function uses (leadingKeys), and a Null condition that refuses key-less
-// requests; a function without DynamoDB access has no entry, and every entry a function.
+// keys the route table grants that function (leadingKeys), and a Null condition that
+// refuses key-less requests; a function without DynamoDB access has no grant, and every
+// function of the table is in the template. (That the code uses no other keys, the e2e
+// suites check: the local stack enforces these statements on every call.)
 func TestIAMLeadingKeys(t *testing.T) {
-	root, tmpl := repo(t)
-	data, err := os.ReadFile(filepath.Join(root, "template.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
-		t.Fatal(err)
-	}
-	resources := field(doc.Content[0], "Resources")
+	_, tmpl := repo(t)
+	resources := field(templateRoot(t), "Resources")
+	leadingKeys := leadingKeys()
 	seen := map[string]bool{}
 	for _, fn := range tmpl.Functions {
 		id := fn.LogicalID
@@ -104,7 +52,7 @@ func TestIAMLeadingKeys(t *testing.T) {
 				continue
 			}
 			if !ok {
-				t.Errorf("%s: DynamoDB statement, but no entry in leadingKeys", id)
+				t.Errorf("%s: DynamoDB statement, but no function of the route table", id)
 				continue
 			}
 			keys, err := leadingKeysCondition(st)
@@ -143,9 +91,25 @@ func TestIAMLeadingKeys(t *testing.T) {
 	}
 	for id := range leadingKeys {
 		if !seen[id] {
-			t.Errorf("leadingKeys has %s, which is not a function of the template", id)
+			t.Errorf("the route table has %s, which is not a function of the template", id)
 		}
 	}
+}
+
+// templateRoot is template.yaml's top-level mapping, as YAML nodes (CloudFormation's tags
+// are no YAML types a struct decoder understands).
+func templateRoot(t *testing.T) *yaml.Node {
+	t.Helper()
+	root, _ := repo(t)
+	data, err := os.ReadFile(filepath.Join(root, "template.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		t.Fatal(err)
+	}
+	return doc.Content[0]
 }
 
 // leadingKeysCondition returns the LeadingKeys patterns of a statement, or what is wrong.

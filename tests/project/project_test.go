@@ -3,6 +3,7 @@
 package project
 
 import (
+	"cmp"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/infra/local/emulators"
 	"github.com/gatehouse/gatehouse/infra/local/samtemplate"
+	"github.com/gatehouse/gatehouse/internal/routes"
 )
 
 // implemented are the API families whose every route must have a function by now.
@@ -85,7 +87,7 @@ func TestEveryFunctionHasSourceAndBuildTarget(t *testing.T) {
 }
 
 var (
-	heading  = regexp.MustCompile("(?m)^### (GET|POST|PUT|PATCH|DELETE) (/\\S+)")
+	heading  = regexp.MustCompile(`(?m)^### (GET|POST|PUT|PATCH|DELETE) (/\S+)`)
 	tableRow = regexp.MustCompile("(?m)^\\| `(GET|POST|PUT|PATCH|DELETE) (/[^` ]+)`")
 	inline   = regexp.MustCompile("`(GET|POST|PUT|PATCH|DELETE) (/[^` ]+)`")
 )
@@ -138,6 +140,28 @@ func TestAPIRoutesHaveFunctions(t *testing.T) {
 	for r, fn := range served {
 		if !slices.Contains(documented, r) {
 			t.Errorf("%s (%s) is not documented in docs/API.md", r, fn)
+		}
+	}
+}
+
+// TestTemplateIsTheRouteTable: the local stack reads the functions from template.yaml;
+// they are the route table's (internal/routes), each in its directory, with the table's
+// routes and memory, in the table's order.
+func TestTemplateIsTheRouteTable(t *testing.T) {
+	_, tmpl := repo(t)
+	if len(tmpl.Functions) != len(routes.Functions) {
+		t.Fatalf("template.yaml has %d functions, the route table %d: run `make generate`", len(tmpl.Functions), len(routes.Functions))
+	}
+	for i, fn := range tmpl.Functions {
+		row := routes.Functions[i]
+		var want []samtemplate.Route
+		for _, e := range row.Events {
+			want = append(want, samtemplate.Route{Method: e.Method, Path: e.Path})
+		}
+		memory := cmp.Or(row.Memory, 1024)
+		if fn.LogicalID != row.LogicalID() || fn.Dir != "functions/"+row.Dir || !slices.Equal(fn.Routes, want) || fn.MemorySize != memory {
+			t.Errorf("template function %d is %s in %s with routes %v and %d MB; the route table has %s in functions/%s with %v and %d MB: run `make generate`",
+				i, fn.LogicalID, fn.Dir, fn.Routes, fn.MemorySize, row.LogicalID(), row.Dir, want, memory)
 		}
 	}
 }

@@ -20,18 +20,35 @@ type Table struct {
 	Indexes map[string]string // index name -> the index's partition key attribute
 }
 
-// Guard is a DynamoDB endpoint for one function: it forwards a request to Upstream when
-// Policy allows every part of it, and otherwise answers AccessDeniedException and reports
-// the denial to OnDeny.
+// Guard is a service endpoint for one function: it forwards a request to Upstream when
+// Policy allows every part of it, and otherwise answers the service's AccessDenied error
+// and reports the denial to OnDeny. It is DynamoDB's unless SES is set.
 type Guard struct {
 	Function string
 	Policy   Policy
-	Tables   map[string]Table // by table name
+	Tables   map[string]Table // by table name (DynamoDB)
+	// SES makes it an SES v2 endpoint rather than DynamoDB's: the ARN prefix of SES
+	// resources in the stack's region and account, arn:aws:ses:<region>:<account>:.
+	SES      string
 	Upstream *url.URL
 	OnDeny   func(function string, denied Access)
 
 	once  sync.Once
 	proxy *httputil.ReverseProxy
+	mu    sync.Mutex
+	calls map[string]int
+}
+
+// Calls counts the operations the guard let through, by action and resource: what the
+// function really called.
+func (g *Guard) Calls() map[string]int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	out := make(map[string]int, len(g.calls))
+	for k, v := range g.calls {
+		out[k] = v
+	}
+	return out
 }
 
 // maxRequest is above DynamoDB's own 16 MB request limit.
@@ -43,10 +60,17 @@ func (g *Guard) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
-	op, _ := strings.CutPrefix(r.Header.Get("X-Amz-Target"), "DynamoDB_20120810.")
-	accesses, err := g.accesses(op, body)
+	var accesses []Access
+	if g.SES != "" {
+		accesses, err = sesAccesses(g.SES, r, body)
+	} else {
+		op, _ := strings.CutPrefix(r.Header.Get("X-Amz-Target"), "DynamoDB_20120810.")
+		if accesses, err = g.accesses(op, body); err != nil {
+			accesses = []Access{{Action: "dynamodb:" + op}}
+		}
+	}
 	if err != nil {
-		g.deny(w, Access{Action: "dynamodb:" + op}, err.Error())
+		g.deny(w, accesses[0], err.Error())
 		return
 	}
 	for _, a := range accesses {
@@ -55,6 +79,14 @@ func (g *Guard) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	g.mu.Lock()
+	if g.calls == nil {
+		g.calls = map[string]int{}
+	}
+	for _, a := range accesses {
+		g.calls[a.Action+" "+a.Resource]++
+	}
+	g.mu.Unlock()
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	r.ContentLength = int64(len(body))
 	g.once.Do(func() {
@@ -76,11 +108,19 @@ func (g *Guard) deny(w http.ResponseWriter, a Access, why string) {
 	if g.OnDeny != nil {
 		g.OnDeny(g.Function, a)
 	}
+	msg := fmt.Sprintf("%s is not authorized to perform %s (local stack: %s)", g.Function, a, why)
+	if g.SES != "" { // SES v2 is a REST API: the error type travels in a header
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("X-Amzn-Errortype", "AccessDeniedException")
+		w.WriteHeader(http.StatusForbidden)
+		_ = json.NewEncoder(w).Encode(map[string]string{"message": msg})
+		return
+	}
 	w.Header().Set("Content-Type", "application/x-amz-json-1.0")
 	w.WriteHeader(http.StatusBadRequest)
 	_ = json.NewEncoder(w).Encode(map[string]string{
 		"__type":  "com.amazonaws.dynamodb.v20120810#AccessDeniedException",
-		"message": fmt.Sprintf("%s is not authorized to perform %s (local stack: %s)", g.Function, a, why),
+		"message": msg,
 	})
 }
 

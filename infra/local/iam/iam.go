@@ -1,13 +1,16 @@
-// Package iam enforces, locally, the DynamoDB part of each function's IAM policy in the
-// SAM template: a function's DynamoDB calls go through a Guard that forwards to DynamoDB
-// Local only what the function's inline statements allow (actions, table and index ARNs,
-// and the dynamodb:LeadingKeys conditions), and answers everything else with DynamoDB's
-// AccessDeniedException, as AWS would. So every end-to-end test checks that the partition
-// keys a function's code touches are the ones its policy grants.
+// Package iam enforces, locally, the DynamoDB and SES parts of each function's IAM policy
+// in the SAM template: a function's DynamoDB calls go through a Guard that forwards to
+// DynamoDB Local only what the function's statements allow (actions, table and index ARNs,
+// and the dynamodb:LeadingKeys conditions), and its SES calls through one that forwards to
+// the SES emulator only what they allow (ses:SendEmail on the sender's identity and the
+// configuration set, with the ses:FromAddress condition); everything else is answered
+// with the service's AccessDenied error, as AWS would. So every end-to-end test checks
+// that what a function's code calls is what its policy grants.
 //
 // It evaluates Allow statements only (the template has no Deny), the condition operators
-// ForAllValues:StringLike and Null on dynamodb:LeadingKeys, and refuses to build a policy
-// from any other DynamoDB condition rather than ignore it.
+// ForAllValues:StringLike and Null on dynamodb:LeadingKeys and StringEquals on
+// ses:FromAddress, and refuses to build a policy from any other condition rather than
+// ignore it.
 package iam
 
 import (
@@ -25,6 +28,8 @@ type Statement struct {
 	LeadingKeys []string
 	// RequireKeys is "Null": {"dynamodb:LeadingKeys": "false"}: the request must name keys.
 	RequireKeys bool
+	// FromAddresses are StringEquals values of ses:FromAddress; nil means no such condition.
+	FromAddresses []string
 }
 
 // Policy is a function's statements.
@@ -35,6 +40,7 @@ type Access struct {
 	Action   string   // dynamodb:GetItem
 	Resource string   // the table's ARN, or its index's
 	Keys     []string // the partition key values of the items (dynamodb:LeadingKeys)
+	From     string   // the sender of a mail (ses:FromAddress)
 }
 
 // String names the keys by their prefix only: the rest can be an email address or the
@@ -46,6 +52,9 @@ func (a Access) String() string {
 			k = p + "#…"
 		}
 		keys[i] = k
+	}
+	if a.From != "" {
+		return fmt.Sprintf("%s on %s with ses:FromAddress %q", a.Action, a.Resource, a.From)
 	}
 	return fmt.Sprintf("%s on %s with dynamodb:LeadingKeys %q", a.Action, a.Resource, keys)
 }
@@ -61,6 +70,9 @@ func (s Statement) allows(a Access) bool {
 		return false
 	}
 	if s.RequireKeys && len(a.Keys) == 0 {
+		return false
+	}
+	if s.FromAddresses != nil && !slices.Contains(s.FromAddresses, a.From) {
 		return false
 	}
 	if s.LeadingKeys != nil {
@@ -86,6 +98,8 @@ func NewStatement(actions, resources []string, conditions map[string]map[string]
 				s.LeadingKeys = append([]string{}, vals...)
 			case op == "Null" && key == "dynamodb:LeadingKeys" && len(vals) == 1 && vals[0] == "false":
 				s.RequireKeys = true
+			case op == "StringEquals" && key == "ses:FromAddress":
+				s.FromAddresses = append([]string{}, vals...)
 			default:
 				return s, fmt.Errorf("condition %s on %s %q is not evaluated by the local stack", op, key, vals)
 			}
@@ -122,6 +136,10 @@ func like(pattern, s string) bool {
 }
 
 // IsDynamoDB reports whether any action of a statement is a DynamoDB action.
-func IsDynamoDB(actions []string) bool {
-	return slices.ContainsFunc(actions, func(a string) bool { return strings.HasPrefix(a, "dynamodb:") })
+func IsDynamoDB(actions []string) bool { return IsService("dynamodb", actions) }
+
+// IsService reports whether any action of a statement is an action of service (its IAM
+// prefix: dynamodb, ses).
+func IsService(service string, actions []string) bool {
+	return slices.ContainsFunc(actions, func(a string) bool { return strings.HasPrefix(a, service+":") })
 }

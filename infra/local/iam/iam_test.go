@@ -68,23 +68,23 @@ func TestAccesses(t *testing.T) {
 		want     []Access
 	}{
 		{"GetItem", `{"TableName":"t","Key":{"PK":{"S":"USER#1"},"SK":{"S":"ACCOUNT"}}}`,
-			[]Access{{"dynamodb:GetItem", tableARN, []string{"USER#1"}}}},
+			[]Access{{Action: "dynamodb:GetItem", Resource: tableARN, Keys: []string{"USER#1"}}}},
 		{"PutItem", `{"TableName":"t","Item":{"PK":{"S":"RESET#ab"},"SK":{"S":"RESET"},"x":{"N":"1"}}}`,
-			[]Access{{"dynamodb:PutItem", tableARN, []string{"RESET#ab"}}}},
+			[]Access{{Action: "dynamodb:PutItem", Resource: tableARN, Keys: []string{"RESET#ab"}}}},
 		{"UpdateItem", `{"TableName":"t","Key":{"PK":{"S":"COUNTER"},"SK":{"S":"USER_ID"}}}`,
-			[]Access{{"dynamodb:UpdateItem", tableARN, []string{"COUNTER"}}}},
+			[]Access{{Action: "dynamodb:UpdateItem", Resource: tableARN, Keys: []string{"COUNTER"}}}},
 		{"Query", `{"TableName":"t","KeyConditionExpression":"PK = :pk AND begins_with(SK, :sp)","ExpressionAttributeValues":{":pk":{"S":"USER#7"},":sp":{"S":"SESSION#"}}}`,
-			[]Access{{"dynamodb:Query", tableARN, []string{"USER#7"}}}},
+			[]Access{{Action: "dynamodb:Query", Resource: tableARN, Keys: []string{"USER#7"}}}},
 		{"Query", `{"TableName":"t","IndexName":"GSI1","KeyConditionExpression":"#p = :p AND GSI1SK > :a","ExpressionAttributeNames":{"#p":"GSI1PK"},"ExpressionAttributeValues":{":p":{"S":"ACCOUNTS"},":a":{"S":"bob"}}}`,
-			[]Access{{"dynamodb:Query", tableARN + "/index/GSI1", []string{"ACCOUNTS"}}}},
+			[]Access{{Action: "dynamodb:Query", Resource: tableARN + "/index/GSI1", Keys: []string{"ACCOUNTS"}}}},
 		{"BatchGetItem", `{"RequestItems":{"t":{"Keys":[{"PK":{"S":"USER#1"},"SK":{"S":"SESSION#x"}},{"PK":{"S":"USER#1"},"SK":{"S":"ACCOUNT"}}]}}}`,
-			[]Access{{"dynamodb:BatchGetItem", tableARN, []string{"USER#1", "USER#1"}}}},
+			[]Access{{Action: "dynamodb:BatchGetItem", Resource: tableARN, Keys: []string{"USER#1", "USER#1"}}}},
 		{"BatchWriteItem", `{"RequestItems":{"t":[{"DeleteRequest":{"Key":{"PK":{"S":"USER#1"},"SK":{"S":"SESSION#x"}}}},{"PutRequest":{"Item":{"PK":{"S":"USER#2"},"SK":{"S":"X"}}}}]}}`,
-			[]Access{{"dynamodb:BatchWriteItem", tableARN, []string{"USER#1", "USER#2"}}}},
+			[]Access{{Action: "dynamodb:BatchWriteItem", Resource: tableARN, Keys: []string{"USER#1", "USER#2"}}}},
 		{"TransactWriteItems", `{"TransactItems":[{"Put":{"TableName":"t","Item":{"PK":{"S":"USERNAME#bob"},"SK":{"S":"USERNAME"}}}},{"Delete":{"TableName":"t","Key":{"PK":{"S":"RESET#ab"},"SK":{"S":"RESET"}}}},{"Update":{"TableName":"t","Key":{"PK":{"S":"USER#1"},"SK":{"S":"ACCOUNT"}}}},{"ConditionCheck":{"TableName":"t","Key":{"PK":{"S":"USER#2"},"SK":{"S":"ACCOUNT"}}}}]}`,
-			[]Access{{"dynamodb:PutItem", tableARN, []string{"USERNAME#bob"}}, {"dynamodb:DeleteItem", tableARN, []string{"RESET#ab"}},
-				{"dynamodb:UpdateItem", tableARN, []string{"USER#1"}}, {"dynamodb:ConditionCheckItem", tableARN, []string{"USER#2"}}}},
-		{"Scan", `{"TableName":"t"}`, []Access{{"dynamodb:Scan", tableARN, nil}}},
+			[]Access{{Action: "dynamodb:PutItem", Resource: tableARN, Keys: []string{"USERNAME#bob"}}, {Action: "dynamodb:DeleteItem", Resource: tableARN, Keys: []string{"RESET#ab"}},
+				{Action: "dynamodb:UpdateItem", Resource: tableARN, Keys: []string{"USER#1"}}, {Action: "dynamodb:ConditionCheckItem", Resource: tableARN, Keys: []string{"USER#2"}}}},
+		{"Scan", `{"TableName":"t"}`, []Access{{Action: "dynamodb:Scan", Resource: tableARN, Keys: nil}}},
 	} {
 		got, err := g.accesses(c.op, []byte(c.body))
 		if err != nil {
@@ -111,16 +111,16 @@ func TestPolicyAllows(t *testing.T) {
 		a    Access
 		want bool
 	}{
-		{Access{"dynamodb:GetItem", tableARN, []string{"USER#1"}}, true},
-		{Access{"dynamodb:GetItem", tableARN, []string{"USERNAME#bob", "USER#1"}}, true},
-		{Access{"dynamodb:GetItem", tableARN, []string{"USER#1", "RESET#x"}}, false}, // every key must match
-		{Access{"dynamodb:GetItem", tableARN, []string{"EMAIL#a@b"}}, false},
-		{Access{"dynamodb:GetItem", tableARN, nil}, false}, // Null: keys required
-		{Access{"dynamodb:PutItem", tableARN, []string{"USER#1"}}, false},
-		{Access{"dynamodb:Query", tableARN + "/index/GSI1", []string{"ACCOUNTS"}}, true},
-		{Access{"dynamodb:Query", tableARN, []string{"ACCOUNTS"}}, false}, // the table is not the index
-		{Access{"dynamodb:Query", tableARN + "/index/GSI1", []string{"USER#1"}}, false},
-		{Access{"dynamodb:Scan", tableARN, nil}, false},
+		{Access{Action: "dynamodb:GetItem", Resource: tableARN, Keys: []string{"USER#1"}}, true},
+		{Access{Action: "dynamodb:GetItem", Resource: tableARN, Keys: []string{"USERNAME#bob", "USER#1"}}, true},
+		{Access{Action: "dynamodb:GetItem", Resource: tableARN, Keys: []string{"USER#1", "RESET#x"}}, false}, // every key must match
+		{Access{Action: "dynamodb:GetItem", Resource: tableARN, Keys: []string{"EMAIL#a@b"}}, false},
+		{Access{Action: "dynamodb:GetItem", Resource: tableARN, Keys: nil}, false}, // Null: keys required
+		{Access{Action: "dynamodb:PutItem", Resource: tableARN, Keys: []string{"USER#1"}}, false},
+		{Access{Action: "dynamodb:Query", Resource: tableARN + "/index/GSI1", Keys: []string{"ACCOUNTS"}}, true},
+		{Access{Action: "dynamodb:Query", Resource: tableARN, Keys: []string{"ACCOUNTS"}}, false}, // the table is not the index
+		{Access{Action: "dynamodb:Query", Resource: tableARN + "/index/GSI1", Keys: []string{"USER#1"}}, false},
+		{Access{Action: "dynamodb:Scan", Resource: tableARN, Keys: nil}, false},
 	} {
 		if got := p.Allows(c.a); got != c.want {
 			t.Errorf("Allows(%v) = %v", c.a, got)
@@ -170,5 +170,19 @@ func TestGuard(t *testing.T) {
 	}
 	if len(upstream) != 1 || len(denied) != 1 || !strings.HasPrefix(denied[0], "Fn dynamodb:GetItem") {
 		t.Fatalf("upstream %q, denied %q", upstream, denied)
+	}
+	// An action the policy lacks is refused, whatever its keys.
+	req, _ := http.NewRequest(http.MethodPost, srv.URL+"/", strings.NewReader(ok))
+	req.Header.Set("X-Amz-Target", "DynamoDB_20120810.DeleteItem")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 400 || len(upstream) != 1 || len(denied) != 2 || !strings.HasPrefix(denied[1], "Fn dynamodb:DeleteItem") {
+		t.Fatalf("DeleteItem without a statement: %d, upstream %q, denied %q", resp.StatusCode, upstream, denied)
+	}
+	if calls := g.Calls(); len(calls) != 1 || calls["dynamodb:GetItem "+tableARN] != 1 {
+		t.Fatalf("Calls() = %v, want the one GetItem let through", calls)
 	}
 }

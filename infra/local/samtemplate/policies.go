@@ -6,9 +6,10 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-// Statement is one statement of a function's inline policies (Policies: - Statement: ...).
-// Managed policies (!Ref SomePolicy) and SAM policy templates are not read: the local
-// stack only enforces the inline DynamoDB statements.
+// Statement is one statement of a function's policies: inline (Policies: - Statement: ...)
+// or of an AWS::IAM::ManagedPolicy of the template it references (- !Ref SomePolicy).
+// SAM policy templates and AWS managed policies are not read: the local stack enforces
+// the template's own DynamoDB and SES statements.
 type Statement struct {
 	Effect    string
 	Actions   []string
@@ -23,8 +24,9 @@ func (t *Template) TableARN(logicalID string, r Resolver) (string, error) {
 	return resolution{t: t, r: r}.getAtt(logicalID, "Arn")
 }
 
-// policyStatements reads the inline statements of a function's Policies.
-func policyStatements(policies *yaml.Node) ([]Statement, error) {
+// policyStatements reads the statements of a function's Policies; resources is the
+// template's Resources, for the managed policies they reference.
+func policyStatements(policies, resources *yaml.Node) ([]Statement, error) {
 	if policies == nil {
 		return nil, nil
 	}
@@ -34,6 +36,12 @@ func policyStatements(policies *yaml.Node) ([]Statement, error) {
 	var out []Statement
 	for _, p := range policies.Content {
 		sts := mapValue(p, "Statement")
+		if p.Tag == "!Ref" && p.Kind == yaml.ScalarNode {
+			if mp := resolveAlias(mapValue(resources, p.Value)); mp != nil && mapValue(mp, "Type") != nil &&
+				mapValue(mp, "Type").Value == "AWS::IAM::ManagedPolicy" {
+				sts = mapValue(mapValue(mapValue(mp, "Properties"), "PolicyDocument"), "Statement")
+			}
+		}
 		if sts == nil {
 			continue
 		}

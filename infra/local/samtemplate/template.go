@@ -78,7 +78,8 @@ type Function struct {
 	// (the function wins), still unresolved; see Template.Env.
 	Environment map[string]Expr
 
-	// Policies are the inline statements of the function's Policies (policies.go).
+	// Policies are the statements of the function's Policies, inline or in the template's
+	// managed policies it references (policies.go).
 	Policies []Statement
 }
 
@@ -248,7 +249,7 @@ func (t *Template) parseResources(resources *yaml.Node, globals functionDefaults
 		props := mapValue(body, "Properties")
 		switch typ {
 		case typeFunction:
-			f, err := parseFunction(id, props, globals)
+			f, err := parseFunction(id, props, globals, resources)
 			if err != nil {
 				return fmt.Errorf("function %s: %w", id, err)
 			}
@@ -266,7 +267,7 @@ func (t *Template) parseResources(resources *yaml.Node, globals functionDefaults
 	return nil
 }
 
-func parseFunction(id string, props *yaml.Node, globals functionDefaults) (Function, error) {
+func parseFunction(id string, props *yaml.Node, globals functionDefaults, resources *yaml.Node) (Function, error) {
 	f := Function{
 		LogicalID:   id,
 		Dir:         FunctionDir(id),
@@ -294,7 +295,7 @@ func parseFunction(id string, props *yaml.Node, globals functionDefaults) (Funct
 	for k, v := range own {
 		f.Environment[k] = v
 	}
-	if f.Policies, err = policyStatements(mapValue(props, "Policies")); err != nil {
+	if f.Policies, err = policyStatements(mapValue(props, "Policies"), resources); err != nil {
 		return f, fmt.Errorf("%s: %w", id, err)
 	}
 	f.Routes, err = httpAPIRoutes(mapValue(props, "Events"))

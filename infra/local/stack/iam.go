@@ -12,6 +12,36 @@ import (
 	"github.com/gatehouse/gatehouse/infra/local/samtemplate"
 )
 
+// guard points fn's DynamoDB and SES calls at guards of its own (package iam).
+func (s *Stack) guard(fn samtemplate.Function, env map[string]string) error {
+	if err := s.guardDynamoDB(fn, env); err != nil {
+		return err
+	}
+	return s.guardSES(fn, env)
+}
+
+// guardSES points fn at an SES endpoint of its own that enforces the SES statements of
+// its policy (SendMailPolicy), unless env sends it elsewhere. A function without SES
+// statements gets one too: any mail it tries to send is refused.
+func (s *Stack) guardSES(fn samtemplate.Function, env map[string]string) error {
+	if env["AWS_ENDPOINT_URL_SESV2"] != s.SESEndpoint || s.SESEndpoint == "" {
+		return nil
+	}
+	policy, err := servicePolicy(s.Template, fn, s.resolver(), "ses")
+	if err != nil {
+		return err
+	}
+	if len(policy) == 0 {
+		if p, _ := servicePolicy(s.Template, fn, s.resolver(), "dynamodb"); len(p) == 0 {
+			return nil // a template that does not model IAM
+		}
+	}
+	g := &iam.Guard{Function: fn.LogicalID, Policy: policy, SES: "arn:aws:ses:" + emulators.Region + ":123456789012:"}
+	addr, err := s.serveGuard(g, s.SESEndpoint, "SES")
+	env["AWS_ENDPOINT_URL_SESV2"] = addr
+	return err
+}
+
 // guardDynamoDB points fn at a DynamoDB endpoint of its own that enforces the DynamoDB
 // statements of its policy in the template (package iam), unless env sends it elsewhere.
 // A function whose policy has no DynamoDB statement at all (a template that does not model
@@ -21,7 +51,7 @@ func (s *Stack) guardDynamoDB(fn samtemplate.Function, env map[string]string) er
 		return nil
 	}
 	r := s.resolver()
-	policy, err := dynamoPolicy(s.Template, fn, r)
+	policy, err := servicePolicy(s.Template, fn, r, "dynamodb")
 	if err != nil || len(policy) == 0 {
 		return err
 	}
@@ -46,27 +76,33 @@ func (s *Stack) guardDynamoDB(fn samtemplate.Function, env map[string]string) er
 			}
 		}
 	}
-	upstream, err := url.Parse(s.DynamoEndpoint)
+	g := &iam.Guard{Function: fn.LogicalID, Policy: policy, Tables: tables}
+	addr, err := s.serveGuard(g, s.DynamoEndpoint, "DynamoDB")
+	env["AWS_ENDPOINT_URL_DYNAMODB"] = addr
+	return err
+}
+
+// serveGuard serves g on a loopback port in front of upstream and returns its URL.
+func (s *Stack) serveGuard(g *iam.Guard, upstream, service string) (string, error) {
+	u, err := url.Parse(upstream)
 	if err != nil {
-		return err
+		return "", err
 	}
-	ln, err := listen(0, "DynamoDB guard of "+fn.LogicalID)
+	ln, err := listen(0, service+" guard of "+g.Function)
 	if err != nil {
-		return err
+		return "", err
 	}
 	root := s
 	for root.parent != nil {
 		root = root.parent
 	}
-	g := &iam.Guard{Function: fn.LogicalID, Policy: policy, Tables: tables, Upstream: upstream,
-		OnDeny: func(function string, a iam.Access) { root.denied(function, a) }}
+	g.Upstream, g.OnDeny = u, func(function string, a iam.Access) { root.denied(function, a) }
 	srv := &http.Server{Handler: g}
 	go func() { _ = srv.Serve(ln) }()
 	s.guardMu.Lock()
 	s.guards = append(s.guards, srv)
 	s.guardMu.Unlock()
-	env["AWS_ENDPOINT_URL_DYNAMODB"] = "http://" + ln.Addr().String()
-	return nil
+	return "http://" + ln.Addr().String(), nil
 }
 
 func (s *Stack) denied(function string, a iam.Access) {
@@ -77,7 +113,7 @@ func (s *Stack) denied(function string, a iam.Access) {
 	s.guardMu.Unlock()
 }
 
-// Denials lists the DynamoDB calls the functions' policies refused so far (also those of
+// Denials lists the DynamoDB and SES calls the functions' policies refused so far (also those of
 // gateways started with NewGateway): a call the code makes that template.yaml does not allow.
 func (s *Stack) Denials() []string {
 	s.guardMu.Lock()
@@ -102,11 +138,11 @@ func (s *Stack) resolver() samtemplate.Resolver {
 	return samtemplate.Resolver{Parameters: params, Refs: s.Tables, Region: emulators.Region}
 }
 
-// dynamoPolicy resolves fn's inline Allow statements on DynamoDB.
-func dynamoPolicy(t *samtemplate.Template, fn samtemplate.Function, r samtemplate.Resolver) (iam.Policy, error) {
+// servicePolicy resolves fn's Allow statements on a service (its IAM prefix: dynamodb, ses).
+func servicePolicy(t *samtemplate.Template, fn samtemplate.Function, r samtemplate.Resolver, service string) (iam.Policy, error) {
 	var p iam.Policy
 	for _, st := range fn.Policies {
-		if !iam.IsDynamoDB(st.Actions) {
+		if !iam.IsService(service, st.Actions) {
 			continue
 		}
 		if st.Effect != "Allow" {

@@ -28,13 +28,13 @@ func TestDynamoPolicyOfTemplate(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, fn := range tmpl.Functions {
-		p, err := dynamoPolicy(tmpl, fn, r)
+		p, err := servicePolicy(tmpl, fn, r, "dynamodb")
 		if err != nil || len(p) == 0 {
 			t.Errorf("%s: %d statements, %v", fn.LogicalID, len(p), err)
 		}
 	}
 	info, _ := tmpl.Function("UsersInfoFunction")
-	p, _ := dynamoPolicy(tmpl, info, r)
+	p, _ := servicePolicy(tmpl, info, r, "dynamodb")
 	if !p.Allows(iam.Access{Action: "dynamodb:BatchGetItem", Resource: arn, Keys: []string{"USER#1"}}) ||
 		p.Allows(iam.Access{Action: "dynamodb:BatchGetItem", Resource: arn, Keys: []string{"USERNAME#bob"}}) ||
 		p.Allows(iam.Access{Action: "dynamodb:GetItem", Resource: arn, Keys: []string{"USER#1"}}) {

@@ -393,7 +393,7 @@ func (s *Stack) startFunctions() (http.Handler, error) {
 		if err != nil {
 			return nil, err
 		}
-		if err := s.guardDynamoDB(fn, env); err != nil {
+		if err := s.guard(fn, env); err != nil {
 			return nil, err
 		}
 		f, err := lambdart.New(lambdart.Config{
