@@ -1,7 +1,6 @@
 package stack
 
 import (
-	"context"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -16,18 +15,18 @@ import (
 // statements of its policy in the template (package iam), unless env sends it elsewhere.
 // A function whose policy has no DynamoDB statement at all (a template that does not model
 // IAM, such as the local stack's own test template) talks to DynamoDB Local directly.
-func (s *Stack) guardDynamoDB(fn samtemplate.Function, env map[string]string) error {
-	if env["AWS_ENDPOINT_URL_DYNAMODB"] != s.DynamoEndpoint {
+func (g *apiGateway) guardDynamoDB(fn samtemplate.Function, env map[string]string) error {
+	if env["AWS_ENDPOINT_URL_DYNAMODB"] != g.b.dynamoEndpoint {
 		return nil
 	}
-	r := s.resolver()
-	policy, err := dynamoPolicy(s.Template, fn, r)
+	r := g.resolver()
+	policy, err := dynamoPolicy(g.b.template, fn, r)
 	if err != nil || len(policy) == 0 {
 		return err
 	}
 	tables := map[string]iam.Table{}
-	for _, t := range s.Template.Tables {
-		arn, err := s.Template.TableARN(t.LogicalID, r)
+	if t, ok := g.b.template.Table(g.b.tableID); ok {
+		arn, err := g.b.template.TableARN(t.LogicalID, r)
 		if err != nil {
 			return err
 		}
@@ -35,18 +34,18 @@ func (s *Stack) guardDynamoDB(fn samtemplate.Function, env map[string]string) er
 		for _, ix := range slices.Concat(t.Properties.GlobalSecondaryIndexes, t.Properties.LocalSecondaryIndexes) {
 			tt.Indexes[ix.IndexName] = hashKey(ix.KeySchema)
 		}
-		tables[s.Tables[t.LogicalID]] = tt
+		tables[g.b.tableName] = tt
 	}
 	// An override of a variable that names a table (TABLE_NAME=other) stands for that
 	// table: the policy's statements on it apply to the other one.
 	for name, e := range fn.Environment {
-		if v, err := s.Template.Resolve(e, r); err == nil && env[name] != v {
+		if v, err := g.b.template.Resolve(e, r); err == nil && env[name] != v {
 			if t, ok := tables[v]; ok {
 				tables[env[name]] = t
 			}
 		}
 	}
-	upstream, err := url.Parse(s.DynamoEndpoint)
+	upstream, err := url.Parse(g.b.dynamoEndpoint)
 	if err != nil {
 		return err
 	}
@@ -54,52 +53,25 @@ func (s *Stack) guardDynamoDB(fn samtemplate.Function, env map[string]string) er
 	if err != nil {
 		return err
 	}
-	root := s
-	for root.parent != nil {
-		root = root.parent
-	}
-	g := &iam.Guard{Function: fn.LogicalID, Policy: policy, Tables: tables, Upstream: upstream,
-		OnDeny: func(function string, a iam.Access) { root.denied(function, a) }}
-	srv := &http.Server{Handler: g}
+	guard := &iam.Guard{Function: fn.LogicalID, Policy: policy, Tables: tables, Upstream: upstream,
+		OnDeny: func(function string, a iam.Access) {
+			g.b.denied(fmt.Sprintf("%s: AccessDenied: %s", function, a))
+		}}
+	srv := &http.Server{Handler: guard}
 	go func() { _ = srv.Serve(ln) }()
-	s.guardMu.Lock()
-	s.guards = append(s.guards, srv)
-	s.guardMu.Unlock()
+	g.guardMu.Lock()
+	g.guards = append(g.guards, srv)
+	g.guardMu.Unlock()
 	env["AWS_ENDPOINT_URL_DYNAMODB"] = "http://" + ln.Addr().String()
 	return nil
 }
 
-func (s *Stack) denied(function string, a iam.Access) {
-	line := fmt.Sprintf("%s: AccessDenied: %s", function, a)
-	fmt.Fprintf(s.log, "[iam] %s\n", line)
-	s.guardMu.Lock()
-	s.denials = append(s.denials, line)
-	s.guardMu.Unlock()
-}
-
-// Denials lists the DynamoDB calls the functions' policies refused so far (also those of
-// gateways started with NewGateway): a call the code makes that template.yaml does not allow.
-func (s *Stack) Denials() []string {
-	s.guardMu.Lock()
-	defer s.guardMu.Unlock()
-	return slices.Clone(s.denials)
-}
-
-func (s *Stack) stopGuards() {
-	s.guardMu.Lock()
-	defer s.guardMu.Unlock()
-	for _, g := range s.guards {
-		_ = g.Shutdown(context.Background())
-	}
-	s.guards = nil
-}
-
-func (s *Stack) resolver() samtemplate.Resolver {
+func (g *apiGateway) resolver() samtemplate.Resolver {
 	params := LocalParameters()
-	for k, v := range s.opts.Parameters {
+	for k, v := range g.opts.Parameters {
 		params[k] = v
 	}
-	return samtemplate.Resolver{Parameters: params, Refs: s.Tables, Region: emulators.Region}
+	return samtemplate.Resolver{Parameters: params, Refs: g.b.refs(), Region: emulators.Region}
 }
 
 // dynamoPolicy resolves fn's inline Allow statements on DynamoDB.

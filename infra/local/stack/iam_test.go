@@ -20,9 +20,7 @@ func TestDynamoPolicyOfTemplate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &Stack{Template: tmpl, Tables: map[string]string{}}
-	s.nameTables()
-	r := s.resolver()
+	r := testGateway(t, tmpl, Options{}).resolver()
 	arn, err := tmpl.TableARN("AccountsTable", r)
 	if err != nil {
 		t.Fatal(err)

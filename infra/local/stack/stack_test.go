@@ -124,8 +124,8 @@ func TestStackEndToEnd(t *testing.T) {
 	if len(hookCalls) != 1 || hookCalls[0] != s.DynamoEndpoint+" gatehouse-local" {
 		t.Errorf("AfterTable calls = %q", hookCalls)
 	}
-	if s.TableName != "gatehouse-local" || s.Tables["Table"] != "gatehouse-local" {
-		t.Errorf("tables = %q %v", s.TableName, s.Tables)
+	if s.TableName != "gatehouse-local" || s.b.tableID != "Table" {
+		t.Errorf("table = %q %q", s.TableName, s.b.tableID)
 	}
 	for _, u := range []string{s.URL, s.DynamoEndpoint, s.SESEndpoint} {
 		if !strings.HasPrefix(u, "http://127.0.0.1:") {
@@ -188,7 +188,7 @@ func TestStackEndToEnd(t *testing.T) {
 	out := logs.String()
 	defer func() {
 		// An emulator that dies is reported through Done and Err.
-		if err := syscall.Kill(s.ses.PID, syscall.SIGKILL); err != nil {
+		if err := syscall.Kill(s.b.ses.PID, syscall.SIGKILL); err != nil {
 			t.Fatal(err)
 		}
 		select {
