@@ -27,10 +27,12 @@ type locked struct {
 	w  io.Writer
 }
 
-func (l *locked) Write(p []byte) (int, error) {
+func (l *locked) Write(p []byte) (int, error) { return l.writeTo(l.w, p) }
+
+func (l *locked) writeTo(w io.Writer, p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return l.w.Write(p)
+	return w.Write(p)
 }
 
 // Prefixer forwards output line by line, each line prefixed and written to its destination
@@ -89,18 +91,14 @@ func (w *Prefixer) emit(line []byte) {
 // Buffer is a bytes.Buffer safe for concurrent Write and String, for tests that capture
 // the logs of concurrently running processes.
 type Buffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
+	l locked
+	b bytes.Buffer
 }
 
-func (s *Buffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
+func (s *Buffer) Write(p []byte) (int, error) { return s.l.writeTo(&s.b, p) }
 
 func (s *Buffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.l.mu.Lock()
+	defer s.l.mu.Unlock()
 	return s.b.String()
 }

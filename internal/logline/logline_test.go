@@ -35,3 +35,23 @@ func TestLockedNil(t *testing.T) {
 		t.Fatalf("Locked(nil).Write = %d, %v", n, err)
 	}
 }
+
+// The zero Buffer is ready, and keeps every concurrent write whole.
+func TestBufferConcurrent(t *testing.T) {
+	var b Buffer
+	done := make(chan struct{})
+	for range 8 {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			for range 100 {
+				_, _ = b.Write([]byte("line\n"))
+			}
+		}()
+	}
+	for range 8 {
+		<-done
+	}
+	if got := strings.Count(b.String(), "line\n"); got != 800 {
+		t.Fatalf("%d lines, want 800", got)
+	}
+}

@@ -53,7 +53,7 @@ func (c *counting) TransactWriteItems(ctx context.Context, in *dynamodb.Transact
 	return c.API.TransactWriteItems(ctx, in, o...)
 }
 
-// TestRoundTrips holds each use case to its DynamoDB round-trip budget (DESIGN.md): the
+// TestRoundTrips holds each use case to its DynamoDB round-trip budget (docs/DESIGN.md): the
 // latency floor of every route.
 func TestRoundTrips(t *testing.T) {
 	// As in a function: the request's source IP is known, so the per-source limit applies.
