@@ -1,6 +1,7 @@
 // Package account is Gatehouse's domain: accounts, sessions, one-time passwords and reset
 // tokens, the rules they follow, and the use cases of every API family. It knows nothing of
-// AWS or HTTP; it talks to the outside through the small interfaces below.
+// AWS or HTTP; it talks to the outside through the small interfaces below. docs/DESIGN.md
+// describes the layering and the security properties the use cases keep.
 package account
 
 import (

@@ -20,7 +20,7 @@ import (
 	"github.com/gatehouse/gatehouse/pkg/api/users"
 )
 
-// TestRoundTrips holds each use case to its DynamoDB round-trip budget (DESIGN.md): the
+// TestRoundTrips holds each use case to its DynamoDB round-trip budget (docs/DESIGN.md): the
 // latency floor of every route.
 func TestRoundTrips(t *testing.T) {
 	// As in a function: the request's source IP is known, so the per-source limit applies.

@@ -10,7 +10,7 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-// bootstrapBudget is DESIGN.md's size budget of a function binary.
+// bootstrapBudget is docs/DESIGN.md's size budget of a function binary.
 const bootstrapBudget = 10 << 20
 
 // TestSAMBuildProtocol runs, for every function, what `sam build` runs with BuildMethod

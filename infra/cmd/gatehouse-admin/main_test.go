@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/gatehouse/gatehouse/infra/local/emulators"
-	"github.com/gatehouse/gatehouse/infra/local/samtemplate"
+	"github.com/gatehouse/gatehouse/infra/local/stack"
 	"github.com/gatehouse/gatehouse/pkg/account"
 	"github.com/gatehouse/gatehouse/pkg/accounttest"
 	"github.com/gatehouse/gatehouse/pkg/dynamo"
@@ -71,24 +71,12 @@ func TestCreateAndPromote(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	bin := buildCommand(t)
-	e, err := emulators.StartDynamoDB(ctx, emulators.DynamoDBOptions{})
+	const table = "gatehouse-bootstrap"
+	e, client, err := stack.StartTable(ctx, table)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(e.Stop)
-	root, err := emulators.FindRepoRoot("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl, err := samtemplate.Load(filepath.Join(root, "template.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	const table = "gatehouse-bootstrap"
-	client := emulators.DynamoDBClient(e.Endpoint)
-	if err := samtemplate.CreateTable(ctx, client, tmpl, "AccountsTable", table); err != nil {
-		t.Fatal(err)
-	}
 	svc := account.NewService(dynamo.New(client, table), accounttest.NewHasher(), nil, account.Config{}, nil)
 	env := []string{
 		"AWS_ACCESS_KEY_ID=local", "AWS_SECRET_ACCESS_KEY=local",

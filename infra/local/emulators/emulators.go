@@ -5,7 +5,6 @@ package emulators
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -20,6 +19,7 @@ import (
 	"time"
 
 	"github.com/gatehouse/gatehouse/infra/local/internal/proc"
+	"github.com/gatehouse/gatehouse/internal/logline"
 )
 
 // Emulator is a running emulator process.
@@ -97,7 +97,7 @@ func start(ctx context.Context, spec startSpec) (*Emulator, error) {
 		logw = io.Discard
 	}
 	prefix := "[" + strings.ToLower(strings.ReplaceAll(spec.name, " ", "-")) + "] "
-	cmd.Stderr = io.MultiWriter(e.tail, &prefixWriter{dst: logw, prefix: prefix})
+	cmd.Stderr = io.MultiWriter(e.tail, logline.Prefixed(logw, prefix))
 	// The reader goroutine below owns stdout; Wait must not block on grandchildren that
 	// inherited the pipe.
 	cmd.WaitDelay = time.Second
@@ -282,28 +282,4 @@ func (t *tailBuffer) suffix() string {
 		return ": " + lines[len(lines)-1]
 	}
 	return ""
-}
-
-// prefixWriter forwards output line by line, each line prefixed with the emulator's name
-// and written with one Write.
-type prefixWriter struct {
-	mu     sync.Mutex
-	dst    io.Writer
-	prefix string
-	part   []byte
-}
-
-func (w *prefixWriter) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	w.part = append(w.part, p...)
-	for {
-		i := bytes.IndexByte(w.part, '\n')
-		if i < 0 {
-			break
-		}
-		_, _ = w.dst.Write(append([]byte(w.prefix), w.part[:i+1]...))
-		w.part = w.part[i+1:]
-	}
-	return len(p), nil
 }

@@ -2,7 +2,6 @@ package emulators
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -85,20 +84,7 @@ func sesReady(line string) (int, bool) {
 }
 
 func sesHealthy(ctx context.Context, endpoint string) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, endpoint+"/health-check", nil)
-	if err != nil {
-		return err
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	_, _ = io.Copy(io.Discard, resp.Body)
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("GET /health-check: %s", resp.Status)
-	}
-	return nil
+	return sesCall(ctx, http.MethodGet, endpoint+"/health-check", nil)
 }
 
 func withoutVar(env []string, name string) []string {

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/gatehouse/gatehouse/infra/local/internal/testlambda"
 )
 
 // fakeFunction records the events it gets and answers with out/err.
@@ -72,16 +73,7 @@ func newTestGateway(t *testing.T, routes []Route, opts Options) *httptest.Server
 
 func do(t *testing.T, req *http.Request) (*http.Response, string) {
 	t.Helper()
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp, string(body)
+	return testlambda.Do(t, req)
 }
 
 func newRequest(t *testing.T, method, url string, body io.Reader) *http.Request {

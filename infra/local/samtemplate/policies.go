@@ -66,7 +66,7 @@ func parseStatement(st *yaml.Node) (Statement, error) {
 		return s, err
 	}
 	if s.Actions, err = scalarOrList(mapValue(st, "Action")); err != nil {
-		return s, fmt.Errorf("Action: %w", err)
+		return s, fmt.Errorf("statement Action: %w", err)
 	}
 	s.Resources = exprOrList(mapValue(st, "Resource"))
 	cond := mapValue(st, "Condition")

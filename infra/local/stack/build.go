@@ -4,12 +4,10 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
@@ -18,32 +16,32 @@ import (
 
 // build compiles every template function for this host with one `go build`, so the
 // packages they share compile once. Binaries are named after their directory.
-func (s *Stack) build(ctx context.Context) error {
-	if s.opts.BinDir == "" {
+func (b *backends) build(ctx context.Context) error {
+	if b.opts.BinDir == "" {
 		dir, err := os.MkdirTemp("", "gatehouse-local-bin-")
 		if err != nil {
 			return err
 		}
-		s.binDir, s.ownBinDir = dir, true
+		b.binDir, b.ownBinDir = dir, true
 	} else {
-		s.binDir = s.opts.BinDir
-		if !filepath.IsAbs(s.binDir) {
-			s.binDir = filepath.Join(s.opts.RepoRoot, s.binDir)
+		b.binDir = b.opts.BinDir
+		if !filepath.IsAbs(b.binDir) {
+			b.binDir = filepath.Join(b.opts.RepoRoot, b.binDir)
 		}
-		if err := os.MkdirAll(s.binDir, 0o755); err != nil {
+		if err := os.MkdirAll(b.binDir, 0o755); err != nil {
 			return fmt.Errorf("build directory: %w", err)
 		}
 	}
-	if len(s.Template.Functions) == 0 {
+	if len(b.template.Functions) == 0 {
 		return nil
 	}
-	args := []string{"build", "-tags", "lambda.norpc", "-trimpath", "-o", s.binDir + string(filepath.Separator)}
-	for _, fn := range s.Template.Functions {
+	args := []string{"build", "-tags", "lambda.norpc", "-trimpath", "-o", b.binDir + string(filepath.Separator)}
+	for _, fn := range b.template.Functions {
 		args = append(args, "./"+filepath.ToSlash(fn.Dir))
 	}
-	args = append(args, s.protectedRouteDirs()...)
+	args = append(args, protectedRouteDirs(b.opts.ProtectedRoutes)...)
 	cmd := exec.CommandContext(ctx, "go", args...)
-	cmd.Dir = filepath.Dir(s.opts.TemplatePath)
+	cmd.Dir = filepath.Dir(b.opts.TemplatePath)
 	// On cancellation, stop the compilers and linker go started, not just go itself.
 	proc.Prepare(cmd)
 	cmd.Cancel = func() error { return proc.Signal(cmd, syscall.SIGKILL) }
@@ -53,59 +51,13 @@ func (s *Stack) build(ctx context.Context) error {
 	cmd.Stdout, cmd.Stderr = &out, &out
 
 	start := time.Now()
-	fmt.Fprintf(s.log, "[stack] building %d functions\n", len(s.Template.Functions))
+	fmt.Fprintf(b.log, "[stack] building %d functions\n", len(b.template.Functions))
 	if err := cmd.Run(); err != nil {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
 		return fmt.Errorf("building the functions failed (go %s):\n%s", strings.Join(args, " "), strings.TrimSpace(out.String()))
 	}
-	fmt.Fprintf(s.log, "[stack] built %d functions in %s\n", len(s.Template.Functions), time.Since(start).Round(time.Millisecond))
+	fmt.Fprintf(b.log, "[stack] built %d functions in %s\n", len(b.template.Functions), time.Since(start).Round(time.Millisecond))
 	return nil
-}
-
-// syncWriter serialises writes to w, which many instances and goroutines share; nil
-// becomes io.Discard.
-func syncWriter(w io.Writer) io.Writer {
-	if w == nil {
-		return io.Discard
-	}
-	return &lockedWriter{w: w}
-}
-
-type lockedWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (l *lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(p)
-}
-
-// prefixed writes each Write (lambdart and the gateway write whole lines) with prefix on
-// every line.
-func prefixed(w io.Writer, prefix string) io.Writer {
-	return &prefixWriter{w: w, prefix: prefix}
-}
-
-type prefixWriter struct {
-	w      io.Writer
-	prefix string
-}
-
-func (p *prefixWriter) Write(b []byte) (int, error) {
-	lines := strings.SplitAfter(string(b), "\n")
-	var buf strings.Builder
-	for _, l := range lines {
-		if l != "" {
-			buf.WriteString(p.prefix)
-			buf.WriteString(l)
-		}
-	}
-	if _, err := io.WriteString(p.w, buf.String()); err != nil {
-		return 0, err
-	}
-	return len(b), nil
 }

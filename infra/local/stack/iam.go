@@ -1,7 +1,6 @@
 package stack
 
 import (
-	"context"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -13,31 +12,32 @@ import (
 )
 
 // guard points fn's DynamoDB and SES calls at guards of its own (package iam).
-func (s *Stack) guard(fn samtemplate.Function, env map[string]string) error {
-	if err := s.guardDynamoDB(fn, env); err != nil {
+func (g *apiGateway) guard(fn samtemplate.Function, env map[string]string) error {
+	if err := g.guardDynamoDB(fn, env); err != nil {
 		return err
 	}
-	return s.guardSES(fn, env)
+	return g.guardSES(fn, env)
 }
 
 // guardSES points fn at an SES endpoint of its own that enforces the SES statements of
 // its policy (SendMailPolicy), unless env sends it elsewhere. A function without SES
 // statements gets one too: any mail it tries to send is refused.
-func (s *Stack) guardSES(fn samtemplate.Function, env map[string]string) error {
-	if env["AWS_ENDPOINT_URL_SESV2"] != s.SESEndpoint || s.SESEndpoint == "" {
+func (g *apiGateway) guardSES(fn samtemplate.Function, env map[string]string) error {
+	if env["AWS_ENDPOINT_URL_SESV2"] != g.b.sesEndpoint || g.b.sesEndpoint == "" {
 		return nil
 	}
-	policy, err := servicePolicy(s.Template, fn, s.resolver(), "ses")
+	r := g.resolver()
+	policy, err := servicePolicy(g.b.template, fn, r, "ses")
 	if err != nil {
 		return err
 	}
 	if len(policy) == 0 {
-		if p, _ := servicePolicy(s.Template, fn, s.resolver(), "dynamodb"); len(p) == 0 {
+		if p, _ := servicePolicy(g.b.template, fn, r, "dynamodb"); len(p) == 0 {
 			return nil // a template that does not model IAM
 		}
 	}
-	g := &iam.Guard{Function: fn.LogicalID, Policy: policy, SES: "arn:aws:ses:" + emulators.Region + ":123456789012:"}
-	addr, err := s.serveGuard(g, s.SESEndpoint, "SES")
+	guard := &iam.Guard{Function: fn.LogicalID, Policy: policy, SES: "arn:aws:ses:" + emulators.Region + ":123456789012:"}
+	addr, err := g.serveGuard(guard, g.b.sesEndpoint, "SES")
 	env["AWS_ENDPOINT_URL_SESV2"] = addr
 	return err
 }
@@ -46,18 +46,18 @@ func (s *Stack) guardSES(fn samtemplate.Function, env map[string]string) error {
 // statements of its policy in the template (package iam), unless env sends it elsewhere.
 // A function whose policy has no DynamoDB statement at all (a template that does not model
 // IAM, such as the local stack's own test template) talks to DynamoDB Local directly.
-func (s *Stack) guardDynamoDB(fn samtemplate.Function, env map[string]string) error {
-	if env["AWS_ENDPOINT_URL_DYNAMODB"] != s.DynamoEndpoint {
+func (g *apiGateway) guardDynamoDB(fn samtemplate.Function, env map[string]string) error {
+	if env["AWS_ENDPOINT_URL_DYNAMODB"] != g.b.dynamoEndpoint {
 		return nil
 	}
-	r := s.resolver()
-	policy, err := servicePolicy(s.Template, fn, r, "dynamodb")
+	r := g.resolver()
+	policy, err := servicePolicy(g.b.template, fn, r, "dynamodb")
 	if err != nil || len(policy) == 0 {
 		return err
 	}
 	tables := map[string]iam.Table{}
-	for _, t := range s.Template.Tables {
-		arn, err := s.Template.TableARN(t.LogicalID, r)
+	if t, ok := g.b.template.Table(g.b.tableID); ok {
+		arn, err := g.b.template.TableARN(t.LogicalID, r)
 		if err != nil {
 			return err
 		}
@@ -65,77 +65,51 @@ func (s *Stack) guardDynamoDB(fn samtemplate.Function, env map[string]string) er
 		for _, ix := range slices.Concat(t.Properties.GlobalSecondaryIndexes, t.Properties.LocalSecondaryIndexes) {
 			tt.Indexes[ix.IndexName] = hashKey(ix.KeySchema)
 		}
-		tables[s.Tables[t.LogicalID]] = tt
+		tables[g.b.tableName] = tt
 	}
 	// An override of a variable that names a table (TABLE_NAME=other) stands for that
 	// table: the policy's statements on it apply to the other one.
 	for name, e := range fn.Environment {
-		if v, err := s.Template.Resolve(e, r); err == nil && env[name] != v {
+		if v, err := g.b.template.Resolve(e, r); err == nil && env[name] != v {
 			if t, ok := tables[v]; ok {
 				tables[env[name]] = t
 			}
 		}
 	}
-	g := &iam.Guard{Function: fn.LogicalID, Policy: policy, Tables: tables}
-	addr, err := s.serveGuard(g, s.DynamoEndpoint, "DynamoDB")
+	guard := &iam.Guard{Function: fn.LogicalID, Policy: policy, Tables: tables}
+	addr, err := g.serveGuard(guard, g.b.dynamoEndpoint, "DynamoDB")
 	env["AWS_ENDPOINT_URL_DYNAMODB"] = addr
 	return err
 }
 
-// serveGuard serves g on a loopback port in front of upstream and returns its URL.
-func (s *Stack) serveGuard(g *iam.Guard, upstream, service string) (string, error) {
+// serveGuard serves guard on a loopback port in front of upstream and returns its URL.
+func (g *apiGateway) serveGuard(guard *iam.Guard, upstream, service string) (string, error) {
 	u, err := url.Parse(upstream)
 	if err != nil {
 		return "", err
 	}
-	ln, err := listen(0, service+" guard of "+g.Function)
+	ln, err := listen(0, service+" guard of "+guard.Function)
 	if err != nil {
 		return "", err
 	}
-	root := s
-	for root.parent != nil {
-		root = root.parent
+	guard.Upstream = u
+	guard.OnDeny = func(function string, a iam.Access) {
+		g.b.denied(fmt.Sprintf("%s: AccessDenied: %s", function, a))
 	}
-	g.Upstream, g.OnDeny = u, func(function string, a iam.Access) { root.denied(function, a) }
-	srv := &http.Server{Handler: g}
+	srv := &http.Server{Handler: guard}
 	go func() { _ = srv.Serve(ln) }()
-	s.guardMu.Lock()
-	s.guards = append(s.guards, srv)
-	s.guardMu.Unlock()
+	g.guardMu.Lock()
+	g.guards = append(g.guards, srv)
+	g.guardMu.Unlock()
 	return "http://" + ln.Addr().String(), nil
 }
 
-func (s *Stack) denied(function string, a iam.Access) {
-	line := fmt.Sprintf("%s: AccessDenied: %s", function, a)
-	fmt.Fprintf(s.log, "[iam] %s\n", line)
-	s.guardMu.Lock()
-	s.denials = append(s.denials, line)
-	s.guardMu.Unlock()
-}
-
-// Denials lists the DynamoDB and SES calls the functions' policies refused so far (also those of
-// gateways started with NewGateway): a call the code makes that template.yaml does not allow.
-func (s *Stack) Denials() []string {
-	s.guardMu.Lock()
-	defer s.guardMu.Unlock()
-	return slices.Clone(s.denials)
-}
-
-func (s *Stack) stopGuards() {
-	s.guardMu.Lock()
-	defer s.guardMu.Unlock()
-	for _, g := range s.guards {
-		_ = g.Shutdown(context.Background())
-	}
-	s.guards = nil
-}
-
-func (s *Stack) resolver() samtemplate.Resolver {
+func (g *apiGateway) resolver() samtemplate.Resolver {
 	params := LocalParameters()
-	for k, v := range s.opts.Parameters {
+	for k, v := range g.opts.Parameters {
 		params[k] = v
 	}
-	return samtemplate.Resolver{Parameters: params, Refs: s.Tables, Region: emulators.Region}
+	return samtemplate.Resolver{Parameters: params, Refs: g.b.refs(), Region: emulators.Region}
 }
 
 // servicePolicy resolves fn's Allow statements on a service (its IAM prefix: dynamodb, ses).

@@ -1,10 +1,8 @@
 package stack
 
 import (
-	"path/filepath"
 	"testing"
 
-	"github.com/gatehouse/gatehouse/infra/local/emulators"
 	"github.com/gatehouse/gatehouse/infra/local/iam"
 	"github.com/gatehouse/gatehouse/infra/local/samtemplate"
 )
@@ -12,17 +10,11 @@ import (
 // TestDynamoPolicyOfTemplate: every function of Gatehouse's template has DynamoDB
 // statements the local guard can enforce, resolved to the local table's ARNs.
 func TestDynamoPolicyOfTemplate(t *testing.T) {
-	root, err := emulators.FindRepoRoot("")
+	tmpl, err := samtemplate.Load("../../../template.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
-	tmpl, err := samtemplate.Load(filepath.Join(root, "template.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := &Stack{Template: tmpl, Tables: map[string]string{}}
-	s.nameTables()
-	r := s.resolver()
+	r := testGateway(t, tmpl, Options{}).resolver()
 	arn, err := tmpl.TableARN("AccountsTable", r)
 	if err != nil {
 		t.Fatal(err)

@@ -1,8 +1,6 @@
 package stack
 
 import (
-	"fmt"
-	"path/filepath"
 	"strings"
 
 	"github.com/gatehouse/gatehouse/infra/local/emulators"
@@ -31,20 +29,20 @@ func ParameterOverrides(tmpl *samtemplate.Template, environ []string) map[string
 
 // parameters returns the parameter values of this stack: LocalParameters, then those the
 // host environment sets, then Options.Parameters.
-func (s *Stack) parameters() map[string]string {
+func (g *apiGateway) parameters() map[string]string {
 	params := LocalParameters()
-	for k, v := range ParameterOverrides(s.Template, s.opts.Environ) {
+	for k, v := range ParameterOverrides(g.b.template, g.opts.Environ) {
 		params[k] = v
 	}
-	for k, v := range s.opts.Parameters {
+	for k, v := range g.opts.Parameters {
 		params[k] = v
 	}
 	return params
 }
 
-// gatewayCORS resolves the HttpApi's CorsConfiguration for the gateway.
-func (s *Stack) gatewayCORS() (*gateway.CORS, error) {
-	c, err := s.Template.CORS(samtemplate.Resolver{Parameters: s.parameters(), Refs: s.Tables, Region: emulators.Region})
+// cors resolves the HttpApi's CorsConfiguration for the gateway.
+func (g *apiGateway) cors() (*gateway.CORS, error) {
+	c, err := g.b.template.CORS(samtemplate.Resolver{Parameters: g.parameters(), Refs: g.b.refs(), Region: emulators.Region})
 	if err != nil || c == nil {
 		return nil, err
 	}
@@ -56,20 +54,4 @@ func (s *Stack) gatewayCORS() (*gateway.CORS, error) {
 		MaxAge:           c.MaxAge,
 		AllowCredentials: c.AllowCredentials,
 	}, nil
-}
-
-// FunctionEnv returns the environment the stack gives the function with this logical ID
-// (the template's, resolved, with the emulators' endpoints), for running its binary under
-// another runtime (tests/rie).
-func (s *Stack) FunctionEnv(logicalID string) (map[string]string, error) {
-	fn, ok := s.Template.Function(logicalID)
-	if !ok {
-		return nil, fmt.Errorf("no function %s in the template", logicalID)
-	}
-	return s.functionEnv(fn)
-}
-
-// FunctionBinary returns the path of the function's binary built for this host.
-func (s *Stack) FunctionBinary(logicalID string) string {
-	return filepath.Join(s.binDir, filepath.Base(samtemplate.FunctionDir(logicalID)))
 }

@@ -38,8 +38,7 @@ func TestParameterOverridesFromEnvironment(t *testing.T) {
 	if !reflect.DeepEqual(banner, wantBanner) {
 		t.Errorf("HostOverrides = %q, want %q", banner, wantBanner)
 	}
-	s := &Stack{Template: tmpl, opts: Options{Environ: environ}}
-	cors, err := s.gatewayCORS()
+	cors, err := testGateway(t, tmpl, Options{Environ: environ}).cors()
 	if err != nil || cors == nil || !reflect.DeepEqual(cors.AllowOrigins, []string{"http://localhost:5173"}) || !cors.AllowCredentials {
 		t.Errorf("gateway CORS from the environment: %+v, %v", cors, err)
 	}
@@ -52,10 +51,10 @@ func TestDeclaredEmptyEndpointsGetTheEmulators(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &Stack{
-		Template: tmpl, Tables: map[string]string{"AccountsTable": "t"},
-		DynamoEndpoint: "http://127.0.0.1:1", SESEndpoint: "http://127.0.0.1:2",
-	}
+	g := testGateway(t, tmpl, Options{TableName: "t"})
+	g.b.dynamoEndpoint, g.b.sesEndpoint = "http://127.0.0.1:1", "http://127.0.0.1:2"
+	s := newStack(g.b, nil)
+	s.gw = g
 	for _, fn := range tmpl.Functions {
 		if e, ok := fn.Environment["AWS_ENDPOINT_URL_DYNAMODB"]; !ok || e.String() != `""` {
 			t.Fatalf("%s: the template does not declare AWS_ENDPOINT_URL_DYNAMODB empty", fn.LogicalID)
@@ -68,4 +67,15 @@ func TestDeclaredEmptyEndpointsGetTheEmulators(t *testing.T) {
 			t.Errorf("%s: endpoints %q %q", fn.LogicalID, env["AWS_ENDPOINT_URL_DYNAMODB"], env["AWS_ENDPOINT_URL_SESV2"])
 		}
 	}
+}
+
+// testGateway is a gateway on backends with tmpl that never started, for what needs no
+// process: environments, policies, CORS.
+func testGateway(t *testing.T, tmpl *samtemplate.Template, opts Options) *apiGateway {
+	t.Helper()
+	b := &backends{opts: opts, template: tmpl, tokenIndexKey: opts.TokenIndexKey}
+	if err := b.nameTable(); err != nil {
+		t.Fatal(err)
+	}
+	return &apiGateway{b: b, opts: opts}
 }

@@ -5,7 +5,6 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/gatehouse/gatehouse/infra/local/emulators"
 	"github.com/gatehouse/gatehouse/infra/local/gateway"
 	"github.com/gatehouse/gatehouse/infra/local/lambdart"
 )
@@ -24,45 +23,35 @@ type ProtectedRoute struct {
 	Authorizer string
 }
 
-// protectedRouteDirs are the packages the build adds for ProtectedRoutes.
-func (s *Stack) protectedRouteDirs() []string {
+// protectedRouteDirs are the packages the build adds for routes.
+func protectedRouteDirs(routes []ProtectedRoute) []string {
 	var dirs []string
-	for _, p := range s.opts.ProtectedRoutes {
+	for _, p := range routes {
 		dirs = append(dirs, "./"+filepath.ToSlash(filepath.Clean(p.Dir)))
 	}
 	return dirs
 }
 
-// protectedRoutes creates the functions of ProtectedRoutes; startFunctions has created the
+// protectedRoutes creates the functions of ProtectedRoutes; start has created the
 // template's, authorizers included (with their IAM guard).
-func (s *Stack) protectedRoutes() ([]gateway.Route, error) {
+func (g *apiGateway) protectedRoutes() ([]gateway.Route, error) {
 	var routes []gateway.Route
-	for _, p := range s.opts.ProtectedRoutes {
+	for _, p := range g.opts.ProtectedRoutes {
 		var authorizer *lambdart.Function
-		for i, fn := range s.Template.Functions {
+		for i, fn := range g.b.template.Functions {
 			if fn.LogicalID == p.Authorizer {
-				authorizer = s.functions[len(s.functions)-len(s.Template.Functions)+i]
+				authorizer = g.functions[i]
 			}
 		}
 		if authorizer == nil {
 			return nil, fmt.Errorf("protected route %s %s: no function %s in the template", p.Method, p.Path, p.Authorizer)
 		}
-		name := filepath.Base(p.Dir)
-		f, err := lambdart.New(lambdart.Config{
-			Name:         "ProtectedRoute-" + name,
-			Binary:       filepath.Join(s.binDir, name),
-			Env:          map[string]string{},
-			Timeout:      10 * time.Second, // the template's, on a busy machine
-			Region:       emulators.Region,
-			MaxInstances: s.opts.MaxInstances,
-			IdleTimeout:  s.opts.IdleTimeout,
-			Log:          prefixed(s.log, "[ProtectedRoute-"+name+"] "),
-			Output:       s.fnLog,
-		})
+		// No AWS settings: it stands for a consumer's function, not one of Gatehouse's;
+		// the template's timeout, on a busy machine.
+		f, err := g.newFunction("ProtectedRoute-"+filepath.Base(p.Dir), p.Dir, map[string]string{}, 10*time.Second, 0)
 		if err != nil {
 			return nil, err
 		}
-		s.functions = append(s.functions, f)
 		routes = append(routes, gateway.Route{Method: p.Method, Path: p.Path, Function: f, Authorizer: authorizer})
 	}
 	return routes, nil

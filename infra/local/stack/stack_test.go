@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"os"
@@ -82,16 +81,12 @@ type echoReply struct {
 
 func get(t *testing.T, url string) (int, string) {
 	t.Helper()
-	resp, err := http.Get(url)
+	req, err := http.NewRequest(http.MethodGet, url, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp.StatusCode, string(body)
+	resp, body := testlambda.Do(t, req)
+	return resp.StatusCode, body
 }
 
 func echo(t *testing.T, base string) echoReply {
@@ -124,8 +119,8 @@ func TestStackEndToEnd(t *testing.T) {
 	if len(hookCalls) != 1 || hookCalls[0] != s.DynamoEndpoint+" gatehouse-local" {
 		t.Errorf("AfterTable calls = %q", hookCalls)
 	}
-	if s.TableName != "gatehouse-local" || s.Tables["Table"] != "gatehouse-local" {
-		t.Errorf("tables = %q %v", s.TableName, s.Tables)
+	if s.TableName != "gatehouse-local" || s.b.tableID != "Table" {
+		t.Errorf("table = %q %q", s.TableName, s.b.tableID)
 	}
 	for _, u := range []string{s.URL, s.DynamoEndpoint, s.SESEndpoint} {
 		if !strings.HasPrefix(u, "http://127.0.0.1:") {
@@ -188,7 +183,7 @@ func TestStackEndToEnd(t *testing.T) {
 	out := logs.String()
 	defer func() {
 		// An emulator that dies is reported through Done and Err.
-		if err := syscall.Kill(s.ses.PID, syscall.SIGKILL); err != nil {
+		if err := syscall.Kill(s.b.ses.PID, syscall.SIGKILL); err != nil {
 			t.Fatal(err)
 		}
 		select {

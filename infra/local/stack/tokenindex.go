@@ -20,23 +20,21 @@ import (
 // TokenIndexKeyFile is the key's file in the DynamoDB data directory.
 const TokenIndexKeyFile = "token-index-key"
 
-// setTokenIndexKey fills s.TokenIndexKey: Options.TokenIndexKey, the parent stack's, the
-// one kept in the data directory, or a new one for a stack in memory.
-func (s *Stack) setTokenIndexKey() error {
+// setTokenIndexKey settles the key: Options.TokenIndexKey, the one kept in the data
+// directory, or a new one for a stack in memory.
+func (b *backends) setTokenIndexKey() error {
 	switch {
-	case s.opts.TokenIndexKey != "":
-	case s.opts.ReuseEmulatorsFrom != nil:
-		s.opts.TokenIndexKey = s.opts.ReuseEmulatorsFrom.TokenIndexKey
-	case s.opts.DynamoDBDataDir != "":
-		key, err := LoadOrCreateTokenIndexKey(s.opts.DynamoDBDataDir)
+	case b.opts.TokenIndexKey != "":
+		b.tokenIndexKey = b.opts.TokenIndexKey
+	case b.opts.DynamoDBDataDir != "":
+		key, err := LoadOrCreateTokenIndexKey(b.opts.DynamoDBDataDir)
 		if err != nil {
 			return err
 		}
-		s.opts.TokenIndexKey = key
+		b.tokenIndexKey = key
 	default:
-		s.opts.TokenIndexKey = newTokenIndexKey()
+		b.tokenIndexKey = newTokenIndexKey()
 	}
-	s.TokenIndexKey = s.opts.TokenIndexKey
 	return nil
 }
 

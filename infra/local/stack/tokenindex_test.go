@@ -47,7 +47,7 @@ func TestTokenIndexKeyEnv(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &Stack{Template: tmpl, opts: Options{TokenIndexKey: "k"}, Tables: map[string]string{"AccountsTable": "t"}}
+	s := testGateway(t, tmpl, Options{TokenIndexKey: "k", TableName: "t"})
 	withKey := 0
 	for _, fn := range tmpl.Functions {
 		env, err := s.functionEnv(fn)

@@ -1,4 +1,4 @@
-// Package admin is the Admin v2 API family (/api/v2/users, seed document 003): it
+// Package admin is the Admin v2 API family (/api/v2/users; docs/API.md, "Admin v2 family"): it
 // translates between its wire format — Basic credentials or a Bearer API token of an admin
 // account, JSON bodies, plain JSON answers such as {"user_exists":false} or
 // {"error":"<reason>"} — and the account domain. The wire format is that of the Nebula

@@ -1,5 +1,5 @@
-// Package user is the User API family (/user/*, seed document 001): it translates between
-// its wire format — parameters as a JSON object (a form is also accepted), answers as
+// Package user is the User API family (/user/*, the Manage Accounts API; docs/API.md, "User
+// family"): it translates between its wire format — parameters as a JSON object (a form is also accepted), answers as
 // {"statusCode":"NNN","message":TEXT,"data":STRING} — and the account domain.
 package user
 

@@ -1,5 +1,5 @@
-// Package users is the Users API family (/users/*, seed document 000, the API of Manage My
-// Damn Life): it translates between its wire format — parameters as JSON, form or query
+// Package users is the Users API family (/users/*, the API of Manage My Damn Life;
+// docs/API.md, "Users family"): it translates between its wire format — parameters as JSON, form or query
 // string, answers as {"success":bool,"data":{"message":CODE or object}} — and the account
 // domain.
 package users

@@ -1,6 +1,7 @@
-// Package accountv1 is the Account v1 API family (/api/user/v1/*, seed document 002): it
-// translates between its wire format — parameters as a form (or a JSON object), answers in
-// JSend ({"status":"success"|"fail"|"error",...}) — and the account domain.
+// Package accountv1 is the Account v1 API family (/api/user/v1/*, the Amadis user API;
+// docs/API.md, "Account v1 family"): it translates between its wire format — parameters as a
+// form (or a JSON object), answers in JSend ({"status":"success"|"fail"|"error",...}) — and
+// the account domain.
 package accountv1
 
 import (

@@ -1,6 +1,6 @@
-// End-to-end tests of the User family (/user/*, seed document 001) through the local
-// gateway and the real function binaries: one test per row of the seed's tables and of
-// API.md's, with the exact status and body.
+// End-to-end tests of the User family (/user/*, the Manage Accounts API) through the local
+// gateway and the real function binaries: one test per row of the family's tables in
+// docs/API.md, with the exact status and body.
 package user_test
 
 import (

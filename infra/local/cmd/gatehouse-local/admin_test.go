@@ -2,12 +2,10 @@ package main
 
 import (
 	"context"
-	"path/filepath"
 	"testing"
 	"time"
 
-	"github.com/gatehouse/gatehouse/infra/local/emulators"
-	"github.com/gatehouse/gatehouse/infra/local/samtemplate"
+	"github.com/gatehouse/gatehouse/infra/local/stack"
 	"github.com/gatehouse/gatehouse/pkg/account"
 	"github.com/gatehouse/gatehouse/pkg/accounttest"
 	"github.com/gatehouse/gatehouse/pkg/dynamo"
@@ -19,24 +17,12 @@ import (
 func TestLocalAdminRestarts(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	e, err := emulators.StartDynamoDB(ctx, emulators.DynamoDBOptions{})
+	const table = "local-admin"
+	e, client, err := stack.StartTable(ctx, table)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(e.Stop)
-	root, err := emulators.FindRepoRoot("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl, err := samtemplate.Load(filepath.Join(root, "template.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	const table = "local-admin"
-	client := emulators.DynamoDBClient(e.Endpoint)
-	if err := samtemplate.CreateTable(ctx, client, tmpl, "AccountsTable", table); err != nil {
-		t.Fatal(err)
-	}
 	svc := account.NewService(dynamo.New(client, table), accounttest.NewHasher(), nil, account.Config{}, nil)
 	if _, err := svc.Register(ctx, account.NewAccount{Username: "Admin", Password: "a-user-password", Email: "someone@example.com"}); err != nil {
 		t.Fatal(err)

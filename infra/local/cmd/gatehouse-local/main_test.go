@@ -1,68 +1,30 @@
 package main
 
 import (
-	"bufio"
 	"io"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
-
-	"github.com/gatehouse/gatehouse/internal/syncbuf"
 )
 
 // TestMakeRun runs the command as `make run` does (free ports, data in memory), with the
 // admin password and a template variable from the environment, uses the API, then stops
 // it with SIGTERM and checks that it exits 0 leaving no process behind.
 func TestMakeRun(t *testing.T) {
-	bin := filepath.Join(t.TempDir(), "gatehouse-local")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
-	cmd := exec.Command(bin, "-port", "0", "-dynamodb-port", "0", "-ses-port", "0", "-in-memory", "-quiet")
-	cmd.Env = append(os.Environ(), "LOCAL_ADMIN_PASSWORD=local-admin-pw", "ALLOW_REGISTRATION=false")
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var stderr syncbuf.Buffer
-	cmd.Stderr = &stderr
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("stderr:\n%s", stderr.String())
-		}
-	})
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	t.Cleanup(func() { _ = cmd.Process.Kill() })
-
-	api := regexp.MustCompile(`API\s+(http://127\.0\.0\.1:\d+)`)
+	c := startCommand(t, []string{"LOCAL_ADMIN_PASSWORD=local-admin-pw", "ALLOW_REGISTRATION=false"},
+		"-port", "0", "-dynamodb-port", "0", "-ses-port", "0", "-in-memory", "-quiet")
 	base := ""
-	lines := bufio.NewScanner(stdout)
-	deadline := time.AfterFunc(3*time.Minute, func() { _ = cmd.Process.Kill() })
-	for lines.Scan() {
-		if m := api.FindStringSubmatch(lines.Text()); m != nil {
-			base = m[1]
-		}
-		if strings.Contains(lines.Text(), "Press Ctrl-C to stop") {
-			break
-		}
+	if m := regexp.MustCompile(`API\s+(http://127\.0\.0\.1:\d+)`).FindStringSubmatch(c.banner); m != nil {
+		base = m[1]
 	}
-	deadline.Stop()
-	go func() { _, _ = io.Copy(io.Discard, stdout) }()
 	if base == "" {
 		t.Fatal("no API URL in the banner")
 	}
-	children := descendants(cmd.Process.Pid)
+	children := descendants(c.cmd.Process.Pid)
 	if len(children) < 2 {
 		t.Fatalf("expected the emulators as children, found %v", children)
 	}
@@ -85,19 +47,9 @@ func TestMakeRun(t *testing.T) {
 	if code, body := post("/no/such/route", `{}`); code != 404 || body != `{"message":"Not Found"}` {
 		t.Fatalf("unknown route: %d %s", code, body)
 	}
-	children = descendants(cmd.Process.Pid) // now with function instances
+	children = descendants(c.cmd.Process.Pid) // now with function instances
 
-	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case err := <-exited:
-		if err != nil {
-			t.Fatalf("exit after SIGTERM: %v", err)
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatal("no exit 30 s after SIGTERM")
-	}
+	c.stop(t)
 	for _, pid := range children {
 		if alive(pid) {
 			t.Errorf("process %d outlived the shutdown", pid)

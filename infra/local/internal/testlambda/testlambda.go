@@ -4,9 +4,12 @@ package testlambda
 
 import (
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"testing"
 
 	"github.com/gatehouse/gatehouse/infra/local/emulators"
 )
@@ -64,4 +67,19 @@ func Main(m interface{ Run() int }, use func(bins map[string]string)) {
 	code := m.Run()
 	os.RemoveAll(dir)
 	os.Exit(code)
+}
+
+// Do sends req and returns the answer with its body read, failing t on a transport error.
+func Do(t testing.TB, req *http.Request) (*http.Response, string) {
+	t.Helper()
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp, string(body)
 }
