@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -162,23 +160,9 @@ func testTokenIndexRace(t *testing.T, s account.Store) {
 		ids[i] = mustCreate(t, s, newAccount(fmt.Sprintf("vic%d", i), "")).UserID
 	}
 	race := func(what string, try func(i int) error) {
-		var wins, inUse atomic.Int32
-		var wg sync.WaitGroup
-		for i := range n {
-			wg.Go(func() {
-				switch err := try(i); {
-				case err == nil:
-					wins.Add(1)
-				case errors.Is(err, account.ErrTokenInUse):
-					inUse.Add(1)
-				default:
-					t.Errorf("%s: unexpected error: %v", what, err)
-				}
-			})
-		}
-		wg.Wait()
-		if wins.Load() != 1 || inUse.Load() != n-1 {
-			t.Fatalf("%s: wins=%d in use=%d, want 1 and %d", what, wins.Load(), inUse.Load(), n-1)
+		wins, inUse := concurrently(t, n, try, is(account.ErrTokenInUse))
+		if wins != 1 || inUse != n-1 {
+			t.Fatalf("%s: wins=%d in use=%d, want 1 and %d", what, wins, inUse, n-1)
 		}
 	}
 	race("set", func(i int) error { return setToken(s, ids[i], fmt.Sprintf("th-%d", i), "ix-shared", t0) })

@@ -4,10 +4,10 @@
 package authorizer
 
 import (
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/gatehouse/gatehouse/infra/local/stack"
+	"github.com/gatehouse/gatehouse/internal/testkit"
 	"github.com/gatehouse/gatehouse/pkg/account"
 	"github.com/gatehouse/gatehouse/tests/e2e"
 )
@@ -44,22 +45,7 @@ type answer struct {
 
 func call(t *testing.T, base string, headers ...string) answer {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodGet, base+protectedPath, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := 0; i+1 < len(headers); i += 2 {
-		req.Header.Add(headers[i], headers[i+1])
-	}
-	resp, err := consumer.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
+	resp, b := testkit.Send(context.Background(), t, consumer, http.MethodGet, base+protectedPath, "", "", headers...)
 	a := answer{status: resp.StatusCode, body: string(b), requestID: resp.Header.Get("Apigw-Requestid")}
 	if resp.StatusCode == http.StatusOK {
 		var echo struct {
@@ -101,10 +87,6 @@ func denied(t *testing.T, what string, a answer) {
 	}
 }
 
-func basic(userHash, ssid string) string {
-	return "Basic " + base64.StdEncoding.EncodeToString([]byte(userHash+":"+ssid))
-}
-
 // authorizeLine returns the authorizer's log line of a request, waiting for the function's
 // output to arrive (it is written after the answer).
 func authorizeLine(t *testing.T, requestID string) string {
@@ -130,8 +112,8 @@ func TestAuthorizerAllowsEverySessionForm(t *testing.T) {
 		"Bearer":                     {"Authorization", "Bearer " + ssid},
 		"cookie TOKEN":               {"Cookie", "TOKEN=" + ssid},
 		"cookie ssid":                {"Cookie", "ssid=" + ssid},
-		"Basic userhash:ssid":        {"Authorization", basic(userHash, ssid)},
-		"Basic, upper-case userhash": {"Authorization", basic(strings.ToUpper(userHash), ssid)},
+		"Basic userhash:ssid":        {"Authorization", e2e.Basic(userHash, ssid)},
+		"Basic, upper-case userhash": {"Authorization", e2e.Basic(strings.ToUpper(userHash), ssid)},
 	} {
 		a := call(t, e2e.Stack.URL, h...)
 		allowed(t, what, a, name, account.RoleUser)
@@ -158,7 +140,7 @@ func TestAuthorizerDenies(t *testing.T) {
 		"malformed token":            {"Authorization", "Bearer not-a-session"},
 		"unknown token":              {"Authorization", "Bearer " + unknown},
 		"unknown cookie":             {"Cookie", "TOKEN=" + unknown},
-		"another account's userhash": {"Authorization", basic(account.UserHash(strings.ToLower(other)), ssid)},
+		"another account's userhash": {"Authorization", e2e.Basic(account.UserHash(strings.ToLower(other)), ssid)},
 		"Basic, not base64":          {"Authorization", "Basic %%%"},
 		"Basic without userhash":     {"Authorization", "Basic " + base64.StdEncoding.EncodeToString([]byte(ssid))},
 		"other scheme":               {"Authorization", "Token " + ssid},

@@ -20,6 +20,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/infra/local/stack"
 	"github.com/gatehouse/gatehouse/internal/syncbuf"
+	"github.com/gatehouse/gatehouse/internal/testkit"
 )
 
 var (
@@ -108,10 +109,7 @@ func run(m *testing.M) int {
 	}
 	_, apiPort, _ = net.SplitHostPort(strings.TrimPrefix(st.URL, "http://"))
 	code := m.Run()
-	stopCtx, stopCancel := context.WithTimeout(context.Background(), time.Minute)
-	defer stopCancel()
-	if err := st.Stop(stopCtx); err != nil {
-		fmt.Fprintln(os.Stderr, "browser: stop:", err)
+	if !testkit.Stopped("browser", st.Stop) {
 		code = 1
 	}
 	if code != 0 {

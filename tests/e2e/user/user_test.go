@@ -14,14 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-
-	"github.com/gatehouse/gatehouse/infra/local/emulators"
 	"github.com/gatehouse/gatehouse/pkg/account"
-	"github.com/gatehouse/gatehouse/pkg/accounttest"
-	"github.com/gatehouse/gatehouse/pkg/dynamo"
 	"github.com/gatehouse/gatehouse/tests/e2e"
 )
 
@@ -113,11 +106,6 @@ func reset(t *testing.T, base, uuid, password string) e2e.Response {
 	t.Helper()
 	e2e.Secret(password)
 	return post(t, base, "/user/password-reset", e2e.JSONBody("uuid", uuid, "newPassword", password))
-}
-
-func store() (*dynamo.Store, *dynamodb.Client) {
-	db := emulators.DynamoDBClient(e2e.Stack.DynamoEndpoint)
-	return dynamo.New(db, e2e.Stack.TableName), db
 }
 
 // ------------------------------------------------------------------- POST /user/create
@@ -405,8 +393,7 @@ func TestUserPasswordResetTokenMailFails(t *testing.T) {
 	if n := len(e2e.MailsTo(t, email)); n != 0 {
 		t.Fatalf("%d mails", n)
 	}
-	st, _ := store()
-	a, err := st.AccountByUsername(context.Background(), name)
+	a, err := e2e.Store("").AccountByUsername(context.Background(), name)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -481,18 +468,12 @@ func TestUserPasswordResetUserGone(t *testing.T) {
 	t.Parallel()
 	name, _, email := createUser(t)
 	tok := resetToken(t, e2e.Stack.URL, email)
-	st, db := store()
-	a, err := st.AccountByUsername(context.Background(), name)
+	a, err := e2e.Store("").AccountByUsername(context.Background(), name)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, k := range [][2]string{{fmt.Sprintf("USER#%d", a.UserID), "ACCOUNT"}, {"USERNAME#" + a.UsernameKey, "USERNAME"}, {"EMAIL#" + a.EmailKey, "EMAIL"}} {
-		if _, err := db.DeleteItem(context.Background(), &dynamodb.DeleteItemInput{
-			TableName: aws.String(e2e.Stack.TableName),
-			Key:       map[string]types.AttributeValue{"PK": &types.AttributeValueMemberS{Value: k[0]}, "SK": &types.AttributeValueMemberS{Value: k[1]}},
-		}); err != nil {
-			t.Fatal(err)
-		}
+		e2e.DeleteItem(t, k[0], k[1])
 	}
 	expect(t, "404 User not found", reset(t, e2e.Stack.URL, tok, e2e.Unique("pw-")), 404, "User not found", "null")
 }
@@ -502,8 +483,7 @@ func TestUserPasswordResetAfterDelete(t *testing.T) {
 	t.Parallel()
 	name, _, email := createUser(t)
 	tok := resetToken(t, e2e.Stack.URL, email)
-	st, _ := store()
-	svc := account.NewService(st, accounttest.NewHasher(), nil, account.Config{}, nil)
+	svc := e2e.Service("", nil, account.Config{})
 	if err := svc.DeleteUser(context.Background(), nil, name); err != nil {
 		t.Fatal(err)
 	}

@@ -13,14 +13,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/tests/e2e"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-
-	"github.com/gatehouse/gatehouse/infra/local/emulators"
 	"github.com/gatehouse/gatehouse/pkg/account"
-	"github.com/gatehouse/gatehouse/pkg/accounttest"
-	"github.com/gatehouse/gatehouse/pkg/dynamo"
 )
 
 const (
@@ -78,7 +71,7 @@ func TestUsersLogin(t *testing.T) {
 func TestUsersLoginWithoutPassword(t *testing.T) {
 	t.Parallel()
 	name := e2e.Unique("tok")
-	svc := account.NewService(dynamo.New(emulators.DynamoDBClient(e2e.Stack.DynamoEndpoint), e2e.Stack.TableName), accounttest.NewHasher(), nil, account.Config{}, nil)
+	svc := e2e.Service("", nil, account.Config{})
 	if _, err := svc.Register(context.Background(), account.NewAccount{Username: name, Token: "token-only-secret"}); err != nil {
 		t.Fatal(err)
 	}
@@ -137,7 +130,7 @@ func TestUsersInfo(t *testing.T) {
 	ssid := e2e.Login(t, name, pw)
 	r := e2e.Get(t, "/users/info", "Authorization", "Bearer "+ssid)
 	// users_id and created (unix seconds) are the stored account's.
-	stored, err := dynamo.New(emulators.DynamoDBClient(e2e.Stack.DynamoEndpoint), e2e.Stack.TableName).AccountByUsername(context.Background(), name)
+	stored, err := e2e.Store("").AccountByUsername(context.Background(), name)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -270,20 +263,12 @@ func TestUsersRequestOTPMailFails(t *testing.T) {
 		t.Fatalf("%d mails", n)
 	}
 	// No OTP record exists for the account.
-	db := emulators.DynamoDBClient(e2e.Stack.DynamoEndpoint)
-	a, err := dynamo.New(db, e2e.Stack.TableName).AccountByUsername(context.Background(), name)
+	a, err := e2e.Store("").AccountByUsername(context.Background(), name)
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, err := db.GetItem(context.Background(), &dynamodb.GetItemInput{
-		TableName: aws.String(e2e.Stack.TableName), ConsistentRead: aws.Bool(true),
-		Key: map[string]types.AttributeValue{
-			"PK": &types.AttributeValueMemberS{Value: fmt.Sprintf("USER#%d", a.UserID)},
-			"SK": &types.AttributeValueMemberS{Value: "OTP"},
-		},
-	})
-	if err != nil || out.Item != nil {
-		t.Fatalf("OTP item after a failed send: %v %v", out.Item, err)
+	if item := e2e.Item(t, fmt.Sprintf("USER#%d", a.UserID), "OTP"); item != nil {
+		t.Fatalf("OTP item after a failed send: %v", item)
 	}
 }
 
