@@ -124,6 +124,16 @@ func (s *Store) accountBy(index map[string]int64, key string) (*account.Account,
 	return s.account(id)
 }
 
+// mailSentWas returns account id if its list of mails sent is still prev (the caller's
+// optimistic lock), under s.mu.
+func (s *Store) mailSentWas(id int64, prev []time.Time) (account.Account, error) {
+	a, err := lookup(s.accounts, id, account.ErrNotFound)
+	if err == nil && !slices.EqualFunc(a.MailSent, prev, time.Time.Equal) {
+		err = account.ErrConflict
+	}
+	return a, err
+}
+
 // lookup returns m[k], or notFound when m has no k.
 func lookup[K comparable, V any](m map[K]V, k K, notFound error) (V, error) {
 	v, ok := m[k]
@@ -180,12 +190,9 @@ func (s *Store) ClearLoginFailures(_ context.Context, id int64) error {
 func (s *Store) ReserveMail(_ context.Context, id int64, prev, next []time.Time) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	a, ok := s.accounts[id]
-	if !ok {
-		return account.ErrNotFound
-	}
-	if !slices.EqualFunc(a.MailSent, prev, time.Time.Equal) {
-		return account.ErrConflict
+	a, err := s.mailSentWas(id, prev)
+	if err != nil {
+		return err
 	}
 	a.MailSent = slices.Clone(next)
 	s.accounts[id] = a
@@ -468,12 +475,9 @@ type mailQuota struct {
 func (s *Store) ReserveMailQuota(_ context.Context, id int64, prev, next []time.Time, q account.MailQuota) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	a, ok := s.accounts[id]
-	if !ok {
-		return account.ErrNotFound
-	}
-	if !slices.EqualFunc(a.MailSent, prev, time.Time.Equal) {
-		return account.ErrConflict
+	a, err := s.mailSentWas(id, prev)
+	if err != nil {
+		return err
 	}
 	if s.quota.recipient == nil {
 		s.quota = mailQuota{recipient: map[string]int{}, budget: map[time.Time]int{}}

@@ -1,8 +1,6 @@
 package project
 
 import (
-	"os"
-	"path/filepath"
 	"slices"
 	"testing"
 
@@ -14,14 +12,8 @@ import (
 // its ARN and the cache TTL consumers configure.
 func TestSessionAuthorizerTemplate(t *testing.T) {
 	root, _ := repo(t)
-	data, err := os.ReadFile(filepath.Join(root, "template.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
-		t.Fatal(err)
-	}
+	readYAML(t, root, "template.yaml", &doc)
 	top := doc.Content[0]
 	resources := field(top, "Resources")
 	fn := field(resources, "SessionAuthorizerFunction")

@@ -1,8 +1,6 @@
 package project
 
 import (
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -83,14 +81,8 @@ var leadingKeys = map[string]struct{ table, gsi1 []string }{
 // requests; a function without DynamoDB access has no entry, and every entry a function.
 func TestIAMLeadingKeys(t *testing.T) {
 	root, tmpl := repo(t)
-	data, err := os.ReadFile(filepath.Join(root, "template.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
-		t.Fatal(err)
-	}
+	readYAML(t, root, "template.yaml", &doc)
 	resources := field(doc.Content[0], "Resources")
 	seen := map[string]bool{}
 	for _, fn := range tmpl.Functions {

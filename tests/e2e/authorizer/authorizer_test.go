@@ -7,7 +7,6 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -151,12 +150,7 @@ func TestAuthorizerDenies(t *testing.T) {
 
 func TestAuthorizerDeniesAnExpiredSession(t *testing.T) {
 	t.Parallel()
-	short := e2e.Gateway(t, map[string]string{"SESSION_TTL": "1s"})
-	name, pw, _ := e2e.RegisterUser(t, false)
-	r := e2e.Do(t, short, http.MethodPost, "/users/login", "application/json", fmt.Sprintf(`{"username":%q,"password":%q}`, name, pw))
-	ssid := r.UsersField(t, "ssid")
-	e2e.Secret(ssid)
-	time.Sleep(2100 * time.Millisecond)
+	ssid := e2e.ExpiredSession(t)
 	denied(t, "expired session", call(t, e2e.Stack.URL, "Authorization", "Bearer "+ssid))
 }
 

@@ -159,12 +159,7 @@ func TestUsersInfo(t *testing.T) {
 
 func TestUsersInfoExpiredSession(t *testing.T) {
 	t.Parallel()
-	short := e2e.Gateway(t, map[string]string{"SESSION_TTL": "1s"})
-	name, pw, _ := e2e.RegisterUser(t, false)
-	r := e2e.Do(t, short, http.MethodPost, "/users/login", "application/json", fmt.Sprintf(`{"username":%q,"password":%q}`, name, pw))
-	ssid := r.UsersField(t, "ssid")
-	e2e.Secret(ssid)
-	time.Sleep(2100 * time.Millisecond)
+	ssid := e2e.ExpiredSession(t)
 	e2e.Expect(t, "expired session", e2e.Get(t, "/users/info", "Authorization", "Bearer "+ssid), 401, notAuth)
 }
 
