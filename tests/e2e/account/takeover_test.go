@@ -2,14 +2,11 @@ package account_test
 
 import (
 	"net/url"
-	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/gatehouse/gatehouse/tests/e2e"
 )
-
-var uuidRE = regexp.MustCompile(`[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}`)
 
 // mailedResetToken asks the User family for a reset token for email and reads it from the
 // mail.
@@ -22,7 +19,7 @@ func mailedResetToken(t *testing.T, email string) string {
 	if len(mails) != before+1 {
 		t.Fatalf("%d new mails to %s", len(mails)-before, email)
 	}
-	tok := uuidRE.FindString(mails[len(mails)-1].Body.Text)
+	tok := e2e.ResetToken.FindString(mails[len(mails)-1].Body.Text)
 	if tok == "" {
 		t.Fatal("no token in the reset mail")
 	}

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"regexp"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -147,8 +146,6 @@ func TestUnknownIdentifiersAnswerAlike(t *testing.T) {
 	}
 }
 
-var otpCode = regexp.MustCompile(`\b([0-9]{6})\b`)
-
 // member reads a string member of a Users answer, at the top or under data.message.
 func member(t *testing.T, r e2e.Response, key string) string {
 	t.Helper()
@@ -174,7 +171,7 @@ func TestOTPGuessBudget(t *testing.T) {
 	if r.Status != 200 || reqID == "" {
 		t.Fatalf("request OTP: %d %s", r.Status, r.Body)
 	}
-	match := otpCode.FindStringSubmatch(e2e.LastMailTo(t, email).Body.Text)
+	match := e2e.OTPCode.FindStringSubmatch(e2e.LastMailTo(t, email).Body.Text)
 	if match == nil {
 		t.Fatal("no code in the mail")
 	}

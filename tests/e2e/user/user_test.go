@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -81,8 +80,6 @@ func auth(t *testing.T, base, name, password string) string {
 	return c.Value
 }
 
-var uuidRE = regexp.MustCompile(`\b[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}\b`)
-
 // resetToken asks for a reset token on base and reads it from the SES inbox.
 func resetToken(t *testing.T, base, email string) string {
 	t.Helper()
@@ -93,7 +90,7 @@ func resetToken(t *testing.T, base, email string) string {
 		t.Fatalf("%d new mails to %s", len(mails)-before, email)
 	}
 	m := mails[len(mails)-1]
-	tok := uuidRE.FindString(m.Body.Text)
+	tok := e2e.ResetToken.FindString(m.Body.Text)
 	if tok == "" || !strings.Contains(m.Body.HTML, tok) || m.Subject != "Reset your Gatehouse password" || m.From != "no-reply@gatehouse.local" ||
 		(base == e2e.Stack.URL && !strings.Contains(m.Body.Text, "valid for 30 minutes")) || !strings.Contains(m.Body.Text, "/user/password-reset") {
 		t.Fatalf("reset mail: %+v", m)
@@ -373,7 +370,7 @@ func TestUserPasswordResetToken(t *testing.T) {
 		if len(mails) != 1 {
 			t.Fatalf("%d mails to %s", len(mails), addr)
 		}
-		e2e.Secret(uuidRE.FindString(mails[0].Body.Text))
+		e2e.Secret(e2e.ResetToken.FindString(mails[0].Body.Text))
 	}
 	expect(t, "404 User with this email not found", e2e.PostJSON(t, "/user/password-reset-token", e2e.JSONBody("email", "nobody-"+email)), 404, "User with this email not found", "null")
 	expect(t, "400 Email cannot be null", e2e.PostJSON(t, "/user/password-reset-token", `{}`), 400, "Email cannot be null", "null")

@@ -185,7 +185,7 @@ func TestMMDLFrontEnd(t *testing.T) {
 	if len(mails) != before+1 {
 		t.Fatalf("%d new mails", len(mails)-before)
 	}
-	match := sixDigits.FindStringSubmatch(mails[len(mails)-1].Body.Text)
+	match := e2e.OTPCode.FindStringSubmatch(mails[len(mails)-1].Body.Text)
 	if match == nil {
 		t.Fatalf("no code in %q", mails[len(mails)-1].Body.Text)
 	}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -163,8 +162,6 @@ func TestUsersInfoExpiredSession(t *testing.T) {
 	e2e.Expect(t, "expired session", e2e.Get(t, "/users/info", "Authorization", "Bearer "+ssid), 401, notAuth)
 }
 
-var sixDigits = regexp.MustCompile(`\b([0-9]{6})\b`)
-
 // requestOTP asks for a code and reads it from the SES inbox.
 func requestOTP(t *testing.T, name, email string) (reqID, code string) {
 	t.Helper()
@@ -177,7 +174,7 @@ func requestOTP(t *testing.T, name, email string) (reqID, code string) {
 		t.Fatalf("%d new mails to %s", len(mails)-before, email)
 	}
 	m := mails[len(mails)-1]
-	match := sixDigits.FindStringSubmatch(m.Body.Text)
+	match := e2e.OTPCode.FindStringSubmatch(m.Body.Text)
 	if match == nil || !strings.Contains(m.Body.HTML, match[1]) || m.Subject == "" || m.From != "no-reply@gatehouse.local" {
 		t.Fatalf("OTP mail: %+v", m)
 	}
@@ -229,7 +226,7 @@ func TestUsersOTPExpires(t *testing.T) {
 	name, _, email := e2e.RegisterUser(t, true)
 	r := e2e.Do(t, short, http.MethodPost, "/users/requestotp", "application/json", fmt.Sprintf(`{"username":%q}`, name))
 	reqID := r.UsersField(t, "reqid")
-	m := sixDigits.FindStringSubmatch(e2e.LastMailTo(t, email).Body.Text)
+	m := e2e.OTPCode.FindStringSubmatch(e2e.LastMailTo(t, email).Body.Text)
 	time.Sleep(2100 * time.Millisecond)
 	e2e.Expect(t, "expired", modify(t, e2e.Stack.URL, account.UserHash(name), m[1], reqID, e2e.Unique("new-pw-")), 401, refused("ERROR_OTP_EXPIRED"))
 }
