@@ -25,3 +25,11 @@ func ExpiredSession(t testing.TB) string {
 	time.Sleep(2100 * time.Millisecond)
 	return ssid
 }
+
+// NewSecret returns a fresh value (Unique) recorded as a secret that no log may hold: a
+// password or token a test sends.
+func NewSecret(prefix string) string {
+	s := Unique(prefix)
+	Secret(s)
+	return s
+}

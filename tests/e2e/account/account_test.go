@@ -101,8 +101,7 @@ func TestAccountRegister(t *testing.T) {
 
 	// A JSON body works as well.
 	email2 := e2e.Unique("json.") + "@example.com"
-	pw2 := e2e.Unique("json-pw-")
-	e2e.Secret(pw2)
+	pw2 := e2e.NewSecret("json-pw-")
 	b := checkRegistered(t, e2e.PostJSON(t, registerPath, fmt.Sprintf(`{"name":"JSON User","email":%q,"password":%q}`, email2, pw2)), email2, pw2)
 	if b.id <= a.id || b.secret == a.secret {
 		t.Fatalf("second registration: %+v after %+v", b, a)
@@ -162,8 +161,7 @@ func TestAccountRegisterSwitchedOff(t *testing.T) {
 	e2e.Expect(t, "registration off, bad body", e2e.Do(t, closed, http.MethodPost, registerPath, jsonCT, `{`), 403, off)
 	// The other routes of the family still work on that gateway.
 	a := newAccount(t)
-	newPW := e2e.Unique("closed-new-")
-	e2e.Secret(newPW)
+	newPW := e2e.NewSecret("closed-new-")
 	e2e.Expect(t, "change password with registration off",
 		e2e.Do(t, closed, http.MethodPatch, changePath, formCT, url.Values{"email": {a.email}, "oldpassword": {a.password}, "newpassword": {newPW}}.Encode()), 200, changed)
 }
@@ -222,8 +220,7 @@ func TestAccountChangePassword(t *testing.T) {
 	a := newAccount(t)
 	user := strings.ToLower(a.email)
 	session := e2e.Login(t, user, a.password)
-	newPW := e2e.Unique("changed-pw-")
-	e2e.Secret(newPW)
+	newPW := e2e.NewSecret("changed-pw-")
 	change := func(email, old, new string) e2e.Response {
 		return patchForm(t, changePath, url.Values{"email": {email}, "oldpassword": {old}, "newpassword": {new}})
 	}
@@ -249,15 +246,13 @@ func TestAccountChangePassword(t *testing.T) {
 	e2e.Expect(t, "session from before the change", e2e.Get(t, "/users/info", "Authorization", "Bearer "+session), 401, notAuth)
 	e2e.Expect(t, "the old password is now wrong", change(a.email, a.password, e2e.Unique("x-")), 422, wrongOld)
 
-	third := e2e.Unique("third-pw-")
-	e2e.Secret(third)
+	third := e2e.NewSecret("third-pw-")
 	e2e.Expect(t, "changed (JSON)", do(t, http.MethodPatch, changePath, jsonCT, fmt.Sprintf(`{"email":%q,"oldpassword":%q,"newpassword":%q}`, a.email, newPW, third)), 200, changed)
 	e2e.Login(t, user, third)
 
 	// An account of the Users family with an email changes its password here too.
 	name, pw, email := e2e.RegisterUser(t, true)
-	fourth := e2e.Unique("fourth-pw-")
-	e2e.Secret(fourth)
+	fourth := e2e.NewSecret("fourth-pw-")
 	e2e.Expect(t, "users-family account", change(email, pw, fourth), 200, changed)
 	e2e.Login(t, name, fourth)
 }

@@ -164,8 +164,7 @@ func TestAdminCreateVariants(t *testing.T) {
 		`{"success":"false","data":{"message":"REGISTER_FOR_A_PASSWORD"}}`)
 
 	pwOnly := e2e.Unique("Human")
-	pw := e2e.Unique("human-pw-")
-	e2e.Secret(pw)
+	pw := e2e.NewSecret("human-pw-")
 	r = call(t, e2e.Stack.URL, http.MethodPost, userPath(pwOnly), fmt.Sprintf(`{"password":%q}`, pw), auth)
 	e2e.Expect(t, "password only", r, 200, userObject(stored(t, pwOnly)))
 	if !strings.Contains(r.Body, `"token":""`) {
@@ -251,8 +250,7 @@ func TestAdminTokenCredentials(t *testing.T) {
 		t.Fatalf("password: %d %s", r.Status, r.Body)
 	}
 
-	chosen := e2e.Unique("chosen-admin-token-")
-	e2e.Secret(chosen)
+	chosen := e2e.NewSecret("chosen-admin-token-")
 	e2e.Expect(t, "set own token", call(t, e2e.Stack.URL, http.MethodPut, userPath(name)+"/update", fmt.Sprintf(`{"token":%q}`, chosen), auth), 200, userObject(stored(t, name)))
 	if r := list(e2e.Basic(name, chosen)); r.Status != 200 {
 		t.Fatalf("chosen token: %d %s", r.Status, r.Body)
@@ -272,8 +270,7 @@ func TestAdminTokenCredentials(t *testing.T) {
 	}
 	e2e.Expect(t, "chosen token after refresh", list(e2e.Basic(name, chosen)), 401, unauthorized)
 
-	newPW := e2e.Unique("new-admin-pw-")
-	e2e.Secret(newPW)
+	newPW := e2e.NewSecret("new-admin-pw-")
 	e2e.Expect(t, "change own password", call(t, e2e.Stack.URL, http.MethodPut, userPath(name)+"/update", fmt.Sprintf(`{"password":%q}`, newPW), e2e.Basic(name, fresh)), 200, userObject(stored(t, name)))
 	e2e.Expect(t, "old password", list(e2e.Basic(name, pw)), 401, unauthorized)
 	if r := list(e2e.Basic(name, newPW)); r.Status != 200 {
@@ -517,8 +514,7 @@ func TestAdminEndsSessions(t *testing.T) {
 	t.Parallel()
 	_, _, auth := newAdmin(t, e2e.Stack.TableName)
 	name, pw, _ := e2e.RegisterUser(t, false)
-	setToken := e2e.Unique("admin-set-token-")
-	e2e.Secret(setToken)
+	setToken := e2e.NewSecret("admin-set-token-")
 	for _, step := range []struct{ what, method, path, body string }{
 		{"password", http.MethodPut, "/update", `{"password":"admin-set-password"}`},
 		{"token", http.MethodPut, "/update", fmt.Sprintf(`{"token":%q}`, setToken)},

@@ -70,8 +70,7 @@ func TestAdminBootstrapCommand(t *testing.T) {
 	user, userPW, _ := e2e.RegisterUser(t, false)
 	e2e.Expect(t, "before promotion", call(t, e2e.Stack.URL, http.MethodGet, "/api/v2/users", "", e2e.Basic(user, userPW)), 403, forbidden)
 	ssid := e2e.Login(t, user, userPW)
-	promoted := e2e.Unique("promoted-password-")
-	e2e.Secret(promoted)
+	promoted := e2e.NewSecret("promoted-password-")
 	// Not without --promote-existing: whoever registered the name may still hold it.
 	if stdout, stderr, err := run(strings.ToUpper(user), promoted); err == nil || stdout != "" || !strings.Contains(stderr, "--promote-existing") {
 		t.Fatalf("promotion without --promote-existing: %v %q %q", err, stdout, stderr)

@@ -214,8 +214,7 @@ func TestNebulaSDKWithToken(t *testing.T) {
 	}
 	sdkUserWorkflow(t, conn)
 
-	chosen := e2e.Unique("nebulactl-chosen-token-")
-	e2e.Secret(chosen)
+	chosen := e2e.NewSecret("nebulactl-chosen-token-")
 	// nebulactl users update sends both members (it prompts for both).
 	wantStatus(t, "choose own token", conn.updateUser(name, map[string]string{"password": pw, "token": chosen}), 200)
 	if nebulactlPing(conn) {
@@ -236,8 +235,7 @@ func TestNebulaManagerPatch(t *testing.T) {
 	name, pw, auth := newAdmin(t, e2e.Stack.TableName)
 	user := e2e.Unique("patched_user")
 	call(t, e2e.Stack.URL, http.MethodPost, userPath(user), `{"password":"valid-password"}`, auth)
-	token := e2e.Unique("patched-token-")
-	e2e.Secret(token)
+	token := e2e.NewSecret("patched-token-")
 	r := call(t, e2e.Stack.URL, http.MethodPatch, userPath(user)+"/update", fmt.Sprintf(`{"token": %q}`, token), auth)
 	e2e.Expect(t, "PATCH token", r, 200, userObject(stored(t, user)))
 	if stored(t, user).TokenHash == "" {

@@ -171,8 +171,7 @@ func TestAuthorizerDeniesAfterPasswordChange(t *testing.T) {
 	name, pw, email := e2e.RegisterUser(t, true)
 	ssid := e2e.Login(t, name, pw)
 	allowed(t, "before the change", call(t, e2e.Stack.URL, "Cookie", "TOKEN="+ssid), name, account.RoleUser)
-	newPW := e2e.Unique("authz-new-pw-")
-	e2e.Secret(newPW)
+	newPW := e2e.NewSecret("authz-new-pw-")
 	e2e.Expect(t, "changepassword", e2e.Do(t, e2e.Stack.URL, http.MethodPatch, "/api/user/v1/changepassword", "application/x-www-form-urlencoded",
 		url.Values{"email": {email}, "oldpassword": {pw}, "newpassword": {newPW}}.Encode()), 200, `{"status":"success"}`)
 	denied(t, "after the password change", call(t, e2e.Stack.URL, "Cookie", "TOKEN="+ssid))

@@ -111,8 +111,7 @@ func TestUserCreate(t *testing.T) {
 	t.Parallel()
 	name := e2e.Unique("Cre")
 	email := strings.ToLower(name) + "@example.com"
-	pw := e2e.Unique("pw-")
-	e2e.Secret(pw)
+	pw := e2e.NewSecret("pw-")
 	r := e2e.PostJSON(t, "/user/create", e2e.JSONBody("username", name, "email", email, "password", pw,
 		"name", "Ada Lovelace", "bio", `Poet of "science" & <math>`, "pronounce", "ay-da", "website", "https://ada.example/~me"))
 	expect(t, "200 User created successfully", r, 200, "User created successfully",
@@ -340,8 +339,7 @@ func TestUserLogout(t *testing.T) {
 func TestUserProfile(t *testing.T) {
 	t.Parallel()
 	name := e2e.Unique("Prof")
-	pw := e2e.Unique("pw-")
-	e2e.Secret(pw)
+	pw := e2e.NewSecret("pw-")
 	r := e2e.PostJSON(t, "/user/create", e2e.JSONBody("username", name, "email", strings.ToLower(name)+"@example.com", "password", pw, "bio", "Ünïcödé bio ✓", "website", "https://x.example"))
 	expect(t, "create", r, 200, "User created successfully", profile(name, "", "Ünïcödé bio ✓", "https://x.example", ""))
 	r = e2e.Get(t, "/user/profile/"+strings.ToLower(name))

@@ -201,8 +201,7 @@ func TestUsersOTPFlow(t *testing.T) {
 	old := e2e.Login(t, name, pw)
 	reqID, code := requestOTP(t, strings.ToUpper(name), email)
 	uh := account.UserHash(name)
-	newPW := e2e.Unique("new-pw-")
-	e2e.Secret(newPW)
+	newPW := e2e.NewSecret("new-pw-")
 
 	e2e.Expect(t, "new password invalid", modify(t, e2e.Stack.URL, uh, code, reqID, "short"), 422, invalidInput("password: must be 8 to 200 characters", false))
 	e2e.Expect(t, "reqid unknown", modify(t, e2e.Stack.URL, uh, code, "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", newPW), 403, refused("ERROR_INVALID_REQUEST"))
