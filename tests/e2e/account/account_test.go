@@ -17,8 +17,6 @@ import (
 	"github.com/gatehouse/gatehouse/tests/e2e"
 )
 
-func TestMain(m *testing.M) { e2e.Main(m) }
-
 const (
 	formCT = "application/x-www-form-urlencoded"
 	jsonCT = "application/json"

@@ -16,8 +16,6 @@ import (
 	"github.com/gatehouse/gatehouse/tests/e2e"
 )
 
-func TestMain(m *testing.M) { e2e.Main(m) }
-
 var ctx = context.Background()
 
 // service works on the stack's table directly, for setup and for reading stored state.
