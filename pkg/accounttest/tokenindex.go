@@ -108,19 +108,11 @@ func testTokenIndex(t *testing.T, s account.Store) {
 
 	// Clearing the token, or setting one without an index (code that knows nothing of the
 	// index), removes the old index item all the same.
-	if err := s.ChangeCredentials(ctx, account.CredentialChange{UserID: a.UserID, TokenHash: ptr(""), Now: t1}); err != nil {
-		t.Fatal(err)
-	}
-	got, _ = s.AccountByID(ctx, a.UserID)
-	if got.TokenHash != "" || got.TokenIndex != "" {
+	if got := mustChange(t, s, account.CredentialChange{UserID: a.UserID, TokenHash: ptr(""), Now: t1}); got.TokenHash != "" || got.TokenIndex != "" {
 		t.Fatalf("after clearing the token: %+v", got)
 	}
 	wantHolder(t, "cleared token", s, "ix-a2", 0)
-	if err := s.ChangeCredentials(ctx, account.CredentialChange{UserID: b.UserID, TokenHash: ptr("th-b4"), Now: t1}); err != nil {
-		t.Fatal(err)
-	}
-	got, _ = s.AccountByID(ctx, b.UserID)
-	if got.TokenHash != "th-b4" || got.TokenIndex != "" {
+	if got := mustChange(t, s, account.CredentialChange{UserID: b.UserID, TokenHash: ptr("th-b4"), Now: t1}); got.TokenHash != "th-b4" || got.TokenIndex != "" {
 		t.Fatalf("after a token without index: %+v", got)
 	}
 	wantHolder(t, "token replaced without index", s, "ix-a1", 0)
@@ -181,4 +173,17 @@ func testTokenIndexRace(t *testing.T, s account.Store) {
 	if holder(t, s, "ix-created") == 0 {
 		t.Fatal("no account holds the raced token")
 	}
+}
+
+// mustChange applies c, which must succeed, and returns the account as stored after it.
+func mustChange(t *testing.T, s account.Store, c account.CredentialChange) *account.Account {
+	t.Helper()
+	if err := s.ChangeCredentials(context.Background(), c); err != nil {
+		t.Fatal(err)
+	}
+	a, err := s.AccountByID(context.Background(), c.UserID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
 }

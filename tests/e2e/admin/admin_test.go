@@ -70,6 +70,16 @@ func call(t *testing.T, base, method, path, body, auth string) e2e.Response {
 }
 
 // badBody is the 400 of a missing or unusable body.
+// createUser creates an account named prefix plus digits with the password
+// "valid-password" through the API as the admin auth (setup: the answer is not checked)
+// and returns its name.
+func createUser(t *testing.T, auth, prefix string) string {
+	t.Helper()
+	name := e2e.Unique(prefix)
+	call(t, e2e.Stack.URL, http.MethodPost, userPath(name), `{"password":"valid-password"}`, auth)
+	return name
+}
+
 func badBody(msg string) string { return fmt.Sprintf(`{"missing_parameters":true,"error":%q}`, msg) }
 
 func userPath(name string) string { return "/api/v2/users/" + url.PathEscape(name) }
@@ -294,8 +304,7 @@ func TestAdminTokenCredentials(t *testing.T) {
 func TestAdminValidation(t *testing.T) {
 	t.Parallel()
 	_, _, auth := newAdmin(t, e2e.Stack.TableName)
-	existing := e2e.Unique("valid")
-	call(t, e2e.Stack.URL, http.MethodPost, userPath(existing), `{"password":"valid-password"}`, auth)
+	existing := createUser(t, auth, "valid")
 	fresh := e2e.Unique("fresh")
 	for _, tc := range []struct{ name, body, msg string }{
 		{"ab", `{"password":"12345678"}`, "username must be 3 to 100 characters"},

@@ -234,8 +234,7 @@ func TestNebulaSDKWithToken(t *testing.T) {
 func TestNebulaManagerPatch(t *testing.T) {
 	t.Parallel()
 	name, pw, auth := newAdmin(t, e2e.Stack.TableName)
-	user := e2e.Unique("patched_user")
-	call(t, e2e.Stack.URL, http.MethodPost, userPath(user), `{"password":"valid-password"}`, auth)
+	user := createUser(t, auth, "patched_user")
 	token := e2e.NewSecret("patched-token-")
 	r := call(t, e2e.Stack.URL, http.MethodPatch, userPath(user)+"/update", fmt.Sprintf(`{"token": %q}`, token), auth)
 	e2e.Expect(t, "PATCH token", r, 200, userObject(stored(t, user)))

@@ -162,6 +162,15 @@ func TestUsersInfoExpiredSession(t *testing.T) {
 	e2e.Expect(t, "expired session", e2e.Get(t, "/users/info", "Authorization", "Bearer "+ssid), 401, notAuth)
 }
 
+// otpOfNewUser registers an account with an email and asks for a code: it returns the
+// account's userhash, the request id and the mailed code.
+func otpOfNewUser(t *testing.T) (uh, reqID, code string) {
+	t.Helper()
+	name, _, email := e2e.RegisterUser(t, true)
+	reqID, code = requestOTP(t, name, email)
+	return account.UserHash(name), reqID, code
+}
+
 // requestOTP asks for a code and reads it from the SES inbox.
 func requestOTP(t *testing.T, name, email string) (reqID, code string) {
 	t.Helper()
@@ -275,9 +284,7 @@ func TestUsersRaceRegisterOneName(t *testing.T) {
 
 func TestUsersRaceOneOTP(t *testing.T) {
 	t.Parallel()
-	name, _, email := e2e.RegisterUser(t, true)
-	reqID, code := requestOTP(t, name, email)
-	uh := account.UserHash(name)
+	uh, reqID, code := otpOfNewUser(t)
 	rs := e2e.Parallel(20, func(i int) e2e.Response {
 		return modify(t, e2e.Stack.URL, uh, code, reqID, fmt.Sprintf("raced-password-%02d", i))
 	})
@@ -287,9 +294,7 @@ func TestUsersRaceOneOTP(t *testing.T) {
 
 func TestUsersRaceWrongOTPs(t *testing.T) {
 	t.Parallel()
-	name, _, email := e2e.RegisterUser(t, true)
-	reqID, code := requestOTP(t, name, email)
-	uh := account.UserHash(name)
+	uh, reqID, code := otpOfNewUser(t)
 	wrong := wrongCode(code)
 	rs := e2e.Parallel(20, func(int) e2e.Response { return modify(t, e2e.Stack.URL, uh, wrong, reqID, "never-set-password") })
 	got := e2e.CountUsers(t, rs)
