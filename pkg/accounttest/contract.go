@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -179,41 +177,23 @@ func testUnique(t *testing.T, s account.Store) {
 
 func testConcurrentCreate(t *testing.T, s account.Store) {
 	const n = 20
-	var wins, taken atomic.Int32
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Go(func() {
-			err := s.CreateAccount(context.Background(), newAccount("racer", fmt.Sprintf("racer%d@example.com", i)))
-			switch {
-			case err == nil:
-				wins.Add(1)
-			case errors.Is(err, account.ErrUsernameTaken):
-				taken.Add(1)
-			default:
-				t.Errorf("unexpected error: %v", err)
-			}
-		})
-	}
-	wg.Wait()
-	if wins.Load() != 1 || taken.Load() != n-1 {
-		t.Fatalf("wins=%d taken=%d, want 1 and %d", wins.Load(), taken.Load(), n-1)
+	wins, taken := concurrently(t, n, func(i int) error {
+		return s.CreateAccount(context.Background(), newAccount("racer", fmt.Sprintf("racer%d@example.com", i)))
+	}, is(account.ErrUsernameTaken))
+	if wins != 1 || taken != n-1 {
+		t.Fatalf("wins=%d taken=%d, want 1 and %d", wins, taken, n-1)
 	}
 }
 
 func testIDs(t *testing.T, s account.Store) {
 	const n = 30
 	ids := make([]int64, n)
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Go(func() {
-			a := newAccount(fmt.Sprintf("user%02d", i), fmt.Sprintf("user%02d@example.com", i))
-			if err := s.CreateAccount(context.Background(), a); err != nil {
-				t.Errorf("create: %v", err)
-			}
-			ids[i] = a.UserID
-		})
-	}
-	wg.Wait()
+	concurrently(t, n, func(i int) error {
+		a := newAccount(fmt.Sprintf("user%02d", i), fmt.Sprintf("user%02d@example.com", i))
+		err := s.CreateAccount(context.Background(), a)
+		ids[i] = a.UserID
+		return err
+	}, nil)
 	slices.Sort(ids)
 	if len(slices.Compact(slices.Clone(ids))) != n || ids[0] <= 0 {
 		t.Fatalf("ids not unique and positive: %v", ids)
@@ -400,24 +380,12 @@ func testOTPAttempts(t *testing.T, s account.Store) {
 func testOTPRace(t *testing.T, s account.Store) {
 	a := mustCreate(t, s, newAccount("olivia", "olivia@example.com"))
 	putOTP(t, s, a, "race", t0.Add(time.Hour))
-	var ok, dead atomic.Int32
-	var wg sync.WaitGroup
-	for range 20 {
-		wg.Go(func() {
-			_, err := s.SpendOTPAttempt(context.Background(), a.UserID, "race", "uh-olivia", t0, 5)
-			switch {
-			case err == nil:
-				ok.Add(1)
-			case errors.Is(err, account.ErrOTPExpired):
-				dead.Add(1)
-			default:
-				t.Errorf("unexpected: %v", err)
-			}
-		})
-	}
-	wg.Wait()
-	if ok.Load() != 5 || dead.Load() != 15 {
-		t.Fatalf("spent %d, refused %d; want 5 and 15", ok.Load(), dead.Load())
+	ok, dead := concurrently(t, 20, func(int) error {
+		_, err := s.SpendOTPAttempt(context.Background(), a.UserID, "race", "uh-olivia", t0, 5)
+		return err
+	}, is(account.ErrOTPExpired))
+	if ok != 5 || dead != 15 {
+		t.Fatalf("spent %d, refused %d; want 5 and 15", ok, dead)
 	}
 }
 
@@ -621,25 +589,19 @@ func testLoginAttempts(t *testing.T, s account.Store) {
 
 func testLoginAttemptsRace(t *testing.T, s account.Store) {
 	a := mustCreate(t, s, newAccount("sybil", ""))
-	var won, busy atomic.Int32
-	var wg sync.WaitGroup
-	for range 20 {
-		wg.Go(func() {
-			_, err := s.ReserveLoginAttempt(context.Background(), a.UserID, t0)
-			var e *account.Error
-			switch {
-			case err == nil:
-				won.Add(1)
-			case errors.As(err, &e) && e.Code == account.CodeTooManyAttempts && e.RetryAfter == 0:
-				busy.Add(1)
-			default:
-				t.Errorf("unexpected: %v", err)
-			}
-		})
-	}
-	wg.Wait()
-	if won.Load() != account.FreeLoginAttempts || busy.Load() != 20-account.FreeLoginAttempts {
-		t.Fatalf("won %d, told to wait %d; want %d and %d", won.Load(), busy.Load(), account.FreeLoginAttempts, 20-account.FreeLoginAttempts)
+	onlyFreeAttempts(t, 20, func() error {
+		_, err := s.ReserveLoginAttempt(context.Background(), a.UserID, t0)
+		return err
+	})
+}
+
+// onlyFreeAttempts checks that of n racing failure checks (reserve) exactly the free
+// attempts get through and every other is told to wait, not locked out.
+func onlyFreeAttempts(t *testing.T, n int, reserve func() error) {
+	t.Helper()
+	won, busy := concurrently(t, n, func(int) error { return reserve() }, toldToWait)
+	if won != account.FreeLoginAttempts || busy != n-account.FreeLoginAttempts {
+		t.Fatalf("won %d, told to wait %d; want %d and %d", won, busy, account.FreeLoginAttempts, n-account.FreeLoginAttempts)
 	}
 }
 
@@ -660,18 +622,11 @@ func testMail(t *testing.T, s account.Store) {
 	}
 	wantCode(t, "unknown account", s.ReserveMail(ctx, 1<<40, nil, []time.Time{t1}), account.ErrNotFound)
 
-	var won atomic.Int32
-	var wg sync.WaitGroup
-	for i := range 20 {
-		wg.Go(func() {
-			next := []time.Time{t1, t2, t2.Add(time.Duration(i+1) * time.Minute)}
-			if s.ReserveMail(context.Background(), a.UserID, []time.Time{t1, t2}, next) == nil {
-				won.Add(1)
-			}
-		})
-	}
-	wg.Wait()
-	if won.Load() != 1 {
-		t.Fatalf("%d concurrent reservations won; want 1", won.Load())
+	won, _ := concurrently(t, 20, func(i int) error {
+		next := []time.Time{t1, t2, t2.Add(time.Duration(i+1) * time.Minute)}
+		return s.ReserveMail(context.Background(), a.UserID, []time.Time{t1, t2}, next)
+	}, anyError)
+	if won != 1 {
+		t.Fatalf("%d concurrent reservations won; want 1", won)
 	}
 }

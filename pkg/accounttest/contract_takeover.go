@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -221,25 +219,10 @@ func testLastAdminRace(t *testing.T, s account.Store) {
 		for i := range fresh {
 			admins = append(admins, newAdmin(t, s, fmt.Sprintf("race%d-admin%d", round, i)))
 		}
-		var won, last atomic.Int32
-		var wg sync.WaitGroup
-		for _, a := range admins {
-			wg.Go(func() {
-				err := s.DeleteAccount(ctx, a)
-				switch {
-				case err == nil:
-					won.Add(1)
-				case errors.Is(err, account.ErrLastAdmin):
-					last.Add(1)
-				default:
-					t.Errorf("unexpected: %v", err)
-				}
-			})
-		}
-		wg.Wait()
-		n := int32(len(admins))
-		if won.Load() != n-1 || last.Load() != 1 {
-			t.Fatalf("%d admins deleted at once: %d deleted, %d refused; want %d and 1", n, won.Load(), last.Load(), n-1)
+		n := len(admins)
+		won, last := concurrently(t, n, func(i int) error { return s.DeleteAccount(ctx, admins[i]) }, is(account.ErrLastAdmin))
+		if won != n-1 || last != 1 {
+			t.Fatalf("%d admins deleted at once: %d deleted, %d refused; want %d and 1", n, won, last, n-1)
 		}
 		survivor = nil
 		for _, a := range admins {

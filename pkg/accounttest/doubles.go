@@ -21,43 +21,41 @@ type Mailer struct {
 var _ account.Mailer = (*Mailer)(nil)
 
 func (m *Mailer) SendOTP(_ context.Context, msg account.OTPMail) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.Fail != nil {
-		return m.Fail
-	}
-	m.OTPs = append(m.OTPs, msg)
-	return nil
+	return send(m, &m.OTPs, msg)
 }
 
 func (m *Mailer) SendResetToken(_ context.Context, msg account.ResetMail) error {
+	return send(m, &m.Reset, msg)
+}
+
+// LastOTP returns the newest OTP mail.
+func (m *Mailer) LastOTP() (account.OTPMail, error) { return last(m, &m.OTPs, "no OTP mail sent") }
+
+// LastReset returns the newest reset mail.
+func (m *Mailer) LastReset() (account.ResetMail, error) {
+	return last(m, &m.Reset, "no reset mail sent")
+}
+
+// send records msg in the mailer's list sent, unless sends are to fail.
+func send[T any](m *Mailer, sent *[]T, msg T) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.Fail != nil {
 		return m.Fail
 	}
-	m.Reset = append(m.Reset, msg)
+	*sent = append(*sent, msg)
 	return nil
 }
 
-// LastOTP returns the newest OTP mail.
-func (m *Mailer) LastOTP() (account.OTPMail, error) {
+// last returns the newest mail of the mailer's list sent (none is an error).
+func last[T any](m *Mailer, sent *[]T, none string) (T, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if len(m.OTPs) == 0 {
-		return account.OTPMail{}, errors.New("no OTP mail sent")
+	if len(*sent) == 0 {
+		var zero T
+		return zero, errors.New(none)
 	}
-	return m.OTPs[len(m.OTPs)-1], nil
-}
-
-// LastReset returns the newest reset mail.
-func (m *Mailer) LastReset() (account.ResetMail, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if len(m.Reset) == 0 {
-		return account.ResetMail{}, errors.New("no reset mail sent")
-	}
-	return m.Reset[len(m.Reset)-1], nil
+	return (*sent)[len(*sent)-1], nil
 }
 
 // Hasher is the real argon2id hasher at tiny cost parameters, counting its work so tests

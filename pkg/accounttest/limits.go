@@ -75,12 +75,7 @@ func (s *Store) ReserveUnknownAttempt(_ context.Context, idHash string, now time
 func (s *Store) LockUnknown(_ context.Context, idHash string, n int, until time.Time) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	f, ok := s.unknown[idHash]
-	if !ok || f.FailedLogins != n || !f.LockedUntil.IsZero() {
-		return nil
-	}
-	f.LockedUntil = until.Truncate(time.Millisecond)
-	s.unknown[idHash] = f
+	lockOnce(s.unknown, idHash, n, until)
 	return nil
 }
 

@@ -3,8 +3,6 @@ package accounttest
 import (
 	"context"
 	"errors"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -60,15 +58,7 @@ func testSourceFailures(t *testing.T, s account.Store) {
 		t.Fatalf("unknown email, other source: count %d", n)
 	}
 	// Racing failures are all counted.
-	var wg sync.WaitGroup
-	for range 20 {
-		wg.Go(func() {
-			if err := s.AddSourceFailure(ctx, src, hour.Add(time.Hour)); err != nil {
-				t.Error(err)
-			}
-		})
-	}
-	wg.Wait()
+	concurrently(t, 20, func(int) error { return s.AddSourceFailure(ctx, src, hour.Add(time.Hour)) }, nil)
 	if n, _ := s.SourceFailures(ctx, src); n != 23 {
 		t.Fatalf("after 20 racing failures: %d, want 23", n)
 	}
@@ -118,26 +108,10 @@ func testUnknownAttempts(t *testing.T, s account.Store) {
 }
 
 func testUnknownAttemptsRace(t *testing.T, s account.Store) {
-	var won, busy atomic.Int32
-	var wg sync.WaitGroup
-	for range 50 {
-		wg.Go(func() {
-			_, err := s.ReserveUnknownAttempt(context.Background(), "h-race", t0)
-			var e *account.Error
-			switch {
-			case err == nil:
-				won.Add(1)
-			case errors.As(err, &e) && e.Code == account.CodeTooManyAttempts && e.RetryAfter == 0:
-				busy.Add(1)
-			default:
-				t.Errorf("unexpected: %v", err)
-			}
-		})
-	}
-	wg.Wait()
-	if won.Load() != account.FreeLoginAttempts || busy.Load() != 50-account.FreeLoginAttempts {
-		t.Fatalf("won %d, told to wait %d; want %d and %d", won.Load(), busy.Load(), account.FreeLoginAttempts, 50-account.FreeLoginAttempts)
-	}
+	onlyFreeAttempts(t, 50, func() error {
+		_, err := s.ReserveUnknownAttempt(context.Background(), "h-race", t0)
+		return err
+	})
 }
 
 // A run of failures whose last counted check is FailureMemory old is forgotten, for an
@@ -228,22 +202,9 @@ func testGuessesRace(t *testing.T, s account.Store) {
 	ctx := context.Background()
 	a := mustCreate(t, s, newAccount("zelda", ""))
 	base := t0.Truncate(time.Second)
-	race := func(now time.Time) int32 {
-		var won atomic.Int32
-		var wg sync.WaitGroup
-		for range 50 {
-			wg.Go(func() {
-				err := s.ReserveGuess(ctx, a.UserID, now, 10, 24*time.Hour)
-				switch {
-				case err == nil:
-					won.Add(1)
-				case account.ErrorCode(err) != account.CodeTooManyAttempts:
-					t.Errorf("unexpected: %v", err)
-				}
-			})
-		}
-		wg.Wait()
-		return won.Load()
+	race := func(now time.Time) int {
+		won, _ := concurrently(t, 50, func(int) error { return s.ReserveGuess(ctx, a.UserID, now, 10, 24*time.Hour) }, tooMany)
+		return won
 	}
 	if n := race(base); n != 10 {
 		t.Fatalf("%d of 50 racing guesses counted; want 10", n)

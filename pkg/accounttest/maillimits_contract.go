@@ -3,7 +3,6 @@ package accounttest
 import (
 	"context"
 	"fmt"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -79,22 +78,11 @@ func testMailQuota(t *testing.T, s account.Store) {
 		for i := range ids {
 			ids[i] = fresh().UserID
 		}
-		var won atomic.Int32
-		var wg sync.WaitGroup
-		for i := range ids {
-			wg.Go(func() {
-				err := s.ReserveMailQuota(context.Background(), ids[i], nil, sent, q(recipient(i), hour, per, budget))
-				switch {
-				case err == nil:
-					won.Add(1)
-				case account.ErrorCode(err) != account.CodeTooManyAttempts:
-					t.Errorf("racing reservation: %v", err)
-				}
-			})
-		}
-		wg.Wait()
-		if int(won.Load()) != want {
-			t.Fatalf("%d of 20 racing reservations won; want %d", won.Load(), want)
+		won, _ := concurrently(t, len(ids), func(i int) error {
+			return s.ReserveMailQuota(context.Background(), ids[i], nil, sent, q(recipient(i), hour, per, budget))
+		}, tooMany)
+		if won != want {
+			t.Fatalf("%d of 20 racing reservations won; want %d", won, want)
 		}
 	}
 	race(h1.Add(2*time.Hour), func(int) string { return "r3" }, 3, 1000, 3)

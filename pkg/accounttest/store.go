@@ -99,21 +99,58 @@ func (s *Store) account(id int64) (*account.Account, error) {
 }
 
 func (s *Store) UserIDByUsername(_ context.Context, key string) (int64, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if id, ok := s.byUsername[key]; ok {
-		return id, nil
-	}
-	return 0, account.ErrNotFound
+	return s.userID(s.byUsername, key)
 }
 
 func (s *Store) UserIDByEmail(_ context.Context, key string) (int64, error) {
+	return s.userID(s.byEmail, key)
+}
+
+// userID looks key up in index (one of the maps NewStore makes, never replaced).
+func (s *Store) userID(index map[string]int64, key string) (int64, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if id, ok := s.byEmail[key]; ok {
-		return id, nil
+	return lookup(index, key, account.ErrNotFound)
+}
+
+// accountBy returns the account index holds at key.
+func (s *Store) accountBy(index map[string]int64, key string) (*account.Account, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	id, err := lookup(index, key, account.ErrNotFound)
+	if err != nil {
+		return nil, err
 	}
-	return 0, account.ErrNotFound
+	return s.account(id)
+}
+
+// mailSentWas returns account id if its list of mails sent is still prev (the caller's
+// optimistic lock), under s.mu.
+func (s *Store) mailSentWas(id int64, prev []time.Time) (account.Account, error) {
+	a, err := lookup(s.accounts, id, account.ErrNotFound)
+	if err == nil && !slices.EqualFunc(a.MailSent, prev, time.Time.Equal) {
+		err = account.ErrConflict
+	}
+	return a, err
+}
+
+// lookup returns m[k], or notFound when m has no k.
+func lookup[K comparable, V any](m map[K]V, k K, notFound error) (V, error) {
+	v, ok := m[k]
+	if !ok {
+		return v, notFound
+	}
+	return v, nil
+}
+
+// lockOnce locks the failure state m holds at k once n failures have reached it and no
+// one has locked it yet: of racing lockers, one sets the time.
+func lockOnce[K comparable](m map[K]account.Account, k K, n int, until time.Time) {
+	f, ok := m[k]
+	if ok && f.FailedLogins == n && f.LockedUntil.IsZero() {
+		f.LockedUntil = until.Truncate(time.Millisecond)
+		m[k] = f
+	}
 }
 
 func (s *Store) ReserveLoginAttempt(_ context.Context, id int64, now time.Time) (*account.Account, error) {
@@ -134,12 +171,7 @@ func (s *Store) ReserveLoginAttempt(_ context.Context, id int64, now time.Time) 
 func (s *Store) LockAccount(_ context.Context, id int64, n int, until time.Time) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	a, ok := s.accounts[id]
-	if !ok || a.FailedLogins != n || !a.LockedUntil.IsZero() {
-		return nil
-	}
-	a.LockedUntil = until.Truncate(time.Millisecond)
-	s.accounts[id] = a
+	lockOnce(s.accounts, id, n, until)
 	return nil
 }
 
@@ -158,12 +190,9 @@ func (s *Store) ClearLoginFailures(_ context.Context, id int64) error {
 func (s *Store) ReserveMail(_ context.Context, id int64, prev, next []time.Time) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	a, ok := s.accounts[id]
-	if !ok {
-		return account.ErrNotFound
-	}
-	if !slices.EqualFunc(a.MailSent, prev, time.Time.Equal) {
-		return account.ErrConflict
+	a, err := s.mailSentWas(id, prev)
+	if err != nil {
+		return err
 	}
 	a.MailSent = slices.Clone(next)
 	s.accounts[id] = a
@@ -171,23 +200,11 @@ func (s *Store) ReserveMail(_ context.Context, id int64, prev, next []time.Time)
 }
 
 func (s *Store) AccountByUsername(_ context.Context, key string) (*account.Account, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	id, ok := s.byUsername[key]
-	if !ok {
-		return nil, account.ErrNotFound
-	}
-	return s.account(id)
+	return s.accountBy(s.byUsername, key)
 }
 
 func (s *Store) AccountByEmail(_ context.Context, key string) (*account.Account, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	id, ok := s.byEmail[key]
-	if !ok {
-		return nil, account.ErrNotFound
-	}
-	return s.account(id)
+	return s.accountBy(s.byEmail, key)
 }
 
 func (s *Store) ChangeCredentials(_ context.Context, c account.CredentialChange) error {
@@ -423,9 +440,9 @@ func (s *Store) PutResetToken(_ context.Context, r *account.ResetToken, replaces
 func (s *Store) ResetToken(_ context.Context, hash string) (*account.ResetToken, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	r, ok := s.resets[hash]
-	if !ok {
-		return nil, account.ErrTokenNotFound
+	r, err := lookup(s.resets, hash, account.ErrTokenNotFound)
+	if err != nil {
+		return nil, err
 	}
 	return &r, nil
 }
@@ -443,13 +460,10 @@ func (s *Store) admins() int {
 
 // AccountByTokenIndex finds the account holding a token index.
 func (s *Store) AccountByTokenIndex(_ context.Context, index string) (*account.Account, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	id, ok := s.byToken[index]
-	if !ok || index == "" {
+	if index == "" {
 		return nil, account.ErrNotFound
 	}
-	return s.account(id)
+	return s.accountBy(s.byToken, index)
 }
 
 // mailQuota holds the fake's hourly mail counters (ReserveMailQuota), under Store.mu.
@@ -461,12 +475,9 @@ type mailQuota struct {
 func (s *Store) ReserveMailQuota(_ context.Context, id int64, prev, next []time.Time, q account.MailQuota) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	a, ok := s.accounts[id]
-	if !ok {
-		return account.ErrNotFound
-	}
-	if !slices.EqualFunc(a.MailSent, prev, time.Time.Equal) {
-		return account.ErrConflict
+	a, err := s.mailSentWas(id, prev)
+	if err != nil {
+		return err
 	}
 	if s.quota.recipient == nil {
 		s.quota = mailQuota{recipient: map[string]int{}, budget: map[time.Time]int{}}

@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -110,19 +108,11 @@ func testTokenIndex(t *testing.T, s account.Store) {
 
 	// Clearing the token, or setting one without an index (code that knows nothing of the
 	// index), removes the old index item all the same.
-	if err := s.ChangeCredentials(ctx, account.CredentialChange{UserID: a.UserID, TokenHash: ptr(""), Now: t1}); err != nil {
-		t.Fatal(err)
-	}
-	got, _ = s.AccountByID(ctx, a.UserID)
-	if got.TokenHash != "" || got.TokenIndex != "" {
+	if got := mustChange(t, s, account.CredentialChange{UserID: a.UserID, TokenHash: ptr(""), Now: t1}); got.TokenHash != "" || got.TokenIndex != "" {
 		t.Fatalf("after clearing the token: %+v", got)
 	}
 	wantHolder(t, "cleared token", s, "ix-a2", 0)
-	if err := s.ChangeCredentials(ctx, account.CredentialChange{UserID: b.UserID, TokenHash: ptr("th-b4"), Now: t1}); err != nil {
-		t.Fatal(err)
-	}
-	got, _ = s.AccountByID(ctx, b.UserID)
-	if got.TokenHash != "th-b4" || got.TokenIndex != "" {
+	if got := mustChange(t, s, account.CredentialChange{UserID: b.UserID, TokenHash: ptr("th-b4"), Now: t1}); got.TokenHash != "th-b4" || got.TokenIndex != "" {
 		t.Fatalf("after a token without index: %+v", got)
 	}
 	wantHolder(t, "token replaced without index", s, "ix-a1", 0)
@@ -162,23 +152,9 @@ func testTokenIndexRace(t *testing.T, s account.Store) {
 		ids[i] = mustCreate(t, s, newAccount(fmt.Sprintf("vic%d", i), "")).UserID
 	}
 	race := func(what string, try func(i int) error) {
-		var wins, inUse atomic.Int32
-		var wg sync.WaitGroup
-		for i := range n {
-			wg.Go(func() {
-				switch err := try(i); {
-				case err == nil:
-					wins.Add(1)
-				case errors.Is(err, account.ErrTokenInUse):
-					inUse.Add(1)
-				default:
-					t.Errorf("%s: unexpected error: %v", what, err)
-				}
-			})
-		}
-		wg.Wait()
-		if wins.Load() != 1 || inUse.Load() != n-1 {
-			t.Fatalf("%s: wins=%d in use=%d, want 1 and %d", what, wins.Load(), inUse.Load(), n-1)
+		wins, inUse := concurrently(t, n, try, is(account.ErrTokenInUse))
+		if wins != 1 || inUse != n-1 {
+			t.Fatalf("%s: wins=%d in use=%d, want 1 and %d", what, wins, inUse, n-1)
 		}
 	}
 	race("set", func(i int) error { return setToken(s, ids[i], fmt.Sprintf("th-%d", i), "ix-shared", t0) })
@@ -197,4 +173,17 @@ func testTokenIndexRace(t *testing.T, s account.Store) {
 	if holder(t, s, "ix-created") == 0 {
 		t.Fatal("no account holds the raced token")
 	}
+}
+
+// mustChange applies c, which must succeed, and returns the account as stored after it.
+func mustChange(t *testing.T, s account.Store, c account.CredentialChange) *account.Account {
+	t.Helper()
+	if err := s.ChangeCredentials(context.Background(), c); err != nil {
+		t.Fatal(err)
+	}
+	a, err := s.AccountByID(context.Background(), c.UserID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
 }

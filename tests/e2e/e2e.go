@@ -8,7 +8,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"net/url"
@@ -24,6 +23,7 @@ import (
 	"github.com/gatehouse/gatehouse/infra/local/emulators"
 	"github.com/gatehouse/gatehouse/infra/local/stack"
 	"github.com/gatehouse/gatehouse/internal/syncbuf"
+	"github.com/gatehouse/gatehouse/internal/testkit"
 )
 
 var (
@@ -65,10 +65,7 @@ func run(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, "e2e: OpenAPI:", p)
 		code = 1
 	}
-	stopCtx, stopCancel := context.WithTimeout(context.Background(), time.Minute)
-	defer stopCancel()
-	if err := Stack.Stop(stopCtx); err != nil {
-		fmt.Fprintln(os.Stderr, "e2e: stop:", err)
+	if !testkit.Stopped("e2e", Stack.Stop) {
 		code = 1
 	}
 	// No password, token, code or session may ever reach a log line. The check only means
@@ -181,30 +178,12 @@ func DoFrom(t testing.TB, ip, base, method, path, contentType, body string, head
 func do(t testing.TB, client *http.Client, base, method, path, contentType, body string, headers ...string) Response {
 	t.Helper()
 	problem := &answerProblem{}
-	req, err := http.NewRequestWithContext(context.WithValue(context.Background(), problemKey{}, problem), method, base+path, strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if contentType != "" {
-		req.Header.Set("Content-Type", contentType)
-	}
-	for i := 0; i+1 < len(headers); i += 2 {
-		req.Header.Add(headers[i], headers[i+1])
-	}
 	denied := len(Stack.Denials())
-	resp, err := client.Do(req)
-	if err != nil {
-		t.Fatalf("%s %s: %v", method, path, err)
-	}
-	defer resp.Body.Close()
+	resp, b := testkit.Send(context.WithValue(context.Background(), problemKey{}, problem), t, client, method, base+path, contentType, body, headers...)
 	// A call the function made that its template policy refuses fails the test that made
 	// it (a request running alongside may be named too), with function, action and key.
 	if d := Stack.Denials(); len(d) > denied {
 		t.Errorf("%s %s: template.yaml's IAM policy refused:\n  %s", method, path, strings.Join(d[denied:], "\n  "))
-	}
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
 	}
 	if problem.text != "" {
 		t.Errorf("OpenAPI: %s", problem.text)

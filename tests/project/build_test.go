@@ -6,8 +6,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"testing"
-
-	"gopkg.in/yaml.v3"
 )
 
 // bootstrapBudget is docs/DESIGN.md's size budget of a function binary.
@@ -56,19 +54,13 @@ func TestSAMBuildProtocol(t *testing.T) {
 // -n <LogicalId>` looks), and has an alarm on its errors and throttles.
 func TestEveryFunctionIsLoggedAndWatched(t *testing.T) {
 	root, tmpl := repo(t)
-	b, err := os.ReadFile(filepath.Join(root, "template.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	var doc struct {
 		Resources map[string]struct {
 			Type       string         `yaml:"Type"`
 			Properties map[string]any `yaml:"Properties"`
 		} `yaml:"Resources"`
 	}
-	if err := yaml.Unmarshal(b, &doc); err != nil {
-		t.Fatal(err)
-	}
+	readYAML(t, root, "template.yaml", &doc)
 	for _, fn := range tmpl.Functions {
 		props := doc.Resources[fn.LogicalID].Properties
 		// A LoggingConfig.LogGroup of the function's own would send its logs elsewhere.

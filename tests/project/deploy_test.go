@@ -2,12 +2,8 @@ package project
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
 	"slices"
 	"testing"
-
-	"gopkg.in/yaml.v3"
 )
 
 // createActions are, per resource type of template.yaml (SAM's types as they translate),
@@ -32,15 +28,7 @@ var createActions = map[string][]string{
 // template.yaml, reading the code zips from SAM's artifact bucket included.
 func TestExecutionRoleCreatesEveryResource(t *testing.T) {
 	root, _ := repo(t)
-	read := func(name string, v any) {
-		b, err := os.ReadFile(filepath.Join(root, name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := yaml.Unmarshal(b, v); err != nil {
-			t.Fatal(err)
-		}
-	}
+	read := func(name string, v any) { readYAML(t, root, name, v) }
 	var app struct {
 		Resources map[string]struct {
 			Type string `yaml:"Type"`

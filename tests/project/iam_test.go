@@ -1,8 +1,6 @@
 package project
 
 import (
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -101,14 +99,8 @@ func TestIAMLeadingKeys(t *testing.T) {
 func templateRoot(t *testing.T) *yaml.Node {
 	t.Helper()
 	root, _ := repo(t)
-	data, err := os.ReadFile(filepath.Join(root, "template.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
-		t.Fatal(err)
-	}
+	readYAML(t, root, "template.yaml", &doc)
 	return doc.Content[0]
 }
 

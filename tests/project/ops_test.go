@@ -8,8 +8,6 @@ import (
 	"strings"
 	"testing"
 
-	"gopkg.in/yaml.v3"
-
 	"github.com/gatehouse/gatehouse/pkg/account"
 )
 
@@ -34,14 +32,8 @@ type opsTemplate struct {
 func loadOps(t *testing.T) (string, opsTemplate) {
 	t.Helper()
 	root, _ := repo(t)
-	b, err := os.ReadFile(filepath.Join(root, "template.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	var doc opsTemplate
-	if err := yaml.Unmarshal(b, &doc); err != nil {
-		t.Fatal(err)
-	}
+	readYAML(t, root, "template.yaml", &doc)
 	return root, doc
 }
 

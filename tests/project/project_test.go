@@ -12,9 +12,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/gatehouse/gatehouse/infra/local/emulators"
 	"github.com/gatehouse/gatehouse/infra/local/samtemplate"
 	"github.com/gatehouse/gatehouse/internal/routes"
+	"github.com/gatehouse/gatehouse/internal/testkit"
 )
 
 // implemented are the API families whose every route must have a function by now.
@@ -26,15 +26,7 @@ var authorizers = []string{"SessionAuthorizerFunction"}
 
 func repo(t *testing.T) (string, *samtemplate.Template) {
 	t.Helper()
-	root, err := emulators.FindRepoRoot("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl, err := samtemplate.Load(filepath.Join(root, "template.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return root, tmpl
+	return testkit.Template(t)
 }
 
 // TestEveryFunctionHasSourceAndBuildTarget: for every function of the template, its

@@ -30,6 +30,7 @@ import (
 	"github.com/gatehouse/gatehouse/infra/local/gateway"
 	"github.com/gatehouse/gatehouse/infra/local/stack"
 	"github.com/gatehouse/gatehouse/internal/syncbuf"
+	"github.com/gatehouse/gatehouse/internal/testkit"
 )
 
 // functions run under the emulator: reads and writes, cookies, path parameters, both
@@ -154,22 +155,7 @@ var (
 
 func send(t *testing.T, base, method, path, contentType, body string, headers ...string) exchange {
 	t.Helper()
-	req, err := http.NewRequest(method, base+path, strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if contentType != "" {
-		req.Header.Set("Content-Type", contentType)
-	}
-	for i := 0; i+1 < len(headers); i += 2 {
-		req.Header.Set(headers[i], headers[i+1])
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
+	resp, b := testkit.Send(context.Background(), t, http.DefaultClient, method, base+path, contentType, body, headers...)
 	var hs []string
 	for _, name := range []string{"Content-Type", "Set-Cookie", "Retry-After", "Www-Authenticate", "Cache-Control"} {
 		for _, v := range resp.Header.Values(name) {

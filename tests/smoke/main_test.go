@@ -11,6 +11,7 @@ import (
 	"github.com/gatehouse/gatehouse/infra/local/emulators"
 	"github.com/gatehouse/gatehouse/infra/local/stack"
 	"github.com/gatehouse/gatehouse/internal/syncbuf"
+	"github.com/gatehouse/gatehouse/internal/testkit"
 	"github.com/gatehouse/gatehouse/pkg/account"
 	"github.com/gatehouse/gatehouse/pkg/dynamo"
 	"github.com/gatehouse/gatehouse/pkg/password"
@@ -63,10 +64,7 @@ func runLocal(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, "smoke:", err)
 		code = 1
 	}
-	stopCtx, stopCancel := context.WithTimeout(context.Background(), time.Minute)
-	defer stopCancel()
-	if err := st.Stop(stopCtx); err != nil {
-		fmt.Fprintln(os.Stderr, "smoke: stop:", err)
+	if !testkit.Stopped("smoke", st.Stop) {
 		code = 1
 	}
 	if code != 0 {

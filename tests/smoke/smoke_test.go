@@ -14,12 +14,12 @@
 package smoke
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -27,6 +27,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/gatehouse/gatehouse/internal/testkit"
 )
 
 // target is what the suite runs against.
@@ -57,25 +59,7 @@ func (a answer) json(t *testing.T) map[string]any {
 // call sends one request; headers come in name, value pairs.
 func call(t *testing.T, method, path, contentType, body string, headers ...string) answer {
 	t.Helper()
-	req, err := http.NewRequest(method, strings.TrimSuffix(target.api, "/")+path, strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if contentType != "" {
-		req.Header.Set("Content-Type", contentType)
-	}
-	for i := 0; i+1 < len(headers); i += 2 {
-		req.Header.Set(headers[i], headers[i+1])
-	}
-	resp, err := client.Do(req)
-	if err != nil {
-		t.Fatalf("%s %s: %v", method, path, err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
+	resp, b := testkit.Send(context.Background(), t, client, method, strings.TrimSuffix(target.api, "/")+path, contentType, body, headers...)
 	return answer{status: resp.StatusCode, header: resp.Header, body: string(b)}
 }
 

@@ -184,6 +184,16 @@ func (s *Stack) start(ctx context.Context) error {
 // stack's EnvOverrides; it costs no emulator start or build. Stop it on its own, or it
 // stops with this stack.
 func (s *Stack) NewGateway(ctx context.Context, envOverrides map[string]string) (*Stack, error) {
+	return s.newGateway(envOverrides, nil)
+}
+
+// NewGatewayEnviron is NewGateway for a host environment (as make run passes os.Environ):
+// the template's parameters and variables it names apply to the new gateway's functions.
+func (s *Stack) NewGatewayEnviron(ctx context.Context, environ []string) (*Stack, error) {
+	return s.newGateway(nil, environ)
+}
+
+func (s *Stack) newGateway(envOverrides map[string]string, environ []string) (*Stack, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.stopped {
@@ -192,6 +202,9 @@ func (s *Stack) NewGateway(ctx context.Context, envOverrides map[string]string) 
 	opts := s.gw.opts
 	opts.Port = 0
 	opts.AfterTable = nil
+	if environ != nil {
+		opts.Environ = environ
+	}
 	opts.EnvOverrides = map[string]string{}
 	for _, m := range []map[string]string{s.gw.opts.EnvOverrides, envOverrides} {
 		for k, v := range m {

@@ -13,18 +13,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-
-	"github.com/gatehouse/gatehouse/infra/local/emulators"
 	"github.com/gatehouse/gatehouse/pkg/account"
-	"github.com/gatehouse/gatehouse/pkg/accounttest"
-	"github.com/gatehouse/gatehouse/pkg/dynamo"
 	"github.com/gatehouse/gatehouse/tests/e2e"
 )
-
-func TestMain(m *testing.M) { e2e.Main(m) }
 
 const (
 	formCT = "application/x-www-form-urlencoded"
@@ -108,8 +99,7 @@ func TestAccountRegister(t *testing.T) {
 
 	// A JSON body works as well.
 	email2 := e2e.Unique("json.") + "@example.com"
-	pw2 := e2e.Unique("json-pw-")
-	e2e.Secret(pw2)
+	pw2 := e2e.NewSecret("json-pw-")
 	b := checkRegistered(t, e2e.PostJSON(t, registerPath, fmt.Sprintf(`{"name":"JSON User","email":%q,"password":%q}`, email2, pw2)), email2, pw2)
 	if b.id <= a.id || b.secret == a.secret {
 		t.Fatalf("second registration: %+v after %+v", b, a)
@@ -169,8 +159,7 @@ func TestAccountRegisterSwitchedOff(t *testing.T) {
 	e2e.Expect(t, "registration off, bad body", e2e.Do(t, closed, http.MethodPost, registerPath, jsonCT, `{`), 403, off)
 	// The other routes of the family still work on that gateway.
 	a := newAccount(t)
-	newPW := e2e.Unique("closed-new-")
-	e2e.Secret(newPW)
+	newPW := e2e.NewSecret("closed-new-")
 	e2e.Expect(t, "change password with registration off",
 		e2e.Do(t, closed, http.MethodPatch, changePath, formCT, url.Values{"email": {a.email}, "oldpassword": {a.password}, "newpassword": {newPW}}.Encode()), 200, changed)
 }
@@ -229,8 +218,7 @@ func TestAccountChangePassword(t *testing.T) {
 	a := newAccount(t)
 	user := strings.ToLower(a.email)
 	session := e2e.Login(t, user, a.password)
-	newPW := e2e.Unique("changed-pw-")
-	e2e.Secret(newPW)
+	newPW := e2e.NewSecret("changed-pw-")
 	change := func(email, old, new string) e2e.Response {
 		return patchForm(t, changePath, url.Values{"email": {email}, "oldpassword": {old}, "newpassword": {new}})
 	}
@@ -256,15 +244,13 @@ func TestAccountChangePassword(t *testing.T) {
 	e2e.Expect(t, "session from before the change", e2e.Get(t, "/users/info", "Authorization", "Bearer "+session), 401, notAuth)
 	e2e.Expect(t, "the old password is now wrong", change(a.email, a.password, e2e.Unique("x-")), 422, wrongOld)
 
-	third := e2e.Unique("third-pw-")
-	e2e.Secret(third)
+	third := e2e.NewSecret("third-pw-")
 	e2e.Expect(t, "changed (JSON)", do(t, http.MethodPatch, changePath, jsonCT, fmt.Sprintf(`{"email":%q,"oldpassword":%q,"newpassword":%q}`, a.email, newPW, third)), 200, changed)
 	e2e.Login(t, user, third)
 
 	// An account of the Users family with an email changes its password here too.
 	name, pw, email := e2e.RegisterUser(t, true)
-	fourth := e2e.Unique("fourth-pw-")
-	e2e.Secret(fourth)
+	fourth := e2e.NewSecret("fourth-pw-")
 	e2e.Expect(t, "users-family account", change(email, pw, fourth), 200, changed)
 	e2e.Login(t, name, fourth)
 }
@@ -285,10 +271,6 @@ func reset(t *testing.T, r e2e.Response, email string) string {
 	return pw
 }
 
-func basic(user, secret string) string {
-	return "Basic " + base64.StdEncoding.EncodeToString([]byte(user+":"+secret))
-}
-
 func TestAccountResetPasswordWithSecret(t *testing.T) {
 	t.Parallel()
 	a, other := newAccount(t), newAccount(t)
@@ -302,7 +284,7 @@ func TestAccountResetPasswordWithSecret(t *testing.T) {
 		"wrong secret":                 patchForm(t, resetPath, email, "Authorization", "Bearer "+strings.Repeat("A", 43)+"="),
 		"unknown email":                patchForm(t, resetPath, url.Values{"email": {e2e.Unique("nobody") + "@example.com"}}, "Authorization", "Bearer "+a.secret),
 		"a session token is no secret": patchForm(t, resetPath, email, "Authorization", "Bearer "+session),
-		"user's password as Basic":     patchForm(t, resetPath, email, "Authorization", basic(user, a.password)),
+		"user's password as Basic":     patchForm(t, resetPath, email, "Authorization", e2e.Basic(user, a.password)),
 	} {
 		e2e.Expect(t, what, r, 401, authRequired)
 	}
@@ -331,7 +313,7 @@ func TestAccountResetPasswordWithSecret(t *testing.T) {
 
 func TestAccountResetPasswordByAdmin(t *testing.T) {
 	t.Parallel()
-	svc := account.NewService(dynamo.New(emulators.DynamoDBClient(e2e.Stack.DynamoEndpoint), e2e.Stack.TableName), accounttest.NewHasher(), nil, account.Config{}, nil)
+	svc := e2e.Service("", nil, account.Config{})
 	admin, adminPW := e2e.Unique("admin"), e2e.Unique("admin-pw-")
 	e2e.Secret(adminPW)
 	if _, _, err := svc.EnsureAdmin(context.Background(), admin, adminPW); err != nil {
@@ -344,21 +326,21 @@ func TestAccountResetPasswordByAdmin(t *testing.T) {
 
 	nonAdmin, nonAdminPW, usersEmail := e2e.RegisterUser(t, true)
 	for what, r := range map[string]e2e.Response{
-		"admin, wrong password":            patchForm(t, resetPath, email, "Authorization", basic(admin, "wrong-password")),
-		"unknown admin":                    patchForm(t, resetPath, email, "Authorization", basic(e2e.Unique("ghost"), adminPW)),
-		"valid credentials of a non-admin": patchForm(t, resetPath, email, "Authorization", basic(nonAdmin, nonAdminPW)),
-		"admin, unknown email":             patchForm(t, resetPath, url.Values{"email": {e2e.Unique("nobody") + "@example.com"}}, "Authorization", basic(admin, adminPW)),
+		"admin, wrong password":            patchForm(t, resetPath, email, "Authorization", e2e.Basic(admin, "wrong-password")),
+		"unknown admin":                    patchForm(t, resetPath, email, "Authorization", e2e.Basic(e2e.Unique("ghost"), adminPW)),
+		"valid credentials of a non-admin": patchForm(t, resetPath, email, "Authorization", e2e.Basic(nonAdmin, nonAdminPW)),
+		"admin, unknown email":             patchForm(t, resetPath, url.Values{"email": {e2e.Unique("nobody") + "@example.com"}}, "Authorization", e2e.Basic(admin, adminPW)),
 	} {
 		e2e.Expect(t, what, r, 401, authRequired)
 	}
 
-	pw := reset(t, patchForm(t, resetPath, email, "Authorization", basic(strings.ToUpper(admin), adminPW)), a.email)
+	pw := reset(t, patchForm(t, resetPath, email, "Authorization", e2e.Basic(strings.ToUpper(admin), adminPW)), a.email)
 	e2e.Expect(t, "old password after the reset", login(t, user, a.password), 401, `{"success":"false","data":{"message":"INVALID_PASSWORD"}}`)
 	e2e.Login(t, user, pw)
 	e2e.Expect(t, "session from before the reset", e2e.Get(t, "/users/info", "Authorization", "Bearer "+session), 401, notAuth)
 
 	// An admin also resets an account of another family, which has no user_secret.
-	pw = reset(t, do(t, http.MethodPatch, resetPath, jsonCT, fmt.Sprintf(`{"email":%q}`, usersEmail), "Authorization", basic(admin, adminPW)), usersEmail)
+	pw = reset(t, do(t, http.MethodPatch, resetPath, jsonCT, fmt.Sprintf(`{"email":%q}`, usersEmail), "Authorization", e2e.Basic(admin, adminPW)), usersEmail)
 	e2e.Login(t, nonAdmin, pw)
 }
 
@@ -366,65 +348,23 @@ func TestAccountResetPasswordByAdmin(t *testing.T) {
 func TestAccountSecretNotStoredInClear(t *testing.T) {
 	t.Parallel()
 	a := newAccount(t)
-	db := emulators.DynamoDBClient(e2e.Stack.DynamoEndpoint)
 	found, hashFound := false, false
 	var scanned int
-	p := dynamodb.NewScanPaginator(db, &dynamodb.ScanInput{TableName: aws.String(e2e.Stack.TableName), ConsistentRead: aws.Bool(true)})
-	for p.HasMorePages() {
-		page, err := p.NextPage(context.Background())
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, item := range page.Items {
-			scanned++
-			for _, v := range item {
-				walk(v, func(s string) {
-					if strings.Contains(s, a.secret) || strings.Contains(s, a.secret[:20]) || strings.Contains(s, a.password) {
-						found = true
-					}
-					if s == account.HashSecret(a.secret) {
-						hashFound = true
-					}
-				})
-			}
+	for _, item := range e2e.Scan(t) {
+		scanned++
+		for _, v := range item {
+			e2e.Strings(v, func(s string) {
+				if strings.Contains(s, a.secret) || strings.Contains(s, a.secret[:20]) || strings.Contains(s, a.password) {
+					found = true
+				}
+				if s == account.HashSecret(a.secret) {
+					hashFound = true
+				}
+			})
 		}
 	}
 	if found || !hashFound || scanned == 0 {
 		t.Fatalf("scanned %d items: secret in clear %v, its hash stored %v", scanned, found, hashFound)
-	}
-}
-
-// walk calls fn with every string (and binary, as text and base64) inside v.
-func walk(v types.AttributeValue, fn func(string)) {
-	switch v := v.(type) {
-	case *types.AttributeValueMemberS:
-		fn(v.Value)
-	case *types.AttributeValueMemberN:
-		fn(v.Value)
-	case *types.AttributeValueMemberB:
-		fn(string(v.Value))
-		fn(base64.StdEncoding.EncodeToString(v.Value))
-	case *types.AttributeValueMemberSS:
-		for _, s := range v.Value {
-			fn(s)
-		}
-	case *types.AttributeValueMemberNS:
-		for _, s := range v.Value {
-			fn(s)
-		}
-	case *types.AttributeValueMemberBS:
-		for _, b := range v.Value {
-			fn(string(b))
-			fn(base64.StdEncoding.EncodeToString(b))
-		}
-	case *types.AttributeValueMemberL:
-		for _, e := range v.Value {
-			walk(e, fn)
-		}
-	case *types.AttributeValueMemberM:
-		for _, e := range v.Value {
-			walk(e, fn)
-		}
 	}
 }
 

@@ -2,14 +2,11 @@ package account_test
 
 import (
 	"net/url"
-	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/gatehouse/gatehouse/tests/e2e"
 )
-
-var uuidRE = regexp.MustCompile(`[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}`)
 
 // mailedResetToken asks the User family for a reset token for email and reads it from the
 // mail.
@@ -22,7 +19,7 @@ func mailedResetToken(t *testing.T, email string) string {
 	if len(mails) != before+1 {
 		t.Fatalf("%d new mails to %s", len(mails)-before, email)
 	}
-	tok := uuidRE.FindString(mails[len(mails)-1].Body.Text)
+	tok := e2e.ResetToken.FindString(mails[len(mails)-1].Body.Text)
 	if tok == "" {
 		t.Fatal("no token in the reset mail")
 	}
@@ -38,8 +35,7 @@ func TestAccountSecretDiesAfterOwnerRecovers(t *testing.T) {
 	t.Parallel()
 	squat := newAccount(t)
 	token := mailedResetToken(t, squat.email)
-	ownerPW := e2e.Unique("owner-pw-")
-	e2e.Secret(ownerPW)
+	ownerPW := e2e.NewSecret("owner-pw-")
 	e2e.Expect(t, "owner resets by token", e2e.PostJSON(t, "/user/password-reset", e2e.JSONBody("uuid", token, "newPassword", ownerPW)), 200,
 		`{"statusCode":"200","message":"New password has been set successfully","data":"null"}`)
 	e2e.Expect(t, "squatter's user_secret after the owner's reset",
@@ -48,8 +44,7 @@ func TestAccountSecretDiesAfterOwnerRecovers(t *testing.T) {
 
 	// The same after v1 changepassword.
 	b := newAccount(t)
-	newPW := e2e.Unique("changed-pw-")
-	e2e.Secret(newPW)
+	newPW := e2e.NewSecret("changed-pw-")
 	e2e.Expect(t, "changepassword", patchForm(t, changePath, url.Values{"email": {b.email}, "oldpassword": {b.password}, "newpassword": {newPW}}), 200, changed)
 	e2e.Expect(t, "user_secret after changepassword",
 		patchForm(t, resetPath, url.Values{"email": {b.email}}, "Authorization", "Bearer "+b.secret), 401, authRequired)
@@ -62,8 +57,7 @@ func TestAccountChangeVoidsResetToken(t *testing.T) {
 	t.Parallel()
 	a := newAccount(t)
 	token := mailedResetToken(t, a.email)
-	newPW := e2e.Unique("changed-pw-")
-	e2e.Secret(newPW)
+	newPW := e2e.NewSecret("changed-pw-")
 	e2e.Expect(t, "changepassword", patchForm(t, changePath, url.Values{"email": {a.email}, "oldpassword": {a.password}, "newpassword": {newPW}}), 200, changed)
 	e2e.Expect(t, "the older reset token", e2e.PostJSON(t, "/user/password-reset", e2e.JSONBody("uuid", token, "newPassword", e2e.Unique("attacker-pw-"))), 404,
 		`{"statusCode":"404","message":"Token not found","data":"null"}`)

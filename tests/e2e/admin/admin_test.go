@@ -1,30 +1,20 @@
 package admin_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/base64"
 	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-
-	"github.com/gatehouse/gatehouse/infra/local/emulators"
 	"github.com/gatehouse/gatehouse/infra/local/samtemplate"
 	"github.com/gatehouse/gatehouse/pkg/account"
 	"github.com/gatehouse/gatehouse/pkg/accounttest"
-	"github.com/gatehouse/gatehouse/pkg/dynamo"
 	"github.com/gatehouse/gatehouse/tests/e2e"
 )
 
@@ -50,8 +40,7 @@ var ctx = context.Background()
 func service(t *testing.T, table string) (*account.Service, *accounttest.Mailer) {
 	t.Helper()
 	mailer := &accounttest.Mailer{}
-	store := dynamo.New(emulators.DynamoDBClient(e2e.Stack.DynamoEndpoint), table)
-	return account.NewService(store, accounttest.NewHasher(), mailer, account.Config{TokenIndexKey: []byte(e2e.Stack.TokenIndexKey)}, nil), mailer
+	return e2e.Service(table, mailer, account.Config{TokenIndexKey: []byte(e2e.Stack.TokenIndexKey)}), mailer
 }
 
 // newAdmin creates an admin account in table and returns its Basic credentials.
@@ -63,11 +52,7 @@ func newAdmin(t *testing.T, table string) (name, password, auth string) {
 	if _, _, err := svc.EnsureAdmin(ctx, name, password); err != nil {
 		t.Fatal(err)
 	}
-	return name, password, basic(name, password)
-}
-
-func basic(name, secret string) string {
-	return "Basic " + base64.StdEncoding.EncodeToString([]byte(name+":"+secret))
+	return name, password, e2e.Basic(name, password)
 }
 
 // call sends an admin request as the seed document does (Content-Type: application/json).
@@ -85,6 +70,16 @@ func call(t *testing.T, base, method, path, body, auth string) e2e.Response {
 }
 
 // badBody is the 400 of a missing or unusable body.
+// createUser creates an account named prefix plus digits with the password
+// "valid-password" through the API as the admin auth (setup: the answer is not checked)
+// and returns its name.
+func createUser(t *testing.T, auth, prefix string) string {
+	t.Helper()
+	name := e2e.Unique(prefix)
+	call(t, e2e.Stack.URL, http.MethodPost, userPath(name), `{"password":"valid-password"}`, auth)
+	return name
+}
+
 func badBody(msg string) string { return fmt.Sprintf(`{"missing_parameters":true,"error":%q}`, msg) }
 
 func userPath(name string) string { return "/api/v2/users/" + url.PathEscape(name) }
@@ -179,8 +174,7 @@ func TestAdminCreateVariants(t *testing.T) {
 		`{"success":"false","data":{"message":"REGISTER_FOR_A_PASSWORD"}}`)
 
 	pwOnly := e2e.Unique("Human")
-	pw := e2e.Unique("human-pw-")
-	e2e.Secret(pw)
+	pw := e2e.NewSecret("human-pw-")
 	r = call(t, e2e.Stack.URL, http.MethodPost, userPath(pwOnly), fmt.Sprintf(`{"password":%q}`, pw), auth)
 	e2e.Expect(t, "password only", r, 200, userObject(stored(t, pwOnly)))
 	if !strings.Contains(r.Body, `"token":""`) {
@@ -213,7 +207,7 @@ func TestAdminCredentials(t *testing.T) {
 		{"empty secret", "Basic " + b64(name+":")},
 		{"empty both", "Basic " + b64(":")},
 		{"invalid UTF-8", "Basic " + b64(name+":\xff\xfe\xfd")},
-		{"invalid username", basic("no body", pw)},
+		{"invalid username", e2e.Basic("no body", pw)},
 	}
 	routes := []struct{ method, path, body string }{
 		{http.MethodGet, "/api/v2/users", ""},
@@ -230,10 +224,10 @@ func TestAdminCredentials(t *testing.T) {
 		// Wrong passwords, each route on an admin of its own: failed checks count per
 		// account, and these must stay under the limit.
 		other, _, _ := newAdmin(t, e2e.Stack.TableName)
-		e2e.Expect(t, rt.method+" "+rt.path+", wrong password", call(t, e2e.Stack.URL, rt.method, rt.path, rt.body, basic(other, "wrong-password")), 401, unauthorized)
-		e2e.Expect(t, rt.method+" "+rt.path+", password of another account", call(t, e2e.Stack.URL, rt.method, rt.path, rt.body, basic(other, "target-password")), 401, unauthorized)
+		e2e.Expect(t, rt.method+" "+rt.path+", wrong password", call(t, e2e.Stack.URL, rt.method, rt.path, rt.body, e2e.Basic(other, "wrong-password")), 401, unauthorized)
+		e2e.Expect(t, rt.method+" "+rt.path+", password of another account", call(t, e2e.Stack.URL, rt.method, rt.path, rt.body, e2e.Basic(other, "target-password")), 401, unauthorized)
 		// Unknown usernames are counted like accounts: one each as well.
-		e2e.Expect(t, rt.method+" "+rt.path+", unknown user", call(t, e2e.Stack.URL, rt.method, rt.path, rt.body, basic(e2e.Unique("nobody"), pw)), 401, unauthorized)
+		e2e.Expect(t, rt.method+" "+rt.path+", unknown user", call(t, e2e.Stack.URL, rt.method, rt.path, rt.body, e2e.Basic(e2e.Unique("nobody"), pw)), 401, unauthorized)
 	}
 	// Nothing happened to the target.
 	if a := stored(t, target); a.TokenHash != "" {
@@ -243,12 +237,12 @@ func TestAdminCredentials(t *testing.T) {
 	// A user that is not an admin, with its right password: 403 on every route.
 	user, userPW, _ := e2e.RegisterUser(t, false)
 	for _, rt := range routes {
-		e2e.Expect(t, rt.method+" "+rt.path+", non-admin", call(t, e2e.Stack.URL, rt.method, rt.path, rt.body, basic(user, userPW)), 403, forbidden)
+		e2e.Expect(t, rt.method+" "+rt.path+", non-admin", call(t, e2e.Stack.URL, rt.method, rt.path, rt.body, e2e.Basic(user, userPW)), 403, forbidden)
 	}
 
 	// Credentials come before the body: a bad or huge body is not looked at without them.
 	e2e.Expect(t, "bad body, no credentials", call(t, e2e.Stack.URL, http.MethodPost, userPath(e2e.Unique("x")), `{"password":`, ""), 401, unauthorized)
-	e2e.Expect(t, "huge body, no credentials", call(t, e2e.Stack.URL, http.MethodPost, userPath(e2e.Unique("x")), strings.Repeat("a", 70<<10), basic(e2e.Unique("nobody"), "wrong-password")), 401, unauthorized)
+	e2e.Expect(t, "huge body, no credentials", call(t, e2e.Stack.URL, http.MethodPost, userPath(e2e.Unique("x")), strings.Repeat("a", 70<<10), e2e.Basic(e2e.Unique("nobody"), "wrong-password")), 401, unauthorized)
 
 	// The scheme and the username in any case.
 	e2e.Expect(t, "lower-case scheme, upper-case name", call(t, e2e.Stack.URL, http.MethodGet, userPath(target), "", "basic "+b64(strings.ToUpper(name)+":"+pw)), 200, userObject(stored(t, target)))
@@ -266,45 +260,43 @@ func TestAdminTokenCredentials(t *testing.T) {
 		t.Fatalf("password: %d %s", r.Status, r.Body)
 	}
 
-	chosen := e2e.Unique("chosen-admin-token-")
-	e2e.Secret(chosen)
+	chosen := e2e.NewSecret("chosen-admin-token-")
 	e2e.Expect(t, "set own token", call(t, e2e.Stack.URL, http.MethodPut, userPath(name)+"/update", fmt.Sprintf(`{"token":%q}`, chosen), auth), 200, userObject(stored(t, name)))
-	if r := list(basic(name, chosen)); r.Status != 200 {
+	if r := list(e2e.Basic(name, chosen)); r.Status != 200 {
 		t.Fatalf("chosen token: %d %s", r.Status, r.Body)
 	}
 	if r := list(auth); r.Status != 200 {
 		t.Fatalf("password after a token change: %d %s", r.Status, r.Body)
 	}
 
-	r := call(t, e2e.Stack.URL, http.MethodPost, userPath(name)+"/refresh", ``, basic(name, chosen))
+	r := call(t, e2e.Stack.URL, http.MethodPost, userPath(name)+"/refresh", ``, e2e.Basic(name, chosen))
 	fresh := r.Str(t, "token")
 	e2e.Secret(fresh)
 	if r.Status != 200 || len(fresh) != 43 {
 		t.Fatalf("refresh: %d %s", r.Status, r.Body)
 	}
-	if r := list(basic(name, fresh)); r.Status != 200 {
+	if r := list(e2e.Basic(name, fresh)); r.Status != 200 {
 		t.Fatalf("refreshed token: %d %s", r.Status, r.Body)
 	}
-	e2e.Expect(t, "chosen token after refresh", list(basic(name, chosen)), 401, unauthorized)
+	e2e.Expect(t, "chosen token after refresh", list(e2e.Basic(name, chosen)), 401, unauthorized)
 
-	newPW := e2e.Unique("new-admin-pw-")
-	e2e.Secret(newPW)
-	e2e.Expect(t, "change own password", call(t, e2e.Stack.URL, http.MethodPut, userPath(name)+"/update", fmt.Sprintf(`{"password":%q}`, newPW), basic(name, fresh)), 200, userObject(stored(t, name)))
-	e2e.Expect(t, "old password", list(basic(name, pw)), 401, unauthorized)
-	if r := list(basic(name, newPW)); r.Status != 200 {
+	newPW := e2e.NewSecret("new-admin-pw-")
+	e2e.Expect(t, "change own password", call(t, e2e.Stack.URL, http.MethodPut, userPath(name)+"/update", fmt.Sprintf(`{"password":%q}`, newPW), e2e.Basic(name, fresh)), 200, userObject(stored(t, name)))
+	e2e.Expect(t, "old password", list(e2e.Basic(name, pw)), 401, unauthorized)
+	if r := list(e2e.Basic(name, newPW)); r.Status != 200 {
 		t.Fatalf("new password: %d %s", r.Status, r.Body)
 	}
 	// A token-only admin (created through the API, then promoted in the store).
 	robot, robotToken := e2e.Unique("robot-admin"), e2e.Unique("robot-admin-token-")
 	e2e.Secret(robotToken)
-	e2e.Expect(t, "create robot", call(t, e2e.Stack.URL, http.MethodPost, userPath(robot), fmt.Sprintf(`{"token":%q}`, robotToken), basic(name, newPW)), 200, userObject(stored(t, robot)))
-	e2e.Expect(t, "robot, not yet admin", list(basic(robot, robotToken)), 403, forbidden)
+	e2e.Expect(t, "create robot", call(t, e2e.Stack.URL, http.MethodPost, userPath(robot), fmt.Sprintf(`{"token":%q}`, robotToken), e2e.Basic(name, newPW)), 200, userObject(stored(t, robot)))
+	e2e.Expect(t, "robot, not yet admin", list(e2e.Basic(robot, robotToken)), 403, forbidden)
 	role := account.RoleAdmin
 	svc, _ := service(t, e2e.Stack.TableName)
 	if err := svc.Store.ChangeCredentials(ctx, account.CredentialChange{UserID: stored(t, robot).UserID, Role: &role, KeepSessions: true, Now: time.Now()}); err != nil {
 		t.Fatal(err)
 	}
-	if r := list(basic(robot, robotToken)); r.Status != 200 {
+	if r := list(e2e.Basic(robot, robotToken)); r.Status != 200 {
 		t.Fatalf("token-only admin: %d %s", r.Status, r.Body)
 	}
 }
@@ -312,8 +304,7 @@ func TestAdminTokenCredentials(t *testing.T) {
 func TestAdminValidation(t *testing.T) {
 	t.Parallel()
 	_, _, auth := newAdmin(t, e2e.Stack.TableName)
-	existing := e2e.Unique("valid")
-	call(t, e2e.Stack.URL, http.MethodPost, userPath(existing), `{"password":"valid-password"}`, auth)
+	existing := createUser(t, auth, "valid")
 	fresh := e2e.Unique("fresh")
 	for _, tc := range []struct{ name, body, msg string }{
 		{"ab", `{"password":"12345678"}`, "username must be 3 to 100 characters"},
@@ -396,8 +387,7 @@ func TestAdminValidation(t *testing.T) {
 func TestAdminPaging(t *testing.T) {
 	t.Parallel()
 	table := "admin-paging"
-	client := emulators.DynamoDBClient(e2e.Stack.DynamoEndpoint)
-	if err := samtemplate.CreateTable(ctx, client, e2e.Stack.Template, "AccountsTable", table); err != nil {
+	if err := samtemplate.CreateTable(ctx, e2e.DB(), e2e.Stack.Template, "AccountsTable", table); err != nil {
 		t.Fatal(err)
 	}
 	base := e2e.Gateway(t, map[string]string{"TABLE_NAME": table})
@@ -509,22 +499,12 @@ func TestAdminDelete(t *testing.T) {
 		t.Fatalf("reset token after delete: %v", err)
 	}
 	// Nothing of the account is left: its partition, its keys, its reset record.
-	db := emulators.DynamoDBClient(e2e.Stack.DynamoEndpoint)
-	out, err := db.Query(ctx, &dynamodb.QueryInput{
-		TableName: aws.String(e2e.Stack.TableName), ConsistentRead: aws.Bool(true),
-		KeyConditionExpression:    aws.String("PK = :pk"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": &types.AttributeValueMemberS{Value: fmt.Sprintf("USER#%d", a.UserID)}},
-	})
-	if err != nil || len(out.Items) != 0 {
-		t.Fatalf("%d items left in the account's partition (%v)", len(out.Items), err)
+	if items := e2e.Partition(t, fmt.Sprintf("USER#%d", a.UserID)); len(items) != 0 {
+		t.Fatalf("%d items left in the account's partition", len(items))
 	}
 	for _, k := range [][2]string{{"USERNAME#" + a.UsernameKey, "USERNAME"}, {"EMAIL#" + a.EmailKey, "EMAIL"}, {"RESET#" + a.ResetHash, "RESET"}} {
-		item, err := db.GetItem(ctx, &dynamodb.GetItemInput{
-			TableName: aws.String(e2e.Stack.TableName), ConsistentRead: aws.Bool(true),
-			Key: map[string]types.AttributeValue{"PK": &types.AttributeValueMemberS{Value: k[0]}, "SK": &types.AttributeValueMemberS{Value: k[1]}},
-		})
-		if err != nil || item.Item != nil {
-			t.Fatalf("%s left: %v %v", k[0], item.Item, err)
+		if item := e2e.Item(t, k[0], k[1]); item != nil {
+			t.Fatalf("%s left: %v", k[0], item)
 		}
 	}
 
@@ -543,8 +523,7 @@ func TestAdminEndsSessions(t *testing.T) {
 	t.Parallel()
 	_, _, auth := newAdmin(t, e2e.Stack.TableName)
 	name, pw, _ := e2e.RegisterUser(t, false)
-	setToken := e2e.Unique("admin-set-token-")
-	e2e.Secret(setToken)
+	setToken := e2e.NewSecret("admin-set-token-")
 	for _, step := range []struct{ what, method, path, body string }{
 		{"password", http.MethodPut, "/update", `{"password":"admin-set-password"}`},
 		{"token", http.MethodPut, "/update", fmt.Sprintf(`{"token":%q}`, setToken)},
@@ -570,77 +549,4 @@ func TestAdminEndsSessions(t *testing.T) {
 	if r := e2e.Get(t, "/users/info", "Authorization", "Bearer "+ssid); r.Status != 200 {
 		t.Fatalf("a read ended the session: %d %s", r.Status, r.Body)
 	}
-}
-
-// TestAdminBootstrapCommand runs infra/cmd/gatehouse-admin against the stack's DynamoDB
-// Local table: the admin it creates can use the API, and it promotes an existing user.
-func TestAdminBootstrapCommand(t *testing.T) {
-	t.Parallel()
-	root, err := emulators.FindRepoRoot("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	bin := filepath.Join(t.TempDir(), "gatehouse-admin")
-	build := exec.Command("go", "build", "-o", bin, "./infra/cmd/gatehouse-admin")
-	build.Dir = root
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
-	home := t.TempDir()
-	run := func(name, password string, extra ...string) (string, string, error) {
-		t.Helper()
-		args := append([]string{"create", "--table", e2e.Stack.TableName, "--username", name, "--region", emulators.Region}, extra...)
-		cmd := exec.Command(bin, args...)
-		cmd.Env = []string{
-			"PATH=" + os.Getenv("PATH"), "HOME=" + home,
-			"AWS_CONFIG_FILE=" + filepath.Join(home, "none"), "AWS_SHARED_CREDENTIALS_FILE=" + filepath.Join(home, "none"),
-			"AWS_ACCESS_KEY_ID=local", "AWS_SECRET_ACCESS_KEY=local", "AWS_EC2_METADATA_DISABLED=true",
-			"AWS_ENDPOINT_URL_DYNAMODB=" + e2e.Stack.DynamoEndpoint,
-		}
-		cmd.Stdin = strings.NewReader(password + "\n")
-		var stdout, stderr bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &stdout, &stderr
-		err := cmd.Run()
-		if strings.Contains(stdout.String()+stderr.String(), password) {
-			t.Fatal("gatehouse-admin printed the password")
-		}
-		return stdout.String(), stderr.String(), err
-	}
-	bootstrap := func(name, password string, extra ...string) string {
-		t.Helper()
-		stdout, stderr, err := run(name, password, extra...)
-		if err != nil || stderr != "" {
-			t.Fatalf("gatehouse-admin: %v\nstdout: %s\nstderr: %s", err, stdout, stderr)
-		}
-		return stdout
-	}
-
-	name, pw := e2e.Unique("Boot"), e2e.Unique("boot-password-")
-	e2e.Secret(pw)
-	if out := bootstrap(name, pw); out != "created admin "+name+"\n" {
-		t.Fatalf("create: %q", out)
-	}
-	r := call(t, e2e.Stack.URL, http.MethodGet, "/api/v2/users", "", basic(name, pw))
-	if r.Status != 200 || !strings.Contains(r.Body, fmt.Sprintf("%q", name)) {
-		t.Fatalf("list as the bootstrapped admin: %d %s", r.Status, r.Body)
-	}
-
-	user, userPW, _ := e2e.RegisterUser(t, false)
-	e2e.Expect(t, "before promotion", call(t, e2e.Stack.URL, http.MethodGet, "/api/v2/users", "", basic(user, userPW)), 403, forbidden)
-	ssid := e2e.Login(t, user, userPW)
-	promoted := e2e.Unique("promoted-password-")
-	e2e.Secret(promoted)
-	// Not without --promote-existing: whoever registered the name may still hold it.
-	if stdout, stderr, err := run(strings.ToUpper(user), promoted); err == nil || stdout != "" || !strings.Contains(stderr, "--promote-existing") {
-		t.Fatalf("promotion without --promote-existing: %v %q %q", err, stdout, stderr)
-	}
-	e2e.Expect(t, "after a refused promotion", call(t, e2e.Stack.URL, http.MethodGet, "/api/v2/users", "", basic(user, userPW)), 403, forbidden)
-	if out := bootstrap(strings.ToUpper(user), promoted, "--promote-existing"); !strings.HasPrefix(out, "promoted "+user+" to admin;") {
-		t.Fatalf("promote: %q", out)
-	}
-	if r := call(t, e2e.Stack.URL, http.MethodGet, userPath(name), "", basic(user, promoted)); r.Status != 200 {
-		t.Fatalf("promoted admin: %d %s", r.Status, r.Body)
-	}
-	e2e.Expect(t, "old password after promotion", call(t, e2e.Stack.URL, http.MethodGet, "/api/v2/users", "", basic(user, userPW)), 401, unauthorized)
-	e2e.Expect(t, "session after promotion", e2e.Get(t, "/users/info", "Authorization", "Bearer "+ssid), 401, notAuth)
 }

@@ -23,8 +23,7 @@ func TestAdminBearer(t *testing.T) {
 
 	// A non-admin with a token of its own.
 	user, userPW, _ := e2e.RegisterUser(t, false)
-	userToken := e2e.Unique("plain-user-token-")
-	e2e.Secret(userToken)
+	userToken := e2e.NewSecret("plain-user-token-")
 	e2e.Expect(t, "give the user a token", call(t, e2e.Stack.URL, http.MethodPut, userPath(user)+"/update", fmt.Sprintf(`{"token":%q}`, userToken), auth), 200, userObject(stored(t, user)))
 
 	routes := []struct{ method, path, body string }{

@@ -106,6 +106,18 @@ func str(t *testing.T, what string, r reply, key string) string {
 	return v
 }
 
+// wantUser checks an answer about user as the SDK reads it: 200 with the user's name and
+// its password and token (hashes) as strings.
+func wantUser(t *testing.T, what string, r reply, user string) {
+	t.Helper()
+	wantStatus(t, what, r, 200)
+	if str(t, what, r, "user_name") != user {
+		t.Fatalf("%s: %s", what, r.raw)
+	}
+	str(t, what, r, "password")
+	str(t, what, r, "token")
+}
+
 func wantStatus(t *testing.T, what string, r reply, status int) {
 	t.Helper()
 	if r.status != status {
@@ -143,21 +155,10 @@ func sdkUserWorkflow(t *testing.T, conn *nebula) {
 	str(t, "create_user", r, "password")
 	str(t, "create_user", r, "token")
 	// list_user: the user's name, its password and token (hashes) as strings.
-	r = conn.listUser(user)
-	wantStatus(t, "list_user", r, 200)
-	if str(t, "list_user", r, "user_name") != user {
-		t.Fatalf("list_user: %s", r.raw)
-	}
-	str(t, "list_user", r, "password")
-	str(t, "list_user", r, "token")
+	wantUser(t, "list_user", conn.listUser(user), user)
 	// update_user (PUT) twice: new values, then the first ones again; the answers differ.
 	first := conn.updateUser(user, map[string]string{"password": pw2, "token": token2})
-	wantStatus(t, "update_user", first, 200)
-	if str(t, "update_user", first, "user_name") != user {
-		t.Fatalf("update_user: %s", first.raw)
-	}
-	str(t, "update_user", first, "password")
-	str(t, "update_user", first, "token")
+	wantUser(t, "update_user", first, user)
 	second := conn.updateUser(user, map[string]string{"password": pw, "token": token})
 	wantStatus(t, "update_user again", second, 200)
 	if first.body["password"] == second.body["password"] || first.body["token"] == second.body["token"] {
@@ -183,16 +184,23 @@ func nebulactlPing(conn *nebula) bool {
 	return r.status == 200 && len(r.body) == 1 && r.body["api_available"] == true
 }
 
+// pingAndWork is what an operator does after nebulactl login: ping (failing the test
+// unless the API answers as nebulactl expects; with names the credential), then the SDK's
+// user workflow.
+func pingAndWork(t *testing.T, conn *nebula, with string) {
+	t.Helper()
+	if !nebulactlPing(conn) {
+		t.Fatalf("nebulactl ping%s: nebula api not responding", with)
+	}
+	sdkUserWorkflow(t, conn)
+}
+
 // TestNebulaSDKWithPassword: the SDK and nebulactl logged in with a username and password
 // (`nebulactl login -u NAME -p PASSWORD -t "" -h 127.0.0.1 -c PORT -P http`).
 func TestNebulaSDKWithPassword(t *testing.T) {
 	t.Parallel()
 	name, pw, _ := newAdmin(t, e2e.Stack.TableName)
-	conn := nebulaWithPassword(t, e2e.Stack.URL, name, pw)
-	if !nebulactlPing(conn) {
-		t.Fatal("nebulactl ping: nebula api not responding")
-	}
-	sdkUserWorkflow(t, conn)
+	pingAndWork(t, nebulaWithPassword(t, e2e.Stack.URL, name, pw), "")
 }
 
 // TestNebulaSDKWithToken: the same with a token (`nebulactl login -u "" -p "" -t TOKEN`):
@@ -209,23 +217,15 @@ func TestNebulaSDKWithToken(t *testing.T) {
 	e2e.Secret(generated)
 
 	conn := nebulaWithToken(t, e2e.Stack.URL, generated)
-	if !nebulactlPing(conn) {
-		t.Fatal("nebulactl ping with a generated token: nebula api not responding")
-	}
-	sdkUserWorkflow(t, conn)
+	pingAndWork(t, conn, " with a generated token")
 
-	chosen := e2e.Unique("nebulactl-chosen-token-")
-	e2e.Secret(chosen)
+	chosen := e2e.NewSecret("nebulactl-chosen-token-")
 	// nebulactl users update sends both members (it prompts for both).
 	wantStatus(t, "choose own token", conn.updateUser(name, map[string]string{"password": pw, "token": chosen}), 200)
 	if nebulactlPing(conn) {
 		t.Fatal("the replaced token still works")
 	}
-	conn = nebulaWithToken(t, e2e.Stack.URL, chosen)
-	if !nebulactlPing(conn) {
-		t.Fatal("nebulactl ping with a chosen token: nebula api not responding")
-	}
-	sdkUserWorkflow(t, conn)
+	pingAndWork(t, nebulaWithToken(t, e2e.Stack.URL, chosen), " with a chosen token")
 }
 
 // TestNebulaManagerPatch: the manager takes PATCH on /update as well as PUT, with the same
@@ -234,10 +234,8 @@ func TestNebulaSDKWithToken(t *testing.T) {
 func TestNebulaManagerPatch(t *testing.T) {
 	t.Parallel()
 	name, pw, auth := newAdmin(t, e2e.Stack.TableName)
-	user := e2e.Unique("patched_user")
-	call(t, e2e.Stack.URL, http.MethodPost, userPath(user), `{"password":"valid-password"}`, auth)
-	token := e2e.Unique("patched-token-")
-	e2e.Secret(token)
+	user := createUser(t, auth, "patched_user")
+	token := e2e.NewSecret("patched-token-")
 	r := call(t, e2e.Stack.URL, http.MethodPatch, userPath(user)+"/update", fmt.Sprintf(`{"token": %q}`, token), auth)
 	e2e.Expect(t, "PATCH token", r, 200, userObject(stored(t, user)))
 	if stored(t, user).TokenHash == "" {

@@ -4,10 +4,9 @@
 package authorizer
 
 import (
+	"context"
 	"encoding/base64"
 	"encoding/json"
-	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -15,6 +14,7 @@ import (
 	"time"
 
 	"github.com/gatehouse/gatehouse/infra/local/stack"
+	"github.com/gatehouse/gatehouse/internal/testkit"
 	"github.com/gatehouse/gatehouse/pkg/account"
 	"github.com/gatehouse/gatehouse/tests/e2e"
 )
@@ -44,22 +44,7 @@ type answer struct {
 
 func call(t *testing.T, base string, headers ...string) answer {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodGet, base+protectedPath, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := 0; i+1 < len(headers); i += 2 {
-		req.Header.Add(headers[i], headers[i+1])
-	}
-	resp, err := consumer.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
+	resp, b := testkit.Send(context.Background(), t, consumer, http.MethodGet, base+protectedPath, "", "", headers...)
 	a := answer{status: resp.StatusCode, body: string(b), requestID: resp.Header.Get("Apigw-Requestid")}
 	if resp.StatusCode == http.StatusOK {
 		var echo struct {
@@ -101,10 +86,6 @@ func denied(t *testing.T, what string, a answer) {
 	}
 }
 
-func basic(userHash, ssid string) string {
-	return "Basic " + base64.StdEncoding.EncodeToString([]byte(userHash+":"+ssid))
-}
-
 // authorizeLine returns the authorizer's log line of a request, waiting for the function's
 // output to arrive (it is written after the answer).
 func authorizeLine(t *testing.T, requestID string) string {
@@ -130,8 +111,8 @@ func TestAuthorizerAllowsEverySessionForm(t *testing.T) {
 		"Bearer":                     {"Authorization", "Bearer " + ssid},
 		"cookie TOKEN":               {"Cookie", "TOKEN=" + ssid},
 		"cookie ssid":                {"Cookie", "ssid=" + ssid},
-		"Basic userhash:ssid":        {"Authorization", basic(userHash, ssid)},
-		"Basic, upper-case userhash": {"Authorization", basic(strings.ToUpper(userHash), ssid)},
+		"Basic userhash:ssid":        {"Authorization", e2e.Basic(userHash, ssid)},
+		"Basic, upper-case userhash": {"Authorization", e2e.Basic(strings.ToUpper(userHash), ssid)},
 	} {
 		a := call(t, e2e.Stack.URL, h...)
 		allowed(t, what, a, name, account.RoleUser)
@@ -158,7 +139,7 @@ func TestAuthorizerDenies(t *testing.T) {
 		"malformed token":            {"Authorization", "Bearer not-a-session"},
 		"unknown token":              {"Authorization", "Bearer " + unknown},
 		"unknown cookie":             {"Cookie", "TOKEN=" + unknown},
-		"another account's userhash": {"Authorization", basic(account.UserHash(strings.ToLower(other)), ssid)},
+		"another account's userhash": {"Authorization", e2e.Basic(account.UserHash(strings.ToLower(other)), ssid)},
 		"Basic, not base64":          {"Authorization", "Basic %%%"},
 		"Basic without userhash":     {"Authorization", "Basic " + base64.StdEncoding.EncodeToString([]byte(ssid))},
 		"other scheme":               {"Authorization", "Token " + ssid},
@@ -169,12 +150,7 @@ func TestAuthorizerDenies(t *testing.T) {
 
 func TestAuthorizerDeniesAnExpiredSession(t *testing.T) {
 	t.Parallel()
-	short := e2e.Gateway(t, map[string]string{"SESSION_TTL": "1s"})
-	name, pw, _ := e2e.RegisterUser(t, false)
-	r := e2e.Do(t, short, http.MethodPost, "/users/login", "application/json", fmt.Sprintf(`{"username":%q,"password":%q}`, name, pw))
-	ssid := r.UsersField(t, "ssid")
-	e2e.Secret(ssid)
-	time.Sleep(2100 * time.Millisecond)
+	ssid := e2e.ExpiredSession(t)
 	denied(t, "expired session", call(t, e2e.Stack.URL, "Authorization", "Bearer "+ssid))
 }
 
@@ -195,8 +171,7 @@ func TestAuthorizerDeniesAfterPasswordChange(t *testing.T) {
 	name, pw, email := e2e.RegisterUser(t, true)
 	ssid := e2e.Login(t, name, pw)
 	allowed(t, "before the change", call(t, e2e.Stack.URL, "Cookie", "TOKEN="+ssid), name, account.RoleUser)
-	newPW := e2e.Unique("authz-new-pw-")
-	e2e.Secret(newPW)
+	newPW := e2e.NewSecret("authz-new-pw-")
 	e2e.Expect(t, "changepassword", e2e.Do(t, e2e.Stack.URL, http.MethodPatch, "/api/user/v1/changepassword", "application/x-www-form-urlencoded",
 		url.Values{"email": {email}, "oldpassword": {pw}, "newpassword": {newPW}}.Encode()), 200, `{"status":"success"}`)
 	denied(t, "after the password change", call(t, e2e.Stack.URL, "Cookie", "TOKEN="+ssid))

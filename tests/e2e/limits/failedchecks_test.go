@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"regexp"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -73,7 +72,7 @@ func TestFailedChecksPerSourceIP(t *testing.T) {
 	refused(t, "/user/auth, right password", e2e.DoFrom(t, attacker, base, http.MethodPost, "/user/auth", "application/json", loginBody(victim.name, victim.pw)),
 		`{"statusCode":"429","message":"Too many attempts","data":"null"}`, hour)
 	refused(t, "changepassword", changePassword(t, attacker, base, victim.email, "wrong-password"), `{"status":"fail","data":{"message":"too many attempts"}}`, hour)
-	refused(t, "admin Basic", e2e.DoFrom(t, attacker, base, http.MethodGet, "/api/v2/users?limit=1", "", "", "Authorization", basic(victim.name, victim.pw)),
+	refused(t, "admin Basic", e2e.DoFrom(t, attacker, base, http.MethodGet, "/api/v2/users?limit=1", "", "", "Authorization", e2e.Basic(victim.name, victim.pw)),
 		`{"error":"too many attempts"}`, hour)
 	refused(t, "reset token guess", e2e.DoFrom(t, attacker, base, http.MethodPost, "/user/password-reset", "application/json",
 		`{"uuid":"6f1c3c1e-8f7a-4b53-9d1e-2a3b4c5d6e7f","newPassword":"next-password"}`), `{"statusCode":"429","message":"Too many attempts","data":"null"}`, hour)
@@ -92,9 +91,9 @@ func TestGeneratedTokenNotLockedOut(t *testing.T) {
 	makeAdmin(t, name)
 	ip := newSource()
 	admin := func(secret string) e2e.Response {
-		return e2e.DoFrom(t, ip, e2e.Stack.URL, http.MethodGet, "/api/v2/users?limit=1", "", "", "Authorization", basic(name, secret))
+		return e2e.DoFrom(t, ip, e2e.Stack.URL, http.MethodGet, "/api/v2/users?limit=1", "", "", "Authorization", e2e.Basic(name, secret))
 	}
-	r := e2e.DoFrom(t, ip, e2e.Stack.URL, http.MethodPost, "/api/v2/users/"+name+"/refresh", "application/json", "{}", "Authorization", basic(name, pw))
+	r := e2e.DoFrom(t, ip, e2e.Stack.URL, http.MethodPost, "/api/v2/users/"+name+"/refresh", "application/json", "{}", "Authorization", e2e.Basic(name, pw))
 	token := r.Str(t, "token")
 	if r.Status != 200 || len(token) != 43 {
 		t.Fatalf("refresh: %d %s", r.Status, r.Body)
@@ -147,8 +146,6 @@ func TestUnknownIdentifiersAnswerAlike(t *testing.T) {
 	}
 }
 
-var otpCode = regexp.MustCompile(`\b([0-9]{6})\b`)
-
 // member reads a string member of a Users answer, at the top or under data.message.
 func member(t *testing.T, r e2e.Response, key string) string {
 	t.Helper()
@@ -174,7 +171,7 @@ func TestOTPGuessBudget(t *testing.T) {
 	if r.Status != 200 || reqID == "" {
 		t.Fatalf("request OTP: %d %s", r.Status, r.Body)
 	}
-	match := otpCode.FindStringSubmatch(e2e.LastMailTo(t, email).Body.Text)
+	match := e2e.OTPCode.FindStringSubmatch(e2e.LastMailTo(t, email).Body.Text)
 	if match == nil {
 		t.Fatal("no code in the mail")
 	}

@@ -77,7 +77,7 @@ func TestHostileInput(t *testing.T) {
 		{"not an object", "application/json", `["username","` + names[0] + `"]`},
 		{"truncated JSON", "application/json", `{"username":"` + names[0] + `","password":"tr`},
 	}
-	auth := []string{"Authorization", basic(admin, adminPW)}
+	auth := []string{"Authorization", e2e.Basic(admin, adminPW)}
 	for _, fn := range e2e.Stack.Template.Functions {
 		for _, r := range fn.Routes {
 			key := strings.ToUpper(r.Method) + " " + r.Path

@@ -4,7 +4,6 @@ package limits_test
 
 import (
 	"context"
-	"encoding/base64"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -13,22 +12,16 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gatehouse/gatehouse/infra/local/emulators"
 	"github.com/gatehouse/gatehouse/pkg/account"
-	"github.com/gatehouse/gatehouse/pkg/accounttest"
-	"github.com/gatehouse/gatehouse/pkg/dynamo"
 	"github.com/gatehouse/gatehouse/tests/e2e"
 )
-
-func TestMain(m *testing.M) { e2e.Main(m) }
 
 var ctx = context.Background()
 
 // service works on the stack's table directly, for setup and for reading stored state.
 func service(t *testing.T) *account.Service {
 	t.Helper()
-	store := dynamo.New(emulators.DynamoDBClient(e2e.Stack.DynamoEndpoint), e2e.Stack.TableName)
-	return account.NewService(store, accounttest.NewHasher(), nil, account.Config{}, nil)
+	return e2e.Service("", nil, account.Config{})
 }
 
 func stored(t *testing.T, name string) *account.Account {
@@ -133,10 +126,10 @@ func TestThrottleInEveryFamily(t *testing.T) {
 		{
 			name: "admin Basic",
 			wrong: func(name, _, _ string) e2e.Response {
-				return e2e.Do(t, e2e.Stack.URL, http.MethodGet, "/api/v2/users?limit=1", "", "", "Authorization", basic(name, "wrong-password"))
+				return e2e.Do(t, e2e.Stack.URL, http.MethodGet, "/api/v2/users?limit=1", "", "", "Authorization", e2e.Basic(name, "wrong-password"))
 			},
 			good: func(name, pw, _ string) e2e.Response {
-				return e2e.Do(t, e2e.Stack.URL, http.MethodGet, "/api/v2/users?limit=1", "", "", "Authorization", basic(name, pw))
+				return e2e.Do(t, e2e.Stack.URL, http.MethodGet, "/api/v2/users?limit=1", "", "", "Authorization", e2e.Basic(name, pw))
 			},
 			body: `{"error":"too many attempts"}`,
 		},
@@ -164,10 +157,6 @@ func TestThrottleInEveryFamily(t *testing.T) {
 			}
 		})
 	}
-}
-
-func basic(user, secret string) string {
-	return "Basic " + base64.StdEncoding.EncodeToString([]byte(user+":"+secret))
 }
 
 // One mail per account per minute, whichever route sends it; the refused request sends

@@ -4,7 +4,6 @@ package limits_test
 // characters and JSON surrogates, in every family that each concerns.
 
 import (
-	"context"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -13,8 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/gatehouse/gatehouse/infra/local/emulators"
@@ -78,7 +75,7 @@ func TestLoneSurrogatesAreBadBodies(t *testing.T) {
 	const pw = "\ufffdabcdefgh" // a legitimate password holding U+FFFD itself
 	mustRegister(t, name, email, pw)
 	admin, adminPW := newAdmin(t)
-	adminAuth := basic(admin, adminPW)
+	adminAuth := e2e.Basic(admin, adminPW)
 
 	badUsers := e2e.PostJSON(t, "/users/login", `{"username":`)
 	badUser := e2e.PostJSON(t, "/user/auth", `{"username":`)
@@ -192,7 +189,7 @@ func TestUsernameCharacters(t *testing.T) {
 
 	// Admin API.
 	admin, adminPW := newAdmin(t)
-	auth := basic(admin, adminPW)
+	auth := e2e.Basic(admin, adminPW)
 	bob := e2e.Unique("bob")
 	if r := e2e.PostJSON(t, "/api/v2/users/"+bob, `{"password":"bob-password-1"}`, "Authorization", auth); r.Status != 200 {
 		t.Fatalf("create %s: %d %s", bob, r.Status, r.Body)
@@ -282,15 +279,8 @@ func TestRecipientMailLimit(t *testing.T) {
 func budgetUsed(t *testing.T) int {
 	t.Helper()
 	hour := strconv.FormatInt(time.Now().UTC().Truncate(time.Hour).Unix(), 10)
-	out, err := emulators.DynamoDBClient(e2e.Stack.DynamoEndpoint).GetItem(context.Background(), &dynamodb.GetItemInput{
-		TableName:      aws.String(e2e.Stack.TableName),
-		Key:            map[string]types.AttributeValue{"PK": &types.AttributeValueMemberS{Value: "MAILBUDGET#" + hour}, "SK": &types.AttributeValueMemberS{Value: "MAILBUDGET"}},
-		ConsistentRead: aws.Bool(true),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	n, _ := out.Item["mails"].(*types.AttributeValueMemberN)
+	item := e2e.Item(t, "MAILBUDGET#"+hour, "MAILBUDGET")
+	n, _ := item["mails"].(*types.AttributeValueMemberN)
 	if n == nil {
 		return 0
 	}

@@ -9,23 +9,13 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-
-	"github.com/gatehouse/gatehouse/infra/local/emulators"
 	"github.com/gatehouse/gatehouse/pkg/account"
-	"github.com/gatehouse/gatehouse/pkg/accounttest"
-	"github.com/gatehouse/gatehouse/pkg/dynamo"
 	"github.com/gatehouse/gatehouse/tests/e2e"
 )
-
-func TestMain(m *testing.M) { e2e.Main(m) }
 
 // body is the family's envelope with the HTTP status as statusCode.
 func body(status int, msg, data string) string {
@@ -88,8 +78,6 @@ func auth(t *testing.T, base, name, password string) string {
 	return c.Value
 }
 
-var uuidRE = regexp.MustCompile(`\b[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}\b`)
-
 // resetToken asks for a reset token on base and reads it from the SES inbox.
 func resetToken(t *testing.T, base, email string) string {
 	t.Helper()
@@ -100,7 +88,7 @@ func resetToken(t *testing.T, base, email string) string {
 		t.Fatalf("%d new mails to %s", len(mails)-before, email)
 	}
 	m := mails[len(mails)-1]
-	tok := uuidRE.FindString(m.Body.Text)
+	tok := e2e.ResetToken.FindString(m.Body.Text)
 	if tok == "" || !strings.Contains(m.Body.HTML, tok) || m.Subject != "Reset your Gatehouse password" || m.From != "no-reply@gatehouse.local" ||
 		(base == e2e.Stack.URL && !strings.Contains(m.Body.Text, "valid for 30 minutes")) || !strings.Contains(m.Body.Text, "/user/password-reset") {
 		t.Fatalf("reset mail: %+v", m)
@@ -115,19 +103,13 @@ func reset(t *testing.T, base, uuid, password string) e2e.Response {
 	return post(t, base, "/user/password-reset", e2e.JSONBody("uuid", uuid, "newPassword", password))
 }
 
-func store() (*dynamo.Store, *dynamodb.Client) {
-	db := emulators.DynamoDBClient(e2e.Stack.DynamoEndpoint)
-	return dynamo.New(db, e2e.Stack.TableName), db
-}
-
 // ------------------------------------------------------------------- POST /user/create
 
 func TestUserCreate(t *testing.T) {
 	t.Parallel()
 	name := e2e.Unique("Cre")
 	email := strings.ToLower(name) + "@example.com"
-	pw := e2e.Unique("pw-")
-	e2e.Secret(pw)
+	pw := e2e.NewSecret("pw-")
 	r := e2e.PostJSON(t, "/user/create", e2e.JSONBody("username", name, "email", email, "password", pw,
 		"name", "Ada Lovelace", "bio", `Poet of "science" & <math>`, "pronounce", "ay-da", "website", "https://ada.example/~me"))
 	expect(t, "200 User created successfully", r, 200, "User created successfully",
@@ -228,9 +210,7 @@ func TestUserRaceCreateOneEmail(t *testing.T) {
 		return e2e.PostJSON(t, "/user/create", e2e.JSONBody("username", e2e.Unique(fmt.Sprintf("race%d-", i)), "email", email, "password", "race-password"))
 	})
 	got := e2e.Count(t, rs, "message")
-	if got["200 User created successfully"] != 1 || got["409 Email already exists"] != 19 {
-		t.Fatalf("20 creations with one email: %v", got)
-	}
+	e2e.WantCounts(t, "20 creations with one email", got, map[string]int{"200 User created successfully": 1, "409 Email already exists": 19})
 }
 
 // --------------------------------------------------------------------- POST /user/auth
@@ -355,8 +335,7 @@ func TestUserLogout(t *testing.T) {
 func TestUserProfile(t *testing.T) {
 	t.Parallel()
 	name := e2e.Unique("Prof")
-	pw := e2e.Unique("pw-")
-	e2e.Secret(pw)
+	pw := e2e.NewSecret("pw-")
 	r := e2e.PostJSON(t, "/user/create", e2e.JSONBody("username", name, "email", strings.ToLower(name)+"@example.com", "password", pw, "bio", "Ünïcödé bio ✓", "website", "https://x.example"))
 	expect(t, "create", r, 200, "User created successfully", profile(name, "", "Ünïcödé bio ✓", "https://x.example", ""))
 	r = e2e.Get(t, "/user/profile/"+strings.ToLower(name))
@@ -385,7 +364,7 @@ func TestUserPasswordResetToken(t *testing.T) {
 		if len(mails) != 1 {
 			t.Fatalf("%d mails to %s", len(mails), addr)
 		}
-		e2e.Secret(uuidRE.FindString(mails[0].Body.Text))
+		e2e.Secret(e2e.ResetToken.FindString(mails[0].Body.Text))
 	}
 	expect(t, "404 User with this email not found", e2e.PostJSON(t, "/user/password-reset-token", e2e.JSONBody("email", "nobody-"+email)), 404, "User with this email not found", "null")
 	expect(t, "400 Email cannot be null", e2e.PostJSON(t, "/user/password-reset-token", `{}`), 400, "Email cannot be null", "null")
@@ -405,8 +384,7 @@ func TestUserPasswordResetTokenMailFails(t *testing.T) {
 	if n := len(e2e.MailsTo(t, email)); n != 0 {
 		t.Fatalf("%d mails", n)
 	}
-	st, _ := store()
-	a, err := st.AccountByUsername(context.Background(), name)
+	a, err := e2e.Store("").AccountByUsername(context.Background(), name)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -481,18 +459,12 @@ func TestUserPasswordResetUserGone(t *testing.T) {
 	t.Parallel()
 	name, _, email := createUser(t)
 	tok := resetToken(t, e2e.Stack.URL, email)
-	st, db := store()
-	a, err := st.AccountByUsername(context.Background(), name)
+	a, err := e2e.Store("").AccountByUsername(context.Background(), name)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, k := range [][2]string{{fmt.Sprintf("USER#%d", a.UserID), "ACCOUNT"}, {"USERNAME#" + a.UsernameKey, "USERNAME"}, {"EMAIL#" + a.EmailKey, "EMAIL"}} {
-		if _, err := db.DeleteItem(context.Background(), &dynamodb.DeleteItemInput{
-			TableName: aws.String(e2e.Stack.TableName),
-			Key:       map[string]types.AttributeValue{"PK": &types.AttributeValueMemberS{Value: k[0]}, "SK": &types.AttributeValueMemberS{Value: k[1]}},
-		}); err != nil {
-			t.Fatal(err)
-		}
+		e2e.DeleteItem(t, k[0], k[1])
 	}
 	expect(t, "404 User not found", reset(t, e2e.Stack.URL, tok, e2e.Unique("pw-")), 404, "User not found", "null")
 }
@@ -502,8 +474,7 @@ func TestUserPasswordResetAfterDelete(t *testing.T) {
 	t.Parallel()
 	name, _, email := createUser(t)
 	tok := resetToken(t, e2e.Stack.URL, email)
-	st, _ := store()
-	svc := account.NewService(st, accounttest.NewHasher(), nil, account.Config{}, nil)
+	svc := e2e.Service("", nil, account.Config{})
 	if err := svc.DeleteUser(context.Background(), nil, name); err != nil {
 		t.Fatal(err)
 	}
@@ -520,7 +491,5 @@ func TestUserRaceOneResetToken(t *testing.T) {
 		return reset(t, e2e.Stack.URL, tok, fmt.Sprintf("raced-password-%02d", i))
 	})
 	got := e2e.Count(t, rs, "message")
-	if got["200 New password has been set successfully"] != 1 || got["404 Token not found"] != 19 {
-		t.Fatalf("20 uses of one reset token: %v", got)
-	}
+	e2e.WantCounts(t, "20 uses of one reset token", got, map[string]int{"200 New password has been set successfully": 1, "404 Token not found": 19})
 }

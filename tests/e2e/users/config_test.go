@@ -20,7 +20,7 @@ func TestSettingFromHostEnvironment(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	g, err := stack.Start(ctx, stack.Options{ReuseEmulatorsFrom: e2e.Stack, Environ: []string{"OTP_TTL=1m"}})
+	g, err := e2e.Stack.NewGatewayEnviron(ctx, []string{"OTP_TTL=1m"})
 	if err != nil {
 		t.Fatal(err)
 	}

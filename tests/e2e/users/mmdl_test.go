@@ -185,7 +185,7 @@ func TestMMDLFrontEnd(t *testing.T) {
 	if len(mails) != before+1 {
 		t.Fatalf("%d new mails", len(mails)-before)
 	}
-	match := sixDigits.FindStringSubmatch(mails[len(mails)-1].Body.Text)
+	match := e2e.OTPCode.FindStringSubmatch(mails[len(mails)-1].Body.Text)
 	if match == nil {
 		t.Fatalf("no code in %q", mails[len(mails)-1].Body.Text)
 	}
@@ -193,8 +193,7 @@ func TestMMDLFrontEnd(t *testing.T) {
 	e2e.Secret(otp + "\"")
 
 	// resetpassword.tsx makePassResetRequest
-	newPassword := e2e.Unique("mmdl-new-pw-")
-	e2e.Secret(newPassword)
+	newPassword := e2e.NewSecret("mmdl-new-pw-")
 	r = post("/users/modifypassword", jsonBody("otp", otp, "reqid", reqid, "userhash", otpUserhash, "password", newPassword))
 	b = parse(t, "modify password", r)
 	if r.Status != 200 || !truthy(b["success"]) || b.message() != "PASSWORD_RESET_OK" {

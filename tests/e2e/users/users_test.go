@@ -6,21 +6,13 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/gatehouse/gatehouse/tests/e2e"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-
-	"github.com/gatehouse/gatehouse/infra/local/emulators"
 	"github.com/gatehouse/gatehouse/pkg/account"
-	"github.com/gatehouse/gatehouse/pkg/accounttest"
-	"github.com/gatehouse/gatehouse/pkg/dynamo"
 )
 
 const (
@@ -78,7 +70,7 @@ func TestUsersLogin(t *testing.T) {
 func TestUsersLoginWithoutPassword(t *testing.T) {
 	t.Parallel()
 	name := e2e.Unique("tok")
-	svc := account.NewService(dynamo.New(emulators.DynamoDBClient(e2e.Stack.DynamoEndpoint), e2e.Stack.TableName), accounttest.NewHasher(), nil, account.Config{}, nil)
+	svc := e2e.Service("", nil, account.Config{})
 	if _, err := svc.Register(context.Background(), account.NewAccount{Username: name, Token: "token-only-secret"}); err != nil {
 		t.Fatal(err)
 	}
@@ -137,7 +129,7 @@ func TestUsersInfo(t *testing.T) {
 	ssid := e2e.Login(t, name, pw)
 	r := e2e.Get(t, "/users/info", "Authorization", "Bearer "+ssid)
 	// users_id and created (unix seconds) are the stored account's.
-	stored, err := dynamo.New(emulators.DynamoDBClient(e2e.Stack.DynamoEndpoint), e2e.Stack.TableName).AccountByUsername(context.Background(), name)
+	stored, err := e2e.Store("").AccountByUsername(context.Background(), name)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -166,16 +158,18 @@ func TestUsersInfo(t *testing.T) {
 
 func TestUsersInfoExpiredSession(t *testing.T) {
 	t.Parallel()
-	short := e2e.Gateway(t, map[string]string{"SESSION_TTL": "1s"})
-	name, pw, _ := e2e.RegisterUser(t, false)
-	r := e2e.Do(t, short, http.MethodPost, "/users/login", "application/json", fmt.Sprintf(`{"username":%q,"password":%q}`, name, pw))
-	ssid := r.UsersField(t, "ssid")
-	e2e.Secret(ssid)
-	time.Sleep(2100 * time.Millisecond)
+	ssid := e2e.ExpiredSession(t)
 	e2e.Expect(t, "expired session", e2e.Get(t, "/users/info", "Authorization", "Bearer "+ssid), 401, notAuth)
 }
 
-var sixDigits = regexp.MustCompile(`\b([0-9]{6})\b`)
+// otpOfNewUser registers an account with an email and asks for a code: it returns the
+// account's userhash, the request id and the mailed code.
+func otpOfNewUser(t *testing.T) (uh, reqID, code string) {
+	t.Helper()
+	name, _, email := e2e.RegisterUser(t, true)
+	reqID, code = requestOTP(t, name, email)
+	return account.UserHash(name), reqID, code
+}
 
 // requestOTP asks for a code and reads it from the SES inbox.
 func requestOTP(t *testing.T, name, email string) (reqID, code string) {
@@ -189,7 +183,7 @@ func requestOTP(t *testing.T, name, email string) (reqID, code string) {
 		t.Fatalf("%d new mails to %s", len(mails)-before, email)
 	}
 	m := mails[len(mails)-1]
-	match := sixDigits.FindStringSubmatch(m.Body.Text)
+	match := e2e.OTPCode.FindStringSubmatch(m.Body.Text)
 	if match == nil || !strings.Contains(m.Body.HTML, match[1]) || m.Subject == "" || m.From != "no-reply@gatehouse.local" {
 		t.Fatalf("OTP mail: %+v", m)
 	}
@@ -216,8 +210,7 @@ func TestUsersOTPFlow(t *testing.T) {
 	old := e2e.Login(t, name, pw)
 	reqID, code := requestOTP(t, strings.ToUpper(name), email)
 	uh := account.UserHash(name)
-	newPW := e2e.Unique("new-pw-")
-	e2e.Secret(newPW)
+	newPW := e2e.NewSecret("new-pw-")
 
 	e2e.Expect(t, "new password invalid", modify(t, e2e.Stack.URL, uh, code, reqID, "short"), 422, invalidInput("password: must be 8 to 200 characters", false))
 	e2e.Expect(t, "reqid unknown", modify(t, e2e.Stack.URL, uh, code, "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", newPW), 403, refused("ERROR_INVALID_REQUEST"))
@@ -241,7 +234,7 @@ func TestUsersOTPExpires(t *testing.T) {
 	name, _, email := e2e.RegisterUser(t, true)
 	r := e2e.Do(t, short, http.MethodPost, "/users/requestotp", "application/json", fmt.Sprintf(`{"username":%q}`, name))
 	reqID := r.UsersField(t, "reqid")
-	m := sixDigits.FindStringSubmatch(e2e.LastMailTo(t, email).Body.Text)
+	m := e2e.OTPCode.FindStringSubmatch(e2e.LastMailTo(t, email).Body.Text)
 	time.Sleep(2100 * time.Millisecond)
 	e2e.Expect(t, "expired", modify(t, e2e.Stack.URL, account.UserHash(name), m[1], reqID, e2e.Unique("new-pw-")), 401, refused("ERROR_OTP_EXPIRED"))
 }
@@ -270,20 +263,12 @@ func TestUsersRequestOTPMailFails(t *testing.T) {
 		t.Fatalf("%d mails", n)
 	}
 	// No OTP record exists for the account.
-	db := emulators.DynamoDBClient(e2e.Stack.DynamoEndpoint)
-	a, err := dynamo.New(db, e2e.Stack.TableName).AccountByUsername(context.Background(), name)
+	a, err := e2e.Store("").AccountByUsername(context.Background(), name)
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, err := db.GetItem(context.Background(), &dynamodb.GetItemInput{
-		TableName: aws.String(e2e.Stack.TableName), ConsistentRead: aws.Bool(true),
-		Key: map[string]types.AttributeValue{
-			"PK": &types.AttributeValueMemberS{Value: fmt.Sprintf("USER#%d", a.UserID)},
-			"SK": &types.AttributeValueMemberS{Value: "OTP"},
-		},
-	})
-	if err != nil || out.Item != nil {
-		t.Fatalf("OTP item after a failed send: %v %v", out.Item, err)
+	if item := e2e.Item(t, fmt.Sprintf("USER#%d", a.UserID), "OTP"); item != nil {
+		t.Fatalf("OTP item after a failed send: %v", item)
 	}
 }
 
@@ -294,36 +279,26 @@ func TestUsersRaceRegisterOneName(t *testing.T) {
 		return e2e.PostJSON(t, "/users/register", fmt.Sprintf(`{"username":%q,"password":"race-password-%d"}`, name, i))
 	})
 	got := e2e.CountUsers(t, rs)
-	if got["200 USER_INSERT_OK"] != 1 || got["200 ERROR_LOGIN_WITH_PASSWORD"] != 19 {
-		t.Fatalf("20 registrations of one name: %v", got)
-	}
+	e2e.WantCounts(t, "20 registrations of one name", got, map[string]int{"200 USER_INSERT_OK": 1, "200 ERROR_LOGIN_WITH_PASSWORD": 19})
 }
 
 func TestUsersRaceOneOTP(t *testing.T) {
 	t.Parallel()
-	name, _, email := e2e.RegisterUser(t, true)
-	reqID, code := requestOTP(t, name, email)
-	uh := account.UserHash(name)
+	uh, reqID, code := otpOfNewUser(t)
 	rs := e2e.Parallel(20, func(i int) e2e.Response {
 		return modify(t, e2e.Stack.URL, uh, code, reqID, fmt.Sprintf("raced-password-%02d", i))
 	})
 	got := e2e.CountUsers(t, rs)
-	if got["200 PASSWORD_RESET_OK"] != 1 || got["401 ERROR_OTP_EXPIRED"] != 19 {
-		t.Fatalf("20 uses of one OTP: %v", got)
-	}
+	e2e.WantCounts(t, "20 uses of one OTP", got, map[string]int{"200 PASSWORD_RESET_OK": 1, "401 ERROR_OTP_EXPIRED": 19})
 }
 
 func TestUsersRaceWrongOTPs(t *testing.T) {
 	t.Parallel()
-	name, _, email := e2e.RegisterUser(t, true)
-	reqID, code := requestOTP(t, name, email)
-	uh := account.UserHash(name)
+	uh, reqID, code := otpOfNewUser(t)
 	wrong := wrongCode(code)
 	rs := e2e.Parallel(20, func(int) e2e.Response { return modify(t, e2e.Stack.URL, uh, wrong, reqID, "never-set-password") })
 	got := e2e.CountUsers(t, rs)
-	if got["401 ERROR_INVALID_OTP"] != 5 || got["401 ERROR_OTP_EXPIRED"] != 15 {
-		t.Fatalf("20 wrong guesses: %v", got)
-	}
+	e2e.WantCounts(t, "20 wrong guesses", got, map[string]int{"401 ERROR_INVALID_OTP": 5, "401 ERROR_OTP_EXPIRED": 15})
 	e2e.Expect(t, "right code after 5 wrong", modify(t, e2e.Stack.URL, uh, code, reqID, "never-set-password"), 401, refused("ERROR_OTP_EXPIRED"))
 }
 
@@ -358,5 +333,3 @@ func TestUsersLogout(t *testing.T) {
 
 // basic is MMDL's session header: "Basic " + base64(raw), raw being userhash:ssid.
 func basic(raw string) string { return "Basic " + base64.StdEncoding.EncodeToString([]byte(raw)) }
-
-func TestMain(m *testing.M) { e2e.Main(m) }
