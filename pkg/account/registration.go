@@ -55,10 +55,22 @@ func (n NewAccount) Validate() (Username, Email, error) {
 	return u, e, nil
 }
 
+// RegistrationOpen is the registration switch: ErrRegistrationDisabled when self-service
+// sign-up is off. The sign-up routes ask it before they read the body (a closed
+// registration is the answer whatever the body says); Register asks it too.
+func (s *Service) RegistrationOpen() error {
+	if !s.AllowRegistration {
+		return ErrRegistrationDisabled
+	}
+	return nil
+}
+
 // Register creates an account. Round trips: the counter and one transaction.
 func (s *Service) Register(ctx context.Context, n NewAccount) (*Created, error) {
-	if n.SelfService && !s.AllowRegistration {
-		return nil, ErrRegistrationDisabled
+	if n.SelfService {
+		if err := s.RegistrationOpen(); err != nil {
+			return nil, err
+		}
 	}
 	u, e, err := n.Validate()
 	if err != nil {

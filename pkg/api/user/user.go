@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/gatehouse/gatehouse/pkg/account"
+	"github.com/gatehouse/gatehouse/pkg/api/family"
 	"github.com/gatehouse/gatehouse/pkg/apigw"
 )
 
@@ -108,17 +109,11 @@ func ProfileOf(a *account.Account) Profile {
 }
 
 // Handler serves the family's routes.
-type Handler struct {
-	svc *account.Service
-	log *slog.Logger
-}
+type Handler struct{ family.Base }
 
 // New returns the family's handler.
-func New(svc *account.Service, log *slog.Logger) *Handler { return &Handler{svc: svc, log: log} }
-
-// Lambda wraps a route for lambda.Start.
-func (h *Handler) Lambda(route apigw.HandlerFunc) apigw.LambdaHandler {
-	return apigw.Handle(h.log, serverError, route)
+func New(svc *account.Service, log *slog.Logger) *Handler {
+	return &Handler{family.New(svc, log, answerOf, serverError)}
 }
 
 func serverError() apigw.Response {
@@ -135,6 +130,9 @@ func fail(status int, msg string, opts ...apigw.Option) apigw.Response {
 }
 
 func badBody() apigw.Response { return fail(http.StatusBadRequest, msgInvalidBody) }
+
+// refuse is a route's own refusal, answered by the family's table.
+func refuse(r apigw.Response) (apigw.Response, error) { return apigw.Response{}, family.Refuse(r) }
 
 // fieldMessages maps a field's validation failure to its answer, per reason.
 type fieldMessages struct {
@@ -175,62 +173,49 @@ func invalid(e *account.Error) apigw.Response {
 	return fail(http.StatusBadRequest, m.format)
 }
 
-// errorResponse is the family's one table from domain errors to answers. Routes where a
-// code means something of their own (an unknown account in /user/profile and
-// /user/password-reset-token) answer it before calling this. Internal detail is logged
-// here and never returned.
-func (h *Handler) errorResponse(ctx context.Context, err error) apigw.Response {
-	e := account.ErrorOf(err)
+// answerOf is the family's one table from domain errors to answers. Routes where a code
+// means something of their own (an unknown account in /user/profile and
+// /user/password-reset-token) refuse it themselves.
+func answerOf(e *account.Error) (apigw.Response, bool) {
 	switch e.Code {
 	case account.CodeInvalidInput:
-		return invalid(e)
+		return invalid(e), true
 	case account.CodeRegistrationDisabled:
-		return fail(http.StatusForbidden, msgRegistrationDisabled)
+		return fail(http.StatusForbidden, msgRegistrationDisabled), true
 	case account.CodeUsernameTaken:
-		return fail(http.StatusConflict, msgUserExists)
+		return fail(http.StatusConflict, msgUserExists), true
 	case account.CodeEmailTaken:
-		return fail(http.StatusConflict, msgEmailExists)
+		return fail(http.StatusConflict, msgEmailExists), true
 	case account.CodeInvalidCredentials, account.CodeNoPassword:
-		return fail(http.StatusUnauthorized, msgAuthFailed)
+		return fail(http.StatusUnauthorized, msgAuthFailed), true
 	case account.CodeNotAuthenticated:
-		return answer(http.StatusNotFound, msgSessionNotFound, dataFalse)
+		return answer(http.StatusNotFound, msgSessionNotFound, dataFalse), true
 	case account.CodeNotFound:
-		return fail(http.StatusNotFound, msgUserNotFound)
+		return fail(http.StatusNotFound, msgUserNotFound), true
 	case account.CodeTokenNotFound:
-		return fail(http.StatusNotFound, msgTokenNotFound)
+		return fail(http.StatusNotFound, msgTokenNotFound), true
 	case account.CodeTokenExpired:
-		return fail(http.StatusNotAcceptable, msgTokenExpired)
+		return fail(http.StatusNotAcceptable, msgTokenExpired), true
 	case account.CodeMailFailed:
-		h.log.ErrorContext(ctx, "mail not sent", "reason", account.MailFailureReason(e), "error", e.Error())
-		return fail(http.StatusInternalServerError, msgEmailNotSent)
+		return fail(http.StatusInternalServerError, msgEmailNotSent), true
 	case account.CodeTooManyAttempts:
-		return fail(http.StatusTooManyRequests, msgTooManyAttempts, apigw.WithRetryAfter(e.RetryAfter))
+		return fail(http.StatusTooManyRequests, msgTooManyAttempts, apigw.WithRetryAfter(e.RetryAfter)), true
 	}
-	h.log.ErrorContext(ctx, "request failed", "code", string(e.Code), "error", e.Error())
-	return serverError()
+	return apigw.Response{}, false
 }
 
 // params decodes the request body, or answers the family's body error. Every member the
 // route reads must be a string, null or absent: any other JSON value makes the body
 // invalid, before any field is validated.
-func params(req *events.APIGatewayV2HTTPRequest, names ...string) (apigw.Params, *apigw.Response) {
+func params(req *events.APIGatewayV2HTTPRequest, names ...string) (apigw.Params, error) {
 	p, err := apigw.DecodeParams(req)
-	if err != nil {
-		return nil, bodyError(err)
+	if errors.Is(err, apigw.ErrBodyTooLarge) {
+		return nil, family.Refuse(fail(http.StatusRequestEntityTooLarge, msgRequestTooLarge))
 	}
-	if !stringsOnly(p, names...) {
-		r := badBody()
-		return nil, &r
+	if err != nil || !stringsOnly(p, names...) {
+		return nil, family.Refuse(badBody())
 	}
 	return p, nil
-}
-
-func bodyError(err error) *apigw.Response {
-	r := badBody()
-	if errors.Is(err, apigw.ErrBodyTooLarge) {
-		r = fail(http.StatusRequestEntityTooLarge, msgRequestTooLarge)
-	}
-	return &r
 }
 
 func stringsOnly(p apigw.Params, names ...string) bool {
@@ -264,16 +249,14 @@ type check struct {
 }
 
 // firstFailure runs the checks in order, for each field null first, then its rule, and
-// returns the answer of the first failure (nil when every field passes).
-func firstFailure(checks ...check) *apigw.Response {
+// returns the first failure (nil when every field passes).
+func firstFailure(checks ...check) error {
 	for _, c := range checks {
 		if isNull(c.v) {
-			r := fail(http.StatusBadRequest, c.nullMsg)
-			return &r
+			return family.Refuse(fail(http.StatusBadRequest, c.nullMsg))
 		}
 		if err := c.validate(c.v.Text); err != nil {
-			r := invalid(account.ErrorOf(err))
-			return &r
+			return err
 		}
 	}
 	return nil
@@ -283,24 +266,24 @@ func parseUsername(s string) error { _, err := account.ParseUsername(s); return 
 func parseEmail(s string) error    { _, err := account.ParseEmail(s); return err }
 
 // Create is POST /user/create.
-func (h *Handler) Create(ctx context.Context, req *events.APIGatewayV2HTTPRequest) apigw.Response {
+func (h *Handler) Create(ctx context.Context, req *events.APIGatewayV2HTTPRequest) (apigw.Response, error) {
 	// The switch comes first: a closed registration is the answer whatever the body says.
-	if !h.svc.AllowRegistration {
-		return fail(http.StatusForbidden, msgRegistrationDisabled)
+	if err := h.Svc.RegistrationOpen(); err != nil {
+		return apigw.Response{}, err
 	}
-	p, bad := params(req, "username", "email", "password", "name", "bio", "website", "pronounce")
-	if bad != nil {
-		return *bad
+	p, err := params(req, "username", "email", "password", "name", "bio", "website", "pronounce")
+	if err != nil {
+		return apigw.Response{}, err
 	}
 	username, email, password := p.Get("username"), p.Get("email"), p.Get("password")
-	if bad := firstFailure(
+	if err := firstFailure(
 		check{username, msgUsernameNull, parseUsername},
 		check{email, msgEmailNull, parseEmail},
 		check{password, msgPasswordNull, account.ValidatePassword},
-	); bad != nil {
-		return *bad
+	); err != nil {
+		return apigw.Response{}, err
 	}
-	c, err := h.svc.Register(ctx, account.NewAccount{
+	c, err := h.Svc.Register(ctx, account.NewAccount{
 		Username: username.Text,
 		Email:    email.Text,
 		Password: password.Text,
@@ -313,18 +296,18 @@ func (h *Handler) Create(ctx context.Context, req *events.APIGatewayV2HTTPReques
 		SelfService: true,
 	})
 	if err != nil {
-		return h.errorResponse(ctx, err)
+		return apigw.Response{}, err
 	}
-	return h.profile(ctx, http.StatusOK, msgCreated, c.Account)
+	return profile(http.StatusOK, msgCreated, c.Account)
 }
 
 // profile answers with the account's public profile as data.
-func (h *Handler) profile(ctx context.Context, status int, msg string, a *account.Account) apigw.Response {
+func profile(status int, msg string, a *account.Account) (apigw.Response, error) {
 	data, err := document(ProfileOf(a))
 	if err != nil {
-		return h.errorResponse(ctx, account.Internal("encode profile: %w", err))
+		return apigw.Response{}, account.Internal("encode profile: %w", err)
 	}
-	return answer(status, msg, data)
+	return answer(status, msg, data), nil
 }
 
 // document encodes v as the compact JSON text that data carries. It is not HTML-escaped
@@ -348,123 +331,122 @@ func sessionCookie(token string, maxAge int) *http.Cookie {
 }
 
 // Auth is POST /user/auth.
-func (h *Handler) Auth(ctx context.Context, req *events.APIGatewayV2HTTPRequest) apigw.Response {
-	p, bad := params(req, "username", "password")
-	if bad != nil {
-		return *bad
+func (h *Handler) Auth(ctx context.Context, req *events.APIGatewayV2HTTPRequest) (apigw.Response, error) {
+	p, err := params(req, "username", "password")
+	if err != nil {
+		return apigw.Response{}, err
 	}
 	username, password := p.Get("username"), p.Get("password")
-	if bad := firstFailure(
+	if err := firstFailure(
 		check{username, msgUsernameNull, parseUsername},
 		check{password, msgPasswordNull, account.ValidatePassword},
-	); bad != nil {
-		return *bad
+	); err != nil {
+		return apigw.Response{}, err
 	}
-	_, token, err := h.svc.Login(ctx, username.Text, password.Text)
+	_, token, err := h.Svc.Login(ctx, username.Text, password.Text)
 	if err != nil {
-		return h.errorResponse(ctx, err)
+		return apigw.Response{}, err
 	}
-	maxAge := max(int(h.svc.SessionTTL/time.Second), 1)
-	return answer(http.StatusOK, msgAuthenticated, dataNull, apigw.WithCookie(sessionCookie(token, maxAge)))
+	maxAge := max(int(h.Svc.SessionTTL/time.Second), 1)
+	return answer(http.StatusOK, msgAuthenticated, dataNull, apigw.WithCookie(sessionCookie(token, maxAge))), nil
 }
 
 // presentedToken returns the session token the request presents (Bearer, cookie TOKEN or
 // ssid), or the family's 404 when it presents none at all.
-func presentedToken(req *events.APIGatewayV2HTTPRequest) (string, *apigw.Response) {
+func presentedToken(req *events.APIGatewayV2HTTPRequest) (string, error) {
 	token, presented := apigw.SessionToken(req)
 	if !presented {
-		r := answer(http.StatusNotFound, msgNoAuthInfo, dataFalse)
-		return "", &r
+		return "", family.Refuse(answer(http.StatusNotFound, msgNoAuthInfo, dataFalse))
 	}
 	return token, nil
 }
 
 // Logged is GET /user/logged.
-func (h *Handler) Logged(ctx context.Context, req *events.APIGatewayV2HTTPRequest) apigw.Response {
-	token, none := presentedToken(req)
-	if none != nil {
-		return *none
+func (h *Handler) Logged(ctx context.Context, req *events.APIGatewayV2HTTPRequest) (apigw.Response, error) {
+	token, err := presentedToken(req)
+	if err != nil {
+		return apigw.Response{}, err
 	}
-	if _, _, err := h.svc.Authorize(ctx, token); err != nil {
-		return h.errorResponse(ctx, err)
+	if _, _, err := h.Svc.Authorize(ctx, token); err != nil {
+		return apigw.Response{}, err
 	}
-	return answer(http.StatusOK, msgValidation, dataTrue)
+	return answer(http.StatusOK, msgValidation, dataTrue), nil
 }
 
 // Logout is POST /user/logout: it ends the presented session and clears the cookie.
-func (h *Handler) Logout(ctx context.Context, req *events.APIGatewayV2HTTPRequest) apigw.Response {
-	token, none := presentedToken(req)
-	if none != nil {
-		return *none
+func (h *Handler) Logout(ctx context.Context, req *events.APIGatewayV2HTTPRequest) (apigw.Response, error) {
+	token, err := presentedToken(req)
+	if err != nil {
+		return apigw.Response{}, err
 	}
-	if err := h.svc.Logout(ctx, token); err != nil {
-		return h.errorResponse(ctx, err)
+	if err := h.Svc.Logout(ctx, token); err != nil {
+		return apigw.Response{}, err
 	}
-	return answer(http.StatusOK, msgLoggedOut, dataNull, apigw.WithCookie(sessionCookie("", -1)))
+	return answer(http.StatusOK, msgLoggedOut, dataNull, apigw.WithCookie(sessionCookie("", -1))), nil
 }
 
 // Profile is GET /user/profile/{username}. Public.
-func (h *Handler) Profile(ctx context.Context, req *events.APIGatewayV2HTTPRequest) apigw.Response {
-	a, err := h.svc.AccountByUsername(ctx, req.PathParameters["username"])
+func (h *Handler) Profile(ctx context.Context, req *events.APIGatewayV2HTTPRequest) (apigw.Response, error) {
+	a, err := h.Svc.AccountByUsername(ctx, req.PathParameters["username"])
 	if errors.Is(err, account.ErrNotFound) {
-		return answer(http.StatusNotFound, msgUserNotFound, dataFalse)
+		return refuse(answer(http.StatusNotFound, msgUserNotFound, dataFalse))
 	}
 	if err != nil {
-		return h.errorResponse(ctx, err)
+		return apigw.Response{}, err
 	}
-	return h.profile(ctx, http.StatusOK, a.Username, a)
+	return profile(http.StatusOK, a.Username, a)
 }
 
 // PasswordResetToken is POST /user/password-reset-token: email from the query string, or
 // else from the body (JSON or form).
-func (h *Handler) PasswordResetToken(ctx context.Context, req *events.APIGatewayV2HTTPRequest) apigw.Response {
+func (h *Handler) PasswordResetToken(ctx context.Context, req *events.APIGatewayV2HTTPRequest) (apigw.Response, error) {
 	raw, err := apigw.Query(req)
 	if err != nil {
-		return badBody()
+		return refuse(badBody())
 	}
 	q, err := apigw.FromQuery(raw)
 	if err != nil {
-		return badBody()
+		return refuse(badBody())
 	}
-	p, bad := params(req, "email")
-	if bad != nil {
-		return *bad
+	p, err := params(req, "email")
+	if err != nil {
+		return apigw.Response{}, err
 	}
 	email := p.Get("email")
 	if v := q.Get("email"); v.Kind != apigw.Absent {
 		email = v
 	}
-	if bad := firstFailure(check{email, msgEmailNull, parseEmail}); bad != nil {
-		return *bad
+	if err := firstFailure(check{email, msgEmailNull, parseEmail}); err != nil {
+		return apigw.Response{}, err
 	}
-	err = h.svc.RequestPasswordReset(ctx, email.Text)
+	err = h.Svc.RequestPasswordReset(ctx, email.Text)
 	if errors.Is(err, account.ErrNotFound) {
-		return fail(http.StatusNotFound, msgEmailUserNotFound)
+		return refuse(fail(http.StatusNotFound, msgEmailUserNotFound))
 	}
 	if err != nil {
-		return h.errorResponse(ctx, err)
+		return apigw.Response{}, err
 	}
-	return answer(http.StatusOK, msgResetTokenGenerated, dataNull)
+	return answer(http.StatusOK, msgResetTokenGenerated, dataNull), nil
 }
 
 // PasswordReset is POST /user/password-reset.
-func (h *Handler) PasswordReset(ctx context.Context, req *events.APIGatewayV2HTTPRequest) apigw.Response {
-	p, bad := params(req, "uuid", "newPassword")
-	if bad != nil {
-		return *bad
+func (h *Handler) PasswordReset(ctx context.Context, req *events.APIGatewayV2HTTPRequest) (apigw.Response, error) {
+	p, err := params(req, "uuid", "newPassword")
+	if err != nil {
+		return apigw.Response{}, err
 	}
 	uuid, password := p.Get("uuid"), p.Get("newPassword")
 	if isNull(uuid) {
-		return fail(http.StatusBadRequest, msgUUIDNull)
+		return refuse(fail(http.StatusBadRequest, msgUUIDNull))
 	}
 	if uuid.Text == "" {
-		return fail(http.StatusBadRequest, msgUUIDEmpty)
+		return refuse(fail(http.StatusBadRequest, msgUUIDEmpty))
 	}
-	if bad := firstFailure(check{password, msgPasswordNull, account.ValidatePassword}); bad != nil {
-		return *bad
+	if err := firstFailure(check{password, msgPasswordNull, account.ValidatePassword}); err != nil {
+		return apigw.Response{}, err
 	}
-	if err := h.svc.ResetPasswordWithToken(ctx, uuid.Text, password.Text); err != nil {
-		return h.errorResponse(ctx, err)
+	if err := h.Svc.ResetPasswordWithToken(ctx, uuid.Text, password.Text); err != nil {
+		return apigw.Response{}, err
 	}
-	return answer(http.StatusOK, msgPasswordSet, dataNull)
+	return answer(http.StatusOK, msgPasswordSet, dataNull), nil
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/gatehouse/gatehouse/pkg/account"
+	"github.com/gatehouse/gatehouse/pkg/api/family"
 	"github.com/gatehouse/gatehouse/pkg/apigw"
 )
 
@@ -78,17 +79,11 @@ type reset struct {
 }
 
 // Handler serves the family's routes.
-type Handler struct {
-	svc *account.Service
-	log *slog.Logger
-}
+type Handler struct{ family.Base }
 
 // New returns the family's handler.
-func New(svc *account.Service, log *slog.Logger) *Handler { return &Handler{svc: svc, log: log} }
-
-// Lambda wraps a route for lambda.Start.
-func (h *Handler) Lambda(route apigw.HandlerFunc) apigw.LambdaHandler {
-	return apigw.Handle(h.log, serverError, route)
+func New(svc *account.Service, log *slog.Logger) *Handler {
+	return &Handler{family.New(svc, log, answer, serverError)}
 }
 
 func serverError() apigw.Response {
@@ -108,35 +103,36 @@ func failMessage(status int, msg string, opts ...apigw.Option) apigw.Response {
 	return fail(status, map[string]string{fieldMessage: msg}, opts...)
 }
 
-// errorResponse is the family's one table from domain errors to answers. fields renames
-// the domain's field names to the route's wire names (changepassword's password is
-// "newpassword"). Internal detail is logged here and never returned.
-func (h *Handler) errorResponse(ctx context.Context, err error, fields map[string]string) apigw.Response {
-	e := account.ErrorOf(err)
+// wireField names the domain's fields as the family's routes do: a new account's username
+// is its email address, and changepassword's password is "newpassword" (the only route
+// that sends a password to the domain under another name).
+var wireField = map[string]string{account.FieldUsername: fieldEmail, account.FieldPassword: fieldNewPassword}
+
+// answer is the family's one table from domain errors to answers.
+func answer(e *account.Error) (apigw.Response, bool) {
 	switch e.Code {
 	case account.CodeInvalidInput:
 		// The handlers validate every field before calling the domain, so this is only a
 		// safety net: the reason is the generic one for the domain's reason.
 		field := e.Field
-		if f, ok := fields[field]; ok {
+		if f, ok := wireField[field]; ok {
 			field = f
 		}
-		return fail(http.StatusBadRequest, map[string]string{field: genericReason(e.Reason)})
+		return fail(http.StatusBadRequest, map[string]string{field: genericReason(e.Reason)}), true
 	case account.CodeRegistrationDisabled:
-		return failMessage(http.StatusForbidden, msgRegistrationOff)
+		return failMessage(http.StatusForbidden, msgRegistrationOff), true
 	case account.CodeUsernameTaken, account.CodeEmailTaken:
 		// The username of an account made here is its email address, so either key taken
 		// means the address is.
-		return fail(http.StatusConflict, map[string]string{fieldEmail: reasonAlreadyReg})
+		return fail(http.StatusConflict, map[string]string{fieldEmail: reasonAlreadyReg}), true
 	case account.CodeInvalidCredentials, account.CodeNoPassword:
-		return fail(http.StatusUnprocessableEntity, map[string]string{fieldOldPassword: reasonWrongPassword})
+		return fail(http.StatusUnprocessableEntity, map[string]string{fieldOldPassword: reasonWrongPassword}), true
 	case account.CodeNotAuthenticated, account.CodeForbidden, account.CodeNotFound:
-		return failMessage(http.StatusUnauthorized, msgAuthRequired)
+		return failMessage(http.StatusUnauthorized, msgAuthRequired), true
 	case account.CodeTooManyAttempts:
-		return failMessage(http.StatusTooManyRequests, msgTooManyAttempts, apigw.WithRetryAfter(e.RetryAfter))
+		return failMessage(http.StatusTooManyRequests, msgTooManyAttempts, apigw.WithRetryAfter(e.RetryAfter)), true
 	}
-	h.log.ErrorContext(ctx, "request failed", "code", string(e.Code), "error", e.Error())
-	return serverError()
+	return apigw.Response{}, false
 }
 
 func genericReason(r account.Reason) string {
@@ -150,15 +146,13 @@ func genericReason(r account.Reason) string {
 }
 
 // params decodes the request's parameters, or answers the family's body error.
-func params(req *events.APIGatewayV2HTTPRequest) (apigw.Params, *apigw.Response) {
+func params(req *events.APIGatewayV2HTTPRequest) (apigw.Params, error) {
 	p, err := apigw.DecodeParams(req)
 	if errors.Is(err, apigw.ErrBodyTooLarge) {
-		r := failMessage(http.StatusRequestEntityTooLarge, msgTooLarge)
-		return nil, &r
+		return nil, family.Refuse(failMessage(http.StatusRequestEntityTooLarge, msgTooLarge))
 	}
 	if err != nil {
-		r := failMessage(http.StatusBadRequest, msgInvalidBody)
-		return nil, &r
+		return nil, family.Refuse(failMessage(http.StatusBadRequest, msgInvalidBody))
 	}
 	return p, nil
 }
@@ -192,7 +186,13 @@ func (fe fieldErrors) add(name string, reason string) bool {
 	return false
 }
 
-func (fe fieldErrors) response() apigw.Response { return fail(http.StatusBadRequest, fe) }
+// err is the refusal naming every invalid field, nil when there is none.
+func (fe fieldErrors) err() error {
+	if len(fe) == 0 {
+		return nil
+	}
+	return family.Refuse(fail(http.StatusBadRequest, fe))
+}
 
 // lengthReason says whether s is under min or over the maximum of its rule.
 func lengthReason(s string, min int) string {
@@ -254,14 +254,14 @@ func registerEmailReason(email string) string {
 }
 
 // Register is POST /api/user/v1/register.
-func (h *Handler) Register(ctx context.Context, req *events.APIGatewayV2HTTPRequest) apigw.Response {
+func (h *Handler) Register(ctx context.Context, req *events.APIGatewayV2HTTPRequest) (apigw.Response, error) {
 	// The switch comes first: a closed registration is the answer whatever the body says.
-	if !h.svc.AllowRegistration {
-		return failMessage(http.StatusForbidden, msgRegistrationOff)
+	if err := h.Svc.RegistrationOpen(); err != nil {
+		return apigw.Response{}, err
 	}
-	p, bad := params(req)
-	if bad != nil {
-		return *bad
+	p, err := params(req)
+	if err != nil {
+		return apigw.Response{}, err
 	}
 	fe := fieldErrors{}
 	if name, ok := fe.text(p, fieldName); ok {
@@ -273,11 +273,11 @@ func (h *Handler) Register(ctx context.Context, req *events.APIGatewayV2HTTPRequ
 	if pw, ok := fe.text(p, fieldPassword); ok {
 		fe.add(fieldPassword, passwordReason(pw))
 	}
-	if len(fe) > 0 {
-		return fe.response()
+	if err := fe.err(); err != nil {
+		return apigw.Response{}, err
 	}
 	name, email, pw := p.Get(fieldName).Text, p.Get(fieldEmail).Text, p.Get(fieldPassword).Text
-	created, err := h.svc.Register(ctx, account.NewAccount{
+	created, err := h.Svc.Register(ctx, account.NewAccount{
 		Username:       strings.ToLower(email),
 		Email:          email,
 		Password:       pw,
@@ -286,16 +286,16 @@ func (h *Handler) Register(ctx context.Context, req *events.APIGatewayV2HTTPRequ
 		SelfService:    true,
 	})
 	if err != nil {
-		return h.errorResponse(ctx, err, map[string]string{account.FieldUsername: fieldEmail})
+		return apigw.Response{}, err
 	}
-	return success(http.StatusCreated, registered{UserID: created.Account.UserID, UserSecret: created.UserSecret})
+	return success(http.StatusCreated, registered{UserID: created.Account.UserID, UserSecret: created.UserSecret}), nil
 }
 
 // ChangePassword is PATCH /api/user/v1/changepassword.
-func (h *Handler) ChangePassword(ctx context.Context, req *events.APIGatewayV2HTTPRequest) apigw.Response {
-	p, bad := params(req)
-	if bad != nil {
-		return *bad
+func (h *Handler) ChangePassword(ctx context.Context, req *events.APIGatewayV2HTTPRequest) (apigw.Response, error) {
+	p, err := params(req)
+	if err != nil {
+		return apigw.Response{}, err
 	}
 	fe := fieldErrors{}
 	email, ok := fe.text(p, fieldEmail)
@@ -309,87 +309,44 @@ func (h *Handler) ChangePassword(ctx context.Context, req *events.APIGatewayV2HT
 	if ok {
 		fe.add(fieldNewPassword, passwordReason(newPW))
 	}
-	if len(fe) > 0 {
-		return fe.response()
+	if err := fe.err(); err != nil {
+		return apigw.Response{}, err
 	}
-	if err := h.svc.ChangePasswordByEmail(ctx, email, oldPW, newPW); err != nil {
-		return h.errorResponse(ctx, err, map[string]string{account.FieldPassword: fieldNewPassword})
+	if err := h.Svc.ChangePasswordByEmail(ctx, email, oldPW, newPW); err != nil {
+		return apigw.Response{}, err
 	}
-	return success(http.StatusOK, nil)
+	return success(http.StatusOK, nil), nil
 }
 
 // ResetPassword is PATCH /api/user/v1/resetpassword.
-func (h *Handler) ResetPassword(ctx context.Context, req *events.APIGatewayV2HTTPRequest) apigw.Response {
-	p, bad := params(req)
-	if bad != nil {
-		return *bad
+func (h *Handler) ResetPassword(ctx context.Context, req *events.APIGatewayV2HTTPRequest) (apigw.Response, error) {
+	p, err := params(req)
+	if err != nil {
+		return apigw.Response{}, err
 	}
 	fe := fieldErrors{}
 	email, ok := fe.text(p, fieldEmail)
 	if ok {
 		fe.add(fieldEmail, emailReason(email))
 	}
-	if len(fe) > 0 {
-		return fe.response()
+	if err := fe.err(); err != nil {
+		return apigw.Response{}, err
 	}
-	a, bySecret, err := h.authorizeReset(ctx, req, email)
+	a, pw, err := h.Svc.ResetPasswordAuthorized(ctx, email, resetCredentials(req))
 	if err != nil {
-		return h.errorResponse(ctx, err, nil)
+		return apigw.Response{}, err
 	}
-	// Only a reset with the account's own user_secret keeps that secret working.
-	resetFn := h.svc.ResetPasswordGenerated
-	if bySecret {
-		resetFn = h.svc.ResetPasswordWithSecret
-	}
-	pw, err := resetFn(ctx, a)
-	if err != nil {
-		return h.errorResponse(ctx, err, nil)
-	}
-	return success(http.StatusOK, reset{Email: a.Email, Password: pw})
+	return success(http.StatusOK, reset{Email: a.Email, Password: pw}), nil
 }
 
-// dummySecretHash is compared against when the account is unknown, so that the secret
-// check costs the same either way.
-var dummySecretHash = account.HashSecret("no account has this user_secret")
-
-// authorizeReset returns the account of email, and bySecret, when the request may reset its password:
-// it presents that account's user_secret as a Bearer token (then bySecret), or Basic
-// credentials of an admin. Every other case (no or other credentials, unknown email, wrong
-// secret, a non-admin's credentials) is ErrNotAuthenticated, so the answer does not tell
-// them apart.
-func (h *Handler) authorizeReset(ctx context.Context, req *events.APIGatewayV2HTTPRequest, email string) (*account.Account, bool, error) {
+// resetCredentials reads what the request presents: the account's user_secret as a Bearer
+// token, or Basic credentials of an admin.
+func resetCredentials(req *events.APIGatewayV2HTTPRequest) account.ResetCredentials {
+	var c account.ResetCredentials
 	if secret, ok := apigw.Bearer(req); ok {
-		a, err := h.svc.AccountByEmail(ctx, email)
-		if errors.Is(err, account.ErrNotFound) {
-			account.SecretMatches(dummySecretHash, secret)
-			return nil, false, account.ErrNotAuthenticated
-		}
-		if err != nil {
-			return nil, false, err
-		}
-		if a.SecretHash == "" {
-			account.SecretMatches(dummySecretHash, secret)
-			return nil, false, account.ErrNotAuthenticated
-		}
-		if !account.SecretMatches(a.SecretHash, secret) {
-			return nil, false, account.ErrNotAuthenticated
-		}
-		return a, true, nil
+		c.UserSecret, c.HasUserSecret = secret, true
+	} else if user, secret, ok := apigw.Basic(req); ok {
+		c.AdminName, c.AdminSecret, c.HasAdmin = user, secret, true
 	}
-	if user, secret, ok := apigw.Basic(req); ok {
-		_, err := h.svc.AuthenticateAdmin(ctx, user, secret)
-		switch account.ErrorCode(err) {
-		case "":
-		case account.CodeInvalidCredentials, account.CodeForbidden, account.CodeNoPassword:
-			return nil, false, account.ErrNotAuthenticated
-		default:
-			return nil, false, err
-		}
-		a, err := h.svc.AccountByEmail(ctx, email)
-		if errors.Is(err, account.ErrNotFound) {
-			return nil, false, account.ErrNotAuthenticated
-		}
-		return a, false, err
-	}
-	return nil, false, account.ErrNotAuthenticated
+	return c
 }
