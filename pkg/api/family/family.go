@@ -8,11 +8,13 @@ import (
 	"errors"
 	"log/slog"
 	"strconv"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/gatehouse/gatehouse/pkg/account"
 	"github.com/gatehouse/gatehouse/pkg/apigw"
+	"github.com/gatehouse/gatehouse/pkg/invocation"
 )
 
 // Route is a family's route handler: its answer, or an error for the family's table.
@@ -39,7 +41,28 @@ func New(svc *account.Service, log *slog.Logger, table Table, serverError func()
 
 // Lambda wraps a route for lambda.Start (apigw.Handle: request log, deadline, panics).
 func (b *Base) Lambda(route Route) apigw.LambdaHandler {
-	return apigw.Handle(b.Log, b.serverError, b.Serve(route))
+	serve := b.Serve(route)
+	return apigw.Handle(b.Log, b.serverError, func(ctx context.Context, req *events.APIGatewayV2HTTPRequest) apigw.Response {
+		defer b.timeHashes(ctx)()
+		return serve(ctx, req)
+	})
+}
+
+// spender is a hasher that keeps the time it has spent (password.Hasher).
+type spender interface{ Spent() time.Duration }
+
+// timeHashes reports the time the service's hasher spends until the returned func runs
+// to the request's measurement (kdf_ms of the request log).
+func (b *Base) timeHashes(ctx context.Context) func() {
+	var h spender
+	if b.Svc != nil {
+		h, _ = b.Svc.Hasher.(spender)
+	}
+	if h == nil {
+		return func() {}
+	}
+	start := h.Spent()
+	return func() { invocation.From(ctx).AddHash(h.Spent() - start) }
 }
 
 // Serve turns a route into a handler that always answers: an error becomes its answer.
