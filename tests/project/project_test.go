@@ -85,7 +85,7 @@ func TestEveryFunctionHasSourceAndBuildTarget(t *testing.T) {
 }
 
 var (
-	heading  = regexp.MustCompile("(?m)^### (GET|POST|PUT|PATCH|DELETE) (/\\S+)")
+	heading  = regexp.MustCompile(`(?m)^### (GET|POST|PUT|PATCH|DELETE) (/\S+)`)
 	tableRow = regexp.MustCompile("(?m)^\\| `(GET|POST|PUT|PATCH|DELETE) (/[^` ]+)`")
 	inline   = regexp.MustCompile("`(GET|POST|PUT|PATCH|DELETE) (/[^` ]+)`")
 )

@@ -58,7 +58,7 @@ func parseStatement(st *yaml.Node) (Statement, error) {
 		return s, err
 	}
 	if s.Actions, err = scalarOrList(mapValue(st, "Action")); err != nil {
-		return s, fmt.Errorf("Action: %w", err)
+		return s, fmt.Errorf("Action: %w", err) //lint:ignore ST1005 the policy's key, as spelt in the template
 	}
 	s.Resources = exprOrList(mapValue(st, "Resource"))
 	cond := mapValue(st, "Condition")

@@ -137,7 +137,6 @@ func refuse(r apigw.Response) (apigw.Response, error) { return apigw.Response{},
 // fieldMessages maps a field's validation failure to its answer, per reason.
 type fieldMessages struct {
 	empty, whitespace, length, format string
-	lengthStatus                      int
 }
 
 var invalidField = map[string]fieldMessages{

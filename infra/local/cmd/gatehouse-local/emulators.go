@@ -52,11 +52,11 @@ func runEmulators(ctx context.Context, cfg config, out io.Writer) error {
 	}
 	defer ses.Stop()
 	// The same table name as make run, so both see the same accounts.
-	for _, t := range tmpl.Tables {
-		if err := samtemplate.CreateTable(ctx, emulators.DynamoDBClient(dynamo.Endpoint), tmpl, t.LogicalID, stack.DefaultTableName); err != nil {
+	// Gatehouse has one table; sam-local-env.json names it.
+	if len(tmpl.Tables) > 0 {
+		if err := samtemplate.CreateTable(ctx, emulators.DynamoDBClient(dynamo.Endpoint), tmpl, tmpl.Tables[0].LogicalID, stack.DefaultTableName); err != nil {
 			return err
 		}
-		break // Gatehouse has one table; sam-local-env.json names it
 	}
 
 	fmt.Fprintln(out)
