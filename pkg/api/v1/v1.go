@@ -178,12 +178,15 @@ func (fe fieldErrors) text(p apigw.Params, name string) (string, bool) {
 	return "", false
 }
 
-func (fe fieldErrors) add(name string, reason string) bool {
-	if reason == "" {
-		return true
+// checked is text, with the value's reason under rule recorded too ("" is no reason).
+func (fe fieldErrors) checked(p apigw.Params, name string, rule func(string) string) string {
+	s, ok := fe.text(p, name)
+	if ok {
+		if r := rule(s); r != "" {
+			fe[name] = r
+		}
 	}
-	fe[name] = reason
-	return false
+	return s
 }
 
 // err is the refusal naming every invalid field, nil when there is none.
@@ -218,6 +221,11 @@ func reasonOf(err error, s string, min int) string {
 		return lengthReason(s, min)
 	}
 	return reasonInvalidChars
+}
+
+// nameReason checks a name against the shared profile rule (3 to 150 code points).
+func nameReason(name string) string {
+	return reasonOf(account.Profile{Name: &name}.Validate(), name, account.NameMin)
 }
 
 // passwordReason checks a new password against the shared rule (8 to 200 code points).
@@ -264,19 +272,12 @@ func (h *Handler) Register(ctx context.Context, req *events.APIGatewayV2HTTPRequ
 		return apigw.Response{}, err
 	}
 	fe := fieldErrors{}
-	if name, ok := fe.text(p, fieldName); ok {
-		fe.add(fieldName, reasonOf(account.Profile{Name: &name}.Validate(), name, account.NameMin))
-	}
-	if email, ok := fe.text(p, fieldEmail); ok {
-		fe.add(fieldEmail, registerEmailReason(email))
-	}
-	if pw, ok := fe.text(p, fieldPassword); ok {
-		fe.add(fieldPassword, passwordReason(pw))
-	}
+	name := fe.checked(p, fieldName, nameReason)
+	email := fe.checked(p, fieldEmail, registerEmailReason)
+	pw := fe.checked(p, fieldPassword, passwordReason)
 	if err := fe.err(); err != nil {
 		return apigw.Response{}, err
 	}
-	name, email, pw := p.Get(fieldName).Text, p.Get(fieldEmail).Text, p.Get(fieldPassword).Text
 	created, err := h.Svc.Register(ctx, account.NewAccount{
 		Username:       strings.ToLower(email),
 		Email:          email,
@@ -298,17 +299,11 @@ func (h *Handler) ChangePassword(ctx context.Context, req *events.APIGatewayV2HT
 		return apigw.Response{}, err
 	}
 	fe := fieldErrors{}
-	email, ok := fe.text(p, fieldEmail)
-	if ok {
-		fe.add(fieldEmail, emailReason(email))
-	}
+	email := fe.checked(p, fieldEmail, emailReason)
 	// Any old password is only checked against the stored one: one that breaks the rule
 	// cannot match, and answers like any wrong password.
 	oldPW, _ := fe.text(p, fieldOldPassword)
-	newPW, ok := fe.text(p, fieldNewPassword)
-	if ok {
-		fe.add(fieldNewPassword, passwordReason(newPW))
-	}
+	newPW := fe.checked(p, fieldNewPassword, passwordReason)
 	if err := fe.err(); err != nil {
 		return apigw.Response{}, err
 	}
@@ -325,10 +320,7 @@ func (h *Handler) ResetPassword(ctx context.Context, req *events.APIGatewayV2HTT
 		return apigw.Response{}, err
 	}
 	fe := fieldErrors{}
-	email, ok := fe.text(p, fieldEmail)
-	if ok {
-		fe.add(fieldEmail, emailReason(email))
-	}
+	email := fe.checked(p, fieldEmail, emailReason)
 	if err := fe.err(); err != nil {
 		return apigw.Response{}, err
 	}
