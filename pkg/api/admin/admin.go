@@ -282,45 +282,43 @@ func (h *Handler) GetUser(ctx context.Context, req *events.APIGatewayV2HTTPReque
 	if _, err := h.authenticate(ctx, req); err != nil {
 		return apigw.Response{}, err
 	}
-	a, err := h.Svc.AccountByUsername(ctx, pathUsername(req))
+	return userAnswer(h.Svc.AccountByUsername(ctx, pathUsername(req)))
+}
+
+// userAnswer answers with the account a use case returns, or with its error.
+func userAnswer(a *account.Account, err error) (apigw.Response, error) {
 	if err != nil {
 		return apigw.Response{}, err
 	}
 	return apigw.JSON(http.StatusOK, userOf(a)), nil
 }
 
+// adminSecrets authenticates the admin, then reads the body's secrets (secrets).
+func (h *Handler) adminSecrets(ctx context.Context, req *events.APIGatewayV2HTTPRequest) (password, token *string, err error) {
+	if _, err := h.authenticate(ctx, req); err != nil {
+		return nil, nil, err
+	}
+	return secrets(req)
+}
+
 // CreateUser is POST /api/v2/users/{username} with {"password"?,"token"?}.
 func (h *Handler) CreateUser(ctx context.Context, req *events.APIGatewayV2HTTPRequest) (apigw.Response, error) {
-	if _, err := h.authenticate(ctx, req); err != nil {
-		return apigw.Response{}, err
-	}
-	pw, token, err := secrets(req)
+	pw, token, err := h.adminSecrets(ctx, req)
 	if err != nil {
 		return apigw.Response{}, err
 	}
-	a, err := h.Svc.CreateUser(ctx, pathUsername(req), pw, token)
-	if err != nil {
-		return apigw.Response{}, err
-	}
-	return apigw.JSON(http.StatusOK, userOf(a)), nil
+	return userAnswer(h.Svc.CreateUser(ctx, pathUsername(req), pw, token))
 }
 
 // UpdateUser is PUT and PATCH /api/v2/users/{username}/update with {"password"?,"token"?}
 // (the manager takes both methods, with the same meaning). The body is validated before the
 // account is looked up.
 func (h *Handler) UpdateUser(ctx context.Context, req *events.APIGatewayV2HTTPRequest) (apigw.Response, error) {
-	if _, err := h.authenticate(ctx, req); err != nil {
-		return apigw.Response{}, err
-	}
-	pw, token, err := secrets(req)
+	pw, token, err := h.adminSecrets(ctx, req)
 	if err != nil {
 		return apigw.Response{}, err
 	}
-	a, err := h.Svc.UpdateCredentials(ctx, pathUsername(req), pw, token)
-	if err != nil {
-		return apigw.Response{}, err
-	}
-	return apigw.JSON(http.StatusOK, userOf(a)), nil
+	return userAnswer(h.Svc.UpdateCredentials(ctx, pathUsername(req), pw, token))
 }
 
 // RefreshToken is POST /api/v2/users/{username}/refresh. Its body (the seed sends {}) is

@@ -64,6 +64,17 @@ func required(p apigw.Params, names ...string) ([]string, error) {
 	return vals, nil
 }
 
+// requiredParams decodes the parameters (params) and returns them with the named string
+// parameters (required).
+func requiredParams(req *events.APIGatewayV2HTTPRequest, names ...string) (apigw.Params, []string, error) {
+	p, err := params(req)
+	if err != nil {
+		return nil, nil, err
+	}
+	v, err := required(p, names...)
+	return p, v, err
+}
+
 // otpParam reads the code as "OTP" (the seed's name) or "otp" (what MMDL's front end
 // sends). Both may be given only with the same value: which one to try would be a guess.
 func otpParam(p apigw.Params) (string, error) {

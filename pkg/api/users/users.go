@@ -60,14 +60,11 @@ func (h *Handler) loginRefusal(ctx context.Context, err error) reply {
 }
 
 func (h *Handler) login(ctx context.Context, req *events.APIGatewayV2HTTPRequest) (reply, error) {
-	p, err := params(req)
+	p, v, err := requiredParams(req, "username")
 	if err != nil {
 		return reply{}, err
 	}
-	username, err := param(p, "username", false)
-	if err != nil {
-		return reply{}, err
-	}
+	username := v[0]
 	pw := p.Get("password")
 	if pw.Missing() {
 		return reply{}, h.withoutPassword(ctx, username, false)
@@ -115,11 +112,7 @@ func (h *Handler) Register(ctx context.Context, req *events.APIGatewayV2HTTPRequ
 	if err := h.Svc.RegistrationOpen(); err != nil {
 		return apigw.Response{}, err
 	}
-	p, err := params(req)
-	if err != nil {
-		return apigw.Response{}, err
-	}
-	v, err := required(p, "username", "password")
+	p, v, err := requiredParams(req, "username", "password")
 	if err != nil {
 		return apigw.Response{}, err
 	}
@@ -138,15 +131,11 @@ func (h *Handler) Register(ctx context.Context, req *events.APIGatewayV2HTTPRequ
 
 // RequestOTP is POST /users/requestotp and GET /users/requestotp?username=.
 func (h *Handler) RequestOTP(ctx context.Context, req *events.APIGatewayV2HTTPRequest) (apigw.Response, error) {
-	p, err := params(req)
+	_, v, err := requiredParams(req, "username")
 	if err != nil {
 		return apigw.Response{}, err
 	}
-	username, err := param(p, "username", false)
-	if err != nil {
-		return apigw.Response{}, err
-	}
-	a, reqID, err := h.Svc.RequestOTP(ctx, username)
+	a, reqID, err := h.Svc.RequestOTP(ctx, v[0])
 	if err != nil {
 		return apigw.Response{}, err
 	}
@@ -155,11 +144,7 @@ func (h *Handler) RequestOTP(ctx context.Context, req *events.APIGatewayV2HTTPRe
 
 // ModifyPassword is POST /users/modifypassword.
 func (h *Handler) ModifyPassword(ctx context.Context, req *events.APIGatewayV2HTTPRequest) (apigw.Response, error) {
-	p, err := params(req)
-	if err != nil {
-		return apigw.Response{}, err
-	}
-	userHash, err := param(p, "userhash", false)
+	p, user, err := requiredParams(req, "userhash")
 	if err != nil {
 		return apigw.Response{}, err
 	}
@@ -171,7 +156,7 @@ func (h *Handler) ModifyPassword(ctx context.Context, req *events.APIGatewayV2HT
 	if err != nil {
 		return apigw.Response{}, err
 	}
-	if err := h.Svc.ChangePasswordWithOTP(ctx, strings.ToLower(userHash), v[0], code, v[1]); err != nil {
+	if err := h.Svc.ChangePasswordWithOTP(ctx, strings.ToLower(user[0]), v[0], code, v[1]); err != nil {
 		return apigw.Response{}, err
 	}
 	return ok(msgPasswordResetOK)
