@@ -160,6 +160,18 @@ func params(req *events.APIGatewayV2HTTPRequest) (apigw.Params, error) {
 // fieldErrors collects one reason per invalid field; every invalid field is reported.
 type fieldErrors map[string]string
 
+// fields decodes the parameters (params) and has read take the route's fields from them;
+// the error is the body's, or the one fail answer naming every invalid field.
+func fields(req *events.APIGatewayV2HTTPRequest, read func(apigw.Params, fieldErrors)) error {
+	p, err := params(req)
+	if err != nil {
+		return err
+	}
+	fe := fieldErrors{}
+	read(p, fe)
+	return fe.err()
+}
+
 // text returns the named string parameter, recording why it is unusable when it is absent,
 // null, "" or not a string. ok is false when a reason was recorded.
 func (fe fieldErrors) text(p apigw.Params, name string) (string, bool) {
@@ -267,15 +279,12 @@ func (h *Handler) Register(ctx context.Context, req *events.APIGatewayV2HTTPRequ
 	if err := h.Svc.RegistrationOpen(); err != nil {
 		return apigw.Response{}, err
 	}
-	p, err := params(req)
-	if err != nil {
-		return apigw.Response{}, err
-	}
-	fe := fieldErrors{}
-	name := fe.checked(p, fieldName, nameReason)
-	email := fe.checked(p, fieldEmail, registerEmailReason)
-	pw := fe.checked(p, fieldPassword, passwordReason)
-	if err := fe.err(); err != nil {
+	var name, email, pw string
+	if err := fields(req, func(p apigw.Params, fe fieldErrors) {
+		name = fe.checked(p, fieldName, nameReason)
+		email = fe.checked(p, fieldEmail, registerEmailReason)
+		pw = fe.checked(p, fieldPassword, passwordReason)
+	}); err != nil {
 		return apigw.Response{}, err
 	}
 	created, err := h.Svc.Register(ctx, account.NewAccount{
@@ -294,17 +303,14 @@ func (h *Handler) Register(ctx context.Context, req *events.APIGatewayV2HTTPRequ
 
 // ChangePassword is PATCH /api/user/v1/changepassword.
 func (h *Handler) ChangePassword(ctx context.Context, req *events.APIGatewayV2HTTPRequest) (apigw.Response, error) {
-	p, err := params(req)
-	if err != nil {
-		return apigw.Response{}, err
-	}
-	fe := fieldErrors{}
-	email := fe.checked(p, fieldEmail, emailReason)
-	// Any old password is only checked against the stored one: one that breaks the rule
-	// cannot match, and answers like any wrong password.
-	oldPW, _ := fe.text(p, fieldOldPassword)
-	newPW := fe.checked(p, fieldNewPassword, passwordReason)
-	if err := fe.err(); err != nil {
+	var email, oldPW, newPW string
+	if err := fields(req, func(p apigw.Params, fe fieldErrors) {
+		email = fe.checked(p, fieldEmail, emailReason)
+		// Any old password is only checked against the stored one: one that breaks the
+		// rule cannot match, and answers like any wrong password.
+		oldPW, _ = fe.text(p, fieldOldPassword)
+		newPW = fe.checked(p, fieldNewPassword, passwordReason)
+	}); err != nil {
 		return apigw.Response{}, err
 	}
 	if err := h.Svc.ChangePasswordByEmail(ctx, email, oldPW, newPW); err != nil {
@@ -315,13 +321,10 @@ func (h *Handler) ChangePassword(ctx context.Context, req *events.APIGatewayV2HT
 
 // ResetPassword is PATCH /api/user/v1/resetpassword.
 func (h *Handler) ResetPassword(ctx context.Context, req *events.APIGatewayV2HTTPRequest) (apigw.Response, error) {
-	p, err := params(req)
-	if err != nil {
-		return apigw.Response{}, err
-	}
-	fe := fieldErrors{}
-	email := fe.checked(p, fieldEmail, emailReason)
-	if err := fe.err(); err != nil {
+	var email string
+	if err := fields(req, func(p apigw.Params, fe fieldErrors) {
+		email = fe.checked(p, fieldEmail, emailReason)
+	}); err != nil {
 		return apigw.Response{}, err
 	}
 	a, pw, err := h.Svc.ResetPasswordAuthorized(ctx, email, resetCredentials(req))
