@@ -15,20 +15,25 @@ import (
 // success: StartSession and password changes do.
 func (s *Service) AuthenticateUsername(ctx context.Context, username, password string) (*Account, error) {
 	u, err := ParseUsername(username)
-	if err != nil {
-		return s.unknown(password)
-	}
-	l, err := s.lookupID(ctx, u.Key, s.Store.UserIDByUsername, s.Store.UserIDByUsernameFrom)
-	return s.checkPassword(ctx, l, err, password)
+	return s.authenticateKey(ctx, u.Key, err, password, s.Store.UserIDByUsername, s.Store.UserIDByUsernameFrom)
 }
 
 // AuthenticateEmail is AuthenticateUsername by email address.
 func (s *Service) AuthenticateEmail(ctx context.Context, email, password string) (*Account, error) {
 	e, err := ParseEmail(email)
-	if err != nil {
+	return s.authenticateKey(ctx, e.Key, err, password, s.Store.UserIDByEmail, s.Store.UserIDByEmailFrom)
+}
+
+// authenticateKey checks password for the account under key (of a name that failed to
+// parse when parseErr is set: then no account can match).
+func (s *Service) authenticateKey(ctx context.Context, key string, parseErr error, password string,
+	plain func(context.Context, string) (int64, error),
+	from func(context.Context, string, Source) (int64, int, error),
+) (*Account, error) {
+	if parseErr != nil {
 		return s.unknown(password)
 	}
-	l, err := s.lookupID(ctx, e.Key, s.Store.UserIDByEmail, s.Store.UserIDByEmailFrom)
+	l, err := s.lookupID(ctx, key, plain, from)
 	return s.checkPassword(ctx, l, err, password)
 }
 
