@@ -136,10 +136,12 @@ $(ACTIONLINT):
 	GOBIN=$(TOOLS) $(GO) install github.com/rhysd/actionlint/cmd/actionlint@$(ACTIONLINT_VERSION)
 	@mv $(TOOLS)/actionlint $@
 
-lint: $(ACTIONLINT) ## gofmt, go vet, cfn-lint (both templates), actionlint
+lint: $(ACTIONLINT) ## gofmt, go vet, staticcheck, cfn-lint (both templates), actionlint
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	cd tests/bench && $(GO) vet ./...
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.6.1 ./...
+	cd tests/bench && $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.6.1 ./...
 	cfn-lint template.yaml infra/deploy/github-oidc.yaml
 	$(ACTIONLINT)
 

@@ -1,7 +1,7 @@
 // Package boot is the composition root of the Lambda functions: it reads the
 // configuration and builds the logger, the AWS clients, the store, the hasher and the
-// account service, once per cold start. Functions that send mail add a mailer themselves,
-// so functions that do not never link the SES client.
+// account service, once per cold start. Functions that send mail pass a MailerFunc
+// (mailboot does), so functions that do not never link the SES client.
 package boot
 
 import (
@@ -9,7 +9,6 @@ import (
 	"context"
 	"log/slog"
 	"os"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -18,7 +17,6 @@ import (
 	"github.com/gatehouse/gatehouse/pkg/awsenv"
 	"github.com/gatehouse/gatehouse/pkg/config"
 	"github.com/gatehouse/gatehouse/pkg/dynamo"
-	"github.com/gatehouse/gatehouse/pkg/invocation"
 	"github.com/gatehouse/gatehouse/pkg/logging"
 	"github.com/gatehouse/gatehouse/pkg/password"
 )
@@ -34,8 +32,11 @@ type Runtime struct {
 
 // Init builds the Runtime or, on a configuration error, logs every problem and exits:
 // Lambda then reports an init error instead of serving with a half-read configuration.
-func Init(opts ...config.Option) *Runtime {
-	rt, err := New(context.Background(), os.Getenv, opts...)
+func Init(opts ...config.Option) *Runtime { return InitWith(nil, opts...) }
+
+// InitWith is Init for a function that sends mail through the mailer newMailer builds.
+func InitWith(newMailer MailerFunc, opts ...config.Option) *Runtime {
+	rt, err := NewWith(context.Background(), os.Getenv, newMailer, opts...)
 	if err != nil {
 		logging.New(os.Stdout, slog.LevelInfo).Error("startup failed", "error", err.Error())
 		os.Exit(1)
@@ -43,8 +44,17 @@ func Init(opts ...config.Option) *Runtime {
 	return rt
 }
 
-// New builds the Runtime from getenv.
-func New(_ context.Context, getenv func(string) string, opts ...config.Option) (*Runtime, error) {
+// MailerFunc builds a function's mailer from its configuration, before the service that
+// is handed it.
+type MailerFunc func(cfg *config.Config, awsCfg aws.Config, getenv func(string) string) account.Mailer
+
+// New builds the Runtime of a function that sends no mail from getenv.
+func New(ctx context.Context, getenv func(string) string, opts ...config.Option) (*Runtime, error) {
+	return NewWith(ctx, getenv, nil, opts...)
+}
+
+// NewWith builds the Runtime from getenv, with the mailer newMailer builds (none when nil).
+func NewWith(_ context.Context, getenv func(string) string, newMailer MailerFunc, opts ...config.Option) (*Runtime, error) {
 	cfg, err := config.Load(getenv, opts...)
 	if err != nil {
 		return nil, err
@@ -58,8 +68,12 @@ func New(_ context.Context, getenv func(string) string, opts ...config.Option) (
 	if err != nil {
 		return nil, err
 	}
+	var mailer account.Mailer
+	if newMailer != nil {
+		mailer = newMailer(cfg, awsCfg, getenv)
+	}
 	store := dynamo.New(dynamo.NewClient(awsCfg, awsenv.Endpoint(getenv, dynamodb.ServiceID)), cfg.TableName)
-	svc := account.NewService(store, timedHasher{hasher}, nil, account.Config{
+	svc := account.NewService(store, hasher, mailer, account.Config{
 		AllowRegistration: cfg.AllowRegistration,
 		SessionTTL:        cfg.SessionTTL,
 		OTPTTL:            cfg.OTPTTL,
@@ -75,23 +89,3 @@ func New(_ context.Context, getenv func(string) string, opts ...config.Option) (
 	}, log)
 	return &Runtime{Config: cfg, Log: log, AWS: awsCfg, Service: svc, Getenv: getenv}, nil
 }
-
-// timedHasher reports the time spent on password hashes to the invocation's measurement.
-type timedHasher struct{ account.Hasher }
-
-func (h timedHasher) Hash(password string) (string, error) {
-	defer track(time.Now())
-	return h.Hasher.Hash(password)
-}
-
-func (h timedHasher) Verify(hash, password string) (bool, bool, error) {
-	defer track(time.Now())
-	return h.Hasher.Verify(hash, password)
-}
-
-func (h timedHasher) VerifyDummy(password string) {
-	defer track(time.Now())
-	h.Hasher.VerifyDummy(password)
-}
-
-func track(start time.Time) { invocation.Current().AddHash(time.Since(start)) }

@@ -64,7 +64,7 @@ func formReq(body string) events.APIGatewayV2HTTPRequest {
 
 // panics stands for any route: the family's wrapper answers a panic with the family's
 // documented server error, which is the answer a hanging store must get too.
-func panics(context.Context, *events.APIGatewayV2HTTPRequest) apigw.Response { panic("test") }
+func panics(context.Context, *events.APIGatewayV2HTTPRequest) (apigw.Response, error) { panic("test") }
 
 // loginServerError is the Users family's server error on login, whose success member is a
 // string (docs/API.md); the family's wrapper answers other routes' panics with a boolean.

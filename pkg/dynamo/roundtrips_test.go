@@ -182,7 +182,7 @@ func TestUsersRoundTrips(t *testing.T) {
 		call   func() events.APIGatewayV2HTTPResponse
 	}{
 		{"login (POST /login)", 3, 200, func() events.APIGatewayV2HTTPResponse {
-			r := h.Login(ctx, login(`{"password":"mmdl-password","username":"mmdl"}`))
+			r := h.Serve(h.Login)(ctx, login(`{"password":"mmdl-password","username":"mmdl"}`))
 			var b struct {
 				Data struct{ Message struct{ SSID string } }
 			}
@@ -194,16 +194,16 @@ func TestUsersRoundTrips(t *testing.T) {
 		}},
 		{"session check, Basic userhash:ssid (GET /users/info)", 1, 200, func() events.APIGatewayV2HTTPResponse {
 			raw := account.UserHash("mmdl") + ":" + ssid
-			return h.Info(ctx, &events.APIGatewayV2HTTPRequest{Headers: map[string]string{"authorization": "Basic " + base64.StdEncoding.EncodeToString([]byte(raw))}})
+			return h.Serve(h.Info)(ctx, &events.APIGatewayV2HTTPRequest{Headers: map[string]string{"authorization": "Basic " + base64.StdEncoding.EncodeToString([]byte(raw))}})
 		}},
 		{"login without a password (LOGIN_WITH_PASSWORD)", 3, 401, func() events.APIGatewayV2HTTPResponse {
-			return h.Login(ctx, login(`{"username":"mmdl"}`))
+			return h.Serve(h.Login)(ctx, login(`{"username":"mmdl"}`))
 		}},
 		{"login, password outside the rules", 3, 401, func() events.APIGatewayV2HTTPResponse {
-			return h.Login(ctx, login(`{"username":"robot","password":"short"}`))
+			return h.Serve(h.Login)(ctx, login(`{"username":"robot","password":"short"}`))
 		}},
 		{"login of an account without a password", 3, 401, func() events.APIGatewayV2HTTPResponse {
-			return h.Login(ctx, login(`{"username":"robot","password":"robot-token-123"}`))
+			return h.Serve(h.Login)(ctx, login(`{"username":"robot","password":"robot-token-123"}`))
 		}},
 	} {
 		api.n.Store(0)

@@ -1,5 +1,5 @@
 // Package invocation measures where one Lambda invocation spends its time: DynamoDB round
-// trips (count, time, capacity units), password hashing and sending mail. apigw.Handle starts a
+// trips (count, time, capacity units), password hashing (reported by the family wrapper from the hasher) and sending mail. apigw.Handle starts a
 // measurement per request and logs it with the request's line, which is how `make bench`
 // counts round trips and tells a handler's own time from the hash and the database.
 package invocation
@@ -22,24 +22,16 @@ type Stats struct {
 
 type key struct{}
 
-// current is the invocation in progress, for code that has no context (the hasher). A
-// Lambda process serves one invocation at a time, so one slot is enough there; elsewhere
-// (tests running handlers concurrently) it only blurs measurements, never behaviour.
-var current atomic.Pointer[Stats]
-
 // Start begins measuring an invocation.
 func Start(ctx context.Context) (context.Context, *Stats) {
 	s := &Stats{}
-	current.Store(s)
 	return context.WithValue(ctx, key{}, s), s
 }
 
-// From returns the measurement of ctx, or the one in progress, or nil.
+// From returns the measurement of ctx, or nil (whose methods do nothing).
 func From(ctx context.Context) *Stats {
-	if s, ok := ctx.Value(key{}).(*Stats); ok {
-		return s
-	}
-	return current.Load()
+	s, _ := ctx.Value(key{}).(*Stats)
+	return s
 }
 
 // AddDynamoCall records one DynamoDB HTTP round trip.
@@ -82,9 +74,6 @@ func (s *Stats) AddMail(d time.Duration) {
 	}
 	s.mailNanos.Add(int64(d))
 }
-
-// Current returns the invocation in progress (for the hasher).
-func Current() *Stats { return current.Load() }
 
 // Snapshot is a Stats read out.
 type Snapshot struct {

@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync/atomic"
+	"time"
 
 	"golang.org/x/crypto/argon2"
 	"golang.org/x/crypto/bcrypt"
@@ -59,7 +61,15 @@ func (p Params) Validate() error {
 type Hasher struct {
 	params Params
 	dummy  string // an argon2id hash at params that no password matches
+	spent  atomic.Int64
 }
+
+// Spent is the time this Hasher has spent hashing and verifying, in total. The request
+// wrapper reads it before and after a request for the request's measurement (kdf_ms): a
+// Lambda process serves one request at a time, so the difference is that request's.
+func (h *Hasher) Spent() time.Duration { return time.Duration(h.spent.Load()) }
+
+func (h *Hasher) spend(start time.Time) { h.spent.Add(int64(time.Since(start))) }
 
 // New returns a Hasher hashing with p.
 func New(p Params) (*Hasher, error) {
@@ -82,6 +92,7 @@ func encode(p Params, salt, key []byte) string {
 
 // Hash returns an argon2id PHC string of password with a fresh random salt.
 func (h *Hasher) Hash(password string) (string, error) {
+	defer h.spend(time.Now())
 	salt := make([]byte, h.params.SaltLen)
 	if _, err := rand.Read(salt); err != nil {
 		return "", fmt.Errorf("salt: %w", err)
@@ -93,6 +104,7 @@ func (h *Hasher) Hash(password string) (string, error) {
 // Verify checks password against an argon2id or bcrypt hash. rehash is true when the hash
 // should be replaced by Hash's output: bcrypt, or argon2id with other parameters.
 func (h *Hasher) Verify(hash, password string) (ok, rehash bool, err error) {
+	defer h.spend(time.Now())
 	switch {
 	case strings.HasPrefix(hash, "$argon2id$"):
 		p, salt, key, err := decode(hash)

@@ -7,6 +7,7 @@ package admin
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -15,6 +16,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/gatehouse/gatehouse/pkg/account"
+	"github.com/gatehouse/gatehouse/pkg/api/family"
 	"github.com/gatehouse/gatehouse/pkg/apigw"
 )
 
@@ -83,17 +85,11 @@ type listBody struct {
 }
 
 // Handler serves the family's routes.
-type Handler struct {
-	svc *account.Service
-	log *slog.Logger
-}
+type Handler struct{ family.Base }
 
 // New returns the family's handler.
-func New(svc *account.Service, log *slog.Logger) *Handler { return &Handler{svc: svc, log: log} }
-
-// Lambda wraps a route for lambda.Start.
-func (h *Handler) Lambda(route apigw.HandlerFunc) apigw.LambdaHandler {
-	return apigw.Handle(h.log, serverError, route)
+func New(svc *account.Service, log *slog.Logger) *Handler {
+	return &Handler{family.New(svc, log, answer, serverError)}
 }
 
 func serverError() apigw.Response { return fail(http.StatusInternalServerError, errInternal) }
@@ -101,6 +97,9 @@ func serverError() apigw.Response { return fail(http.StatusInternalServerError, 
 func fail(status int, msg string, opts ...apigw.Option) apigw.Response {
 	return apigw.JSON(status, errorBody{Error: msg}, opts...)
 }
+
+// refuse is a route's own refusal, answered by the family's table.
+func refuse(status int, msg string) error { return family.Refuse(fail(status, msg)) }
 
 func unauthorized() apigw.Response {
 	return fail(http.StatusUnauthorized, errUnauthorized, apigw.WithHeader("www-authenticate", challenge))
@@ -118,36 +117,34 @@ func exists(v bool) apigw.Response {
 	return apigw.JSON(http.StatusForbidden, existsBody{UserExists: v})
 }
 
-// errorResponse is the family's one table from domain errors to answers. Internal detail
-// is logged here and never returned. A missing account is "user_exists":false wherever it
-// shows (also when it vanished between the lookup and the write).
-func (h *Handler) errorResponse(ctx context.Context, err error) apigw.Response {
-	e := account.ErrorOf(err)
+// answer is the family's one table from domain errors to answers. A missing account is
+// "user_exists":false wherever it shows (also when it vanished between the lookup and the
+// write).
+func answer(e *account.Error) (apigw.Response, bool) {
 	switch e.Code {
 	case account.CodeInvalidInput:
 		if e.Field == account.FieldPassword || e.Field == account.FieldToken {
-			return badBody(invalidText(e)) // a member of the body
+			return badBody(invalidText(e)), true // a member of the body
 		}
-		return fail(http.StatusBadRequest, invalidText(e))
+		return fail(http.StatusBadRequest, invalidText(e)), true
 	case account.CodeTokenInUse:
-		return fail(http.StatusBadRequest, errTokenInUse)
+		return fail(http.StatusBadRequest, errTokenInUse), true
 	case account.CodeUsernameTaken:
-		return exists(true)
+		return exists(true), true
 	case account.CodeNotFound:
-		return exists(false)
+		return exists(false), true
 	case account.CodeInvalidCredentials, account.CodeNoPassword:
-		return unauthorized()
+		return unauthorized(), true
 	case account.CodeForbidden:
-		return forbidden()
+		return forbidden(), true
 	case account.CodeCannotDeleteSelf:
-		return fail(http.StatusBadRequest, errDeleteSelf)
+		return fail(http.StatusBadRequest, errDeleteSelf), true
 	case account.CodeLastAdmin: // another admin deleted this one's last peer at the same time
-		return fail(http.StatusBadRequest, "last admin")
+		return fail(http.StatusBadRequest, "last admin"), true
 	case account.CodeTooManyAttempts:
-		return fail(http.StatusTooManyRequests, errTooManyAttempts, apigw.WithRetryAfter(e.RetryAfter))
+		return fail(http.StatusTooManyRequests, errTooManyAttempts, apigw.WithRetryAfter(e.RetryAfter)), true
 	}
-	h.log.ErrorContext(ctx, "request failed", "code", string(e.Code), "error", e.Error())
-	return serverError()
+	return apigw.Response{}, false
 }
 
 // invalidText is the 400 text of a validation error: "<field> <what is wrong>".
@@ -182,22 +179,14 @@ func invalidText(e *account.Error) string {
 // authenticate checks the credentials of an admin before anything else of the request is
 // looked at: a Bearer API token (what Nebula's SDK and CLI send), else Basic credentials.
 // Malformed headers are simply no credentials (401).
-func (h *Handler) authenticate(ctx context.Context, req *events.APIGatewayV2HTTPRequest) (*account.Account, *apigw.Response) {
-	var a *account.Account
-	var err error
+func (h *Handler) authenticate(ctx context.Context, req *events.APIGatewayV2HTTPRequest) (*account.Account, error) {
 	if token, ok := apigw.Bearer(req); ok {
-		a, err = h.svc.AuthenticateAdminToken(ctx, token)
-	} else if name, secret, ok := apigw.Basic(req); ok {
-		a, err = h.svc.AuthenticateAdmin(ctx, name, secret)
-	} else {
-		r := unauthorized()
-		return nil, &r
+		return h.Svc.AuthenticateAdminToken(ctx, token)
 	}
-	if err != nil {
-		r := h.errorResponse(ctx, err)
-		return nil, &r
+	if name, secret, ok := apigw.Basic(req); ok {
+		return h.Svc.AuthenticateAdmin(ctx, name, secret)
 	}
-	return a, nil
+	return nil, family.Refuse(unauthorized())
 }
 
 // pathUsername is the {username} path variable (API Gateway delivers it decoded).
@@ -206,16 +195,15 @@ func pathUsername(req *events.APIGatewayV2HTTPRequest) string {
 }
 
 // secrets reads the body's optional "password" and "token". A member that is absent or
-// JSON null is not given; a given member must be a string. bad is the 400 to answer.
-func secrets(req *events.APIGatewayV2HTTPRequest) (password, token *string, bad *apigw.Response) {
+// JSON null is not given; a given member must be a string. An explicit "" is left to the
+// domain's rule (account.CreateUser).
+func secrets(req *events.APIGatewayV2HTTPRequest) (password, token *string, err error) {
 	p, err := apigw.DecodeParams(req)
-	if err == apigw.ErrBodyTooLarge {
-		r := fail(http.StatusRequestEntityTooLarge, errTooLarge)
-		return nil, nil, &r
+	if errors.Is(err, apigw.ErrBodyTooLarge) {
+		return nil, nil, refuse(http.StatusRequestEntityTooLarge, errTooLarge)
 	}
 	if err != nil {
-		r := badBody(errInvalidBody)
-		return nil, nil, &r
+		return nil, nil, family.Refuse(badBody(errInvalidBody))
 	}
 	out := [2]*string{}
 	for i, name := range []string{account.FieldPassword, account.FieldToken} {
@@ -226,52 +214,50 @@ func secrets(req *events.APIGatewayV2HTTPRequest) (password, token *string, bad 
 			s := v.Text
 			out[i] = &s
 		default:
-			r := badBody(name + " must be a string")
-			return nil, nil, &r
+			return nil, nil, family.Refuse(badBody(name + " must be a string"))
 		}
 	}
 	if out[0] == nil && out[1] == nil {
-		r := badBody(errNeedSecret)
-		return nil, nil, &r
+		return nil, nil, family.Refuse(badBody(errNeedSecret))
 	}
 	return out[0], out[1], nil
 }
 
 // ListUsers is GET /api/v2/users[?limit=N][&cursor=C].
-func (h *Handler) ListUsers(ctx context.Context, req *events.APIGatewayV2HTTPRequest) apigw.Response {
-	if _, r := h.authenticate(ctx, req); r != nil {
-		return *r
+func (h *Handler) ListUsers(ctx context.Context, req *events.APIGatewayV2HTTPRequest) (apigw.Response, error) {
+	if _, err := h.authenticate(ctx, req); err != nil {
+		return apigw.Response{}, err
 	}
 	q, err := apigw.Query(req)
 	if err != nil {
-		return fail(http.StatusBadRequest, errInvalidQuery)
+		return apigw.Response{}, refuse(http.StatusBadRequest, errInvalidQuery)
 	}
 	limit := 0 // the domain's default
 	switch vs := q["limit"]; {
 	case len(vs) > 1:
-		return fail(http.StatusBadRequest, errInvalidLimit)
+		return apigw.Response{}, refuse(http.StatusBadRequest, errInvalidLimit)
 	case len(vs) == 1 && vs[0] != "":
 		n, ok := parseLimit(vs[0])
 		if !ok {
-			return fail(http.StatusBadRequest, errInvalidLimit)
+			return apigw.Response{}, refuse(http.StatusBadRequest, errInvalidLimit)
 		}
 		limit = n
 	}
 	cursor := ""
 	switch vs := q["cursor"]; {
 	case len(vs) > 1:
-		return fail(http.StatusBadRequest, errInvalidCursor)
+		return apigw.Response{}, refuse(http.StatusBadRequest, errInvalidCursor)
 	case len(vs) == 1:
 		cursor = vs[0]
 	}
-	names, next, err := h.svc.ListUsers(ctx, cursor, limit)
+	names, next, err := h.Svc.ListUsers(ctx, cursor, limit)
 	if err != nil {
-		return h.errorResponse(ctx, err)
+		return apigw.Response{}, err
 	}
 	if names == nil {
 		names = []string{}
 	}
-	return apigw.JSON(http.StatusOK, listBody{Users: names, NextCursor: next})
+	return apigw.JSON(http.StatusOK, listBody{Users: names, NextCursor: next}), nil
 }
 
 // parseLimit reads a limit written with decimal digits only, 1 to ListMax.
@@ -292,100 +278,79 @@ func parseLimit(s string) (int, bool) {
 }
 
 // GetUser is GET /api/v2/users/{username}.
-func (h *Handler) GetUser(ctx context.Context, req *events.APIGatewayV2HTTPRequest) apigw.Response {
-	if _, r := h.authenticate(ctx, req); r != nil {
-		return *r
+func (h *Handler) GetUser(ctx context.Context, req *events.APIGatewayV2HTTPRequest) (apigw.Response, error) {
+	if _, err := h.authenticate(ctx, req); err != nil {
+		return apigw.Response{}, err
 	}
-	a, err := h.svc.AccountByUsername(ctx, pathUsername(req))
+	return userAnswer(h.Svc.AccountByUsername(ctx, pathUsername(req)))
+}
+
+// userAnswer answers with the account a use case returns, or with its error.
+func userAnswer(a *account.Account, err error) (apigw.Response, error) {
 	if err != nil {
-		return h.errorResponse(ctx, err)
+		return apigw.Response{}, err
 	}
-	return apigw.JSON(http.StatusOK, userOf(a))
+	return apigw.JSON(http.StatusOK, userOf(a)), nil
+}
+
+// adminSecrets authenticates the admin, then reads the body's secrets (secrets).
+func (h *Handler) adminSecrets(ctx context.Context, req *events.APIGatewayV2HTTPRequest) (password, token *string, err error) {
+	if _, err := h.authenticate(ctx, req); err != nil {
+		return nil, nil, err
+	}
+	return secrets(req)
 }
 
 // CreateUser is POST /api/v2/users/{username} with {"password"?,"token"?}.
-func (h *Handler) CreateUser(ctx context.Context, req *events.APIGatewayV2HTTPRequest) apigw.Response {
-	if _, r := h.authenticate(ctx, req); r != nil {
-		return *r
-	}
-	pw, token, bad := secrets(req)
-	if bad != nil {
-		return *bad
-	}
-	name := pathUsername(req)
-	// The domain reads an empty password next to a token as "no password"; here a member
-	// given as "" is a mistake to report, after the username as the domain orders it.
-	if empty := emptyField(pw, token); empty != "" {
-		if _, err := account.ParseUsername(name); err != nil {
-			return h.errorResponse(ctx, err)
-		}
-		return h.errorResponse(ctx, account.Invalid(empty, account.ReasonEmpty))
-	}
-	a, err := h.svc.CreateUser(ctx, name, pw, token)
+func (h *Handler) CreateUser(ctx context.Context, req *events.APIGatewayV2HTTPRequest) (apigw.Response, error) {
+	pw, token, err := h.adminSecrets(ctx, req)
 	if err != nil {
-		return h.errorResponse(ctx, err)
+		return apigw.Response{}, err
 	}
-	return apigw.JSON(http.StatusOK, userOf(a))
-}
-
-func emptyField(pw, token *string) string {
-	switch {
-	case pw != nil && *pw == "":
-		return account.FieldPassword
-	case token != nil && *token == "":
-		return account.FieldToken
-	}
-	return ""
+	return userAnswer(h.Svc.CreateUser(ctx, pathUsername(req), pw, token))
 }
 
 // UpdateUser is PUT and PATCH /api/v2/users/{username}/update with {"password"?,"token"?}
 // (the manager takes both methods, with the same meaning). The body is validated before the
 // account is looked up.
-func (h *Handler) UpdateUser(ctx context.Context, req *events.APIGatewayV2HTTPRequest) apigw.Response {
-	if _, r := h.authenticate(ctx, req); r != nil {
-		return *r
-	}
-	pw, token, bad := secrets(req)
-	if bad != nil {
-		return *bad
-	}
-	a, err := h.svc.UpdateCredentials(ctx, pathUsername(req), pw, token)
+func (h *Handler) UpdateUser(ctx context.Context, req *events.APIGatewayV2HTTPRequest) (apigw.Response, error) {
+	pw, token, err := h.adminSecrets(ctx, req)
 	if err != nil {
-		return h.errorResponse(ctx, err)
+		return apigw.Response{}, err
 	}
-	return apigw.JSON(http.StatusOK, userOf(a))
+	return userAnswer(h.Svc.UpdateCredentials(ctx, pathUsername(req), pw, token))
 }
 
 // RefreshToken is POST /api/v2/users/{username}/refresh. Its body (the seed sends {}) is
 // not read.
-func (h *Handler) RefreshToken(ctx context.Context, req *events.APIGatewayV2HTTPRequest) apigw.Response {
-	if _, r := h.authenticate(ctx, req); r != nil {
-		return *r
+func (h *Handler) RefreshToken(ctx context.Context, req *events.APIGatewayV2HTTPRequest) (apigw.Response, error) {
+	if _, err := h.authenticate(ctx, req); err != nil {
+		return apigw.Response{}, err
 	}
-	token, err := h.svc.RefreshToken(ctx, pathUsername(req))
+	token, err := h.Svc.RefreshToken(ctx, pathUsername(req))
 	if err != nil {
-		return h.errorResponse(ctx, err)
+		return apigw.Response{}, err
 	}
-	return apigw.JSON(http.StatusOK, tokenBody{Token: token})
+	return apigw.JSON(http.StatusOK, tokenBody{Token: token}), nil
 }
 
 // DeleteUser is DELETE /api/v2/users/{username}. An admin cannot delete itself.
-func (h *Handler) DeleteUser(ctx context.Context, req *events.APIGatewayV2HTTPRequest) apigw.Response {
-	actor, r := h.authenticate(ctx, req)
-	if r != nil {
-		return *r
+func (h *Handler) DeleteUser(ctx context.Context, req *events.APIGatewayV2HTTPRequest) (apigw.Response, error) {
+	actor, err := h.authenticate(ctx, req)
+	if err != nil {
+		return apigw.Response{}, err
 	}
-	if err := h.svc.DeleteUser(ctx, actor, pathUsername(req)); err != nil {
-		return h.errorResponse(ctx, err)
+	if err := h.Svc.DeleteUser(ctx, actor, pathUsername(req)); err != nil {
+		return apigw.Response{}, err
 	}
-	return apigw.JSON(http.StatusOK, struct{}{})
+	return apigw.JSON(http.StatusOK, struct{}{}), nil
 }
 
 // Status is GET /api/v2/status, the manager's reachability check (`nebulactl ping`, the
 // SDK's check_api): {"api_available":true} to an admin.
-func (h *Handler) Status(ctx context.Context, req *events.APIGatewayV2HTTPRequest) apigw.Response {
-	if _, r := h.authenticate(ctx, req); r != nil {
-		return *r
+func (h *Handler) Status(ctx context.Context, req *events.APIGatewayV2HTTPRequest) (apigw.Response, error) {
+	if _, err := h.authenticate(ctx, req); err != nil {
+		return apigw.Response{}, err
 	}
-	return apigw.JSON(http.StatusOK, statusBody{APIAvailable: true})
+	return apigw.JSON(http.StatusOK, statusBody{APIAvailable: true}), nil
 }

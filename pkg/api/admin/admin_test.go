@@ -122,13 +122,13 @@ func (f *fixture) routes() []struct {
 		fn   apigw.HandlerFunc
 		body string
 	}{
-		{"list", f.h.ListUsers, ""},
-		{"get", f.h.GetUser, ""},
-		{"create", f.h.CreateUser, `{"password":"new-user-password"}`},
-		{"update", f.h.UpdateUser, `{"password":"new-user-password"}`},
-		{"refresh", f.h.RefreshToken, `{}`},
-		{"delete", f.h.DeleteUser, ""},
-		{"status", f.h.Status, ""},
+		{"list", f.h.Serve(f.h.ListUsers), ""},
+		{"get", f.h.Serve(f.h.GetUser), ""},
+		{"create", f.h.Serve(f.h.CreateUser), `{"password":"new-user-password"}`},
+		{"update", f.h.Serve(f.h.UpdateUser), `{"password":"new-user-password"}`},
+		{"refresh", f.h.Serve(f.h.RefreshToken), `{}`},
+		{"delete", f.h.Serve(f.h.DeleteUser), ""},
+		{"status", f.h.Serve(f.h.Status), ""},
 	}
 }
 
@@ -169,10 +169,10 @@ func TestCredentials(t *testing.T) {
 		expect(t, r.name+", non-admin", r.fn(ctx, req("plain-user", basic("plain-user", "plain-password"), r.body)), 403, forbiddenJSON)
 	}
 	// Scheme name and user name in any case; the password, of course, exactly.
-	expect(t, "lower-case scheme, upper-case name", f.h.GetUser(ctx, req(adminName, "basic "+b64([]byte("ROOT-ADMIN:"+adminPW)), "")), 200, userJSON(f.admin))
+	expect(t, "lower-case scheme, upper-case name", f.h.Serve(f.h.GetUser)(ctx, req(adminName, "basic "+b64([]byte("ROOT-ADMIN:"+adminPW)), "")), 200, userJSON(f.admin))
 	// Credentials come before anything else: a bad body or a huge one is not looked at.
-	expect(t, "bad body, no credentials", f.h.CreateUser(ctx, req("x", "", "{")), 401, unauthorizedBody)
-	expect(t, "huge body, no credentials", f.h.CreateUser(ctx, req("x", "", strings.Repeat("a", 70<<10))), 401, unauthorizedBody)
+	expect(t, "bad body, no credentials", f.h.Serve(f.h.CreateUser)(ctx, req("x", "", "{")), 401, unauthorizedBody)
+	expect(t, "huge body, no credentials", f.h.Serve(f.h.CreateUser)(ctx, req("x", "", strings.Repeat("a", 70<<10))), 401, unauthorizedBody)
 }
 
 func TestTokenCredentials(t *testing.T) {
@@ -181,42 +181,42 @@ func TestTokenCredentials(t *testing.T) {
 	if _, err := f.svc.Register(ctx, account.NewAccount{Username: "robot", Token: "chosen-robot-token", Role: account.RoleAdmin}); err != nil {
 		t.Fatal(err)
 	}
-	expect(t, "chosen token", f.h.ListUsers(ctx, list(basic("robot", "chosen-robot-token"), "")), 200, `{"users":["robot","root-admin"]}`)
-	expect(t, "password of a token-only account", f.h.ListUsers(ctx, list(basic("robot", "robot-password-guess"), "")), 401, unauthorizedBody)
+	expect(t, "chosen token", f.h.Serve(f.h.ListUsers)(ctx, list(basic("robot", "chosen-robot-token"), "")), 200, `{"users":["robot","root-admin"]}`)
+	expect(t, "password of a token-only account", f.h.Serve(f.h.ListUsers)(ctx, list(basic("robot", "robot-password-guess"), "")), 401, unauthorizedBody)
 
 	// The fixture's admin refreshes its own token: then both the password and the token work.
-	resp := f.h.RefreshToken(ctx, as(adminName, `{}`))
+	resp := f.h.Serve(f.h.RefreshToken)(ctx, as(adminName, `{}`))
 	var tok struct{ Token string }
 	if err := json.Unmarshal([]byte(resp.Body), &tok); err != nil || resp.StatusCode != 200 || len(tok.Token) != 43 {
 		t.Fatalf("refresh: %d %s", resp.StatusCode, resp.Body)
 	}
-	expect(t, "refreshed token", f.h.GetUser(ctx, req("robot", basic(adminName, tok.Token), "")), 200, userJSON(f.account(t, "robot")))
-	expect(t, "password still", f.h.GetUser(ctx, req("robot", basic(adminName, adminPW), "")), 200, userJSON(f.account(t, "robot")))
+	expect(t, "refreshed token", f.h.Serve(f.h.GetUser)(ctx, req("robot", basic(adminName, tok.Token), "")), 200, userJSON(f.account(t, "robot")))
+	expect(t, "password still", f.h.Serve(f.h.GetUser)(ctx, req("robot", basic(adminName, adminPW), "")), 200, userJSON(f.account(t, "robot")))
 
 	// A second refresh: the old token is refused at once, even though it was remembered.
-	second := f.h.RefreshToken(ctx, as(adminName, ``))
+	second := f.h.Serve(f.h.RefreshToken)(ctx, as(adminName, ``))
 	if second.StatusCode != 200 {
 		t.Fatalf("second refresh: %s", second.Body)
 	}
-	expect(t, "old token after refresh", f.h.GetUser(ctx, req("robot", basic(adminName, tok.Token), "")), 401, unauthorizedBody)
+	expect(t, "old token after refresh", f.h.Serve(f.h.GetUser)(ctx, req("robot", basic(adminName, tok.Token), "")), 401, unauthorizedBody)
 
 	// Changing the password through update: the old password is refused at once.
-	resp = f.h.UpdateUser(ctx, as(adminName, `{"password":"another-admin-password"}`))
+	resp = f.h.Serve(f.h.UpdateUser)(ctx, as(adminName, `{"password":"another-admin-password"}`))
 	expect(t, "update own password", resp, 200, userJSON(f.account(t, adminName)))
-	expect(t, "old password after update", f.h.GetUser(ctx, req("robot", basic(adminName, adminPW), "")), 401, unauthorizedBody)
-	expect(t, "new password", f.h.GetUser(ctx, req("robot", basic(adminName, "another-admin-password"), "")), 200, userJSON(f.account(t, "robot")))
+	expect(t, "old password after update", f.h.Serve(f.h.GetUser)(ctx, req("robot", basic(adminName, adminPW), "")), 401, unauthorizedBody)
+	expect(t, "new password", f.h.Serve(f.h.GetUser)(ctx, req("robot", basic(adminName, "another-admin-password"), "")), 200, userJSON(f.account(t, "robot")))
 
 	// Demoted: the right secret now answers 403.
 	role := account.RoleUser
 	if err := f.store.ChangeCredentials(ctx, account.CredentialChange{UserID: f.account(t, "robot").UserID, Role: &role, KeepSessions: true}); err != nil {
 		t.Fatal(err)
 	}
-	expect(t, "demoted robot", f.h.ListUsers(ctx, list(basic("robot", "chosen-robot-token"), "")), 403, forbiddenJSON)
+	expect(t, "demoted robot", f.h.Serve(f.h.ListUsers)(ctx, list(basic("robot", "chosen-robot-token"), "")), 403, forbiddenJSON)
 }
 
 func TestCreate(t *testing.T) {
 	f := newFixture(t)
-	resp := f.h.CreateUser(ctx, as("Carol", `{"password":"carol-password","token":"carol-chosen-token"}`))
+	resp := f.h.Serve(f.h.CreateUser)(ctx, as("Carol", `{"password":"carol-password","token":"carol-chosen-token"}`))
 	carol := f.account(t, "carol")
 	expect(t, "created", resp, 200, userJSON(carol))
 	if carol.Username != "Carol" || !strings.HasPrefix(carol.PasswordHash, "$argon2id$") || !strings.HasPrefix(carol.TokenHash, "$argon2id$") ||
@@ -227,21 +227,21 @@ func TestCreate(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	resp = f.h.CreateUser(ctx, as("dave", `{"token":"dave-chosen-token"}`))
+	resp = f.h.Serve(f.h.CreateUser)(ctx, as("dave", `{"token":"dave-chosen-token"}`))
 	dave := f.account(t, "dave")
 	expect(t, "token only", resp, 200, userJSON(dave))
 	if dave.PasswordHash != "" || !strings.Contains(resp.Body, `"password":""`) {
 		t.Fatalf("token only: %s", resp.Body)
 	}
-	expect(t, "password only", f.h.CreateUser(ctx, as("erin", `{"password":"erin-password","token":null}`)), 200, userJSON(f.account(t, "erin")))
-	expect(t, "form body", f.h.CreateUser(ctx, &events.APIGatewayV2HTTPRequest{
+	expect(t, "password only", f.h.Serve(f.h.CreateUser)(ctx, as("erin", `{"password":"erin-password","token":null}`)), 200, userJSON(f.account(t, "erin")))
+	expect(t, "form body", f.h.Serve(f.h.CreateUser)(ctx, &events.APIGatewayV2HTTPRequest{
 		Headers:        map[string]string{"authorization": basic(adminName, adminPW), "content-type": "application/x-www-form-urlencoded"},
 		PathParameters: map[string]string{"username": "frank"},
 		Body:           "password=frank-password",
 	}), 200, userJSON(f.account(t, "frank")))
 
 	for _, name := range []string{"carol", "CAROL", "Carol", adminName} {
-		expect(t, "exists: "+name, f.h.CreateUser(ctx, as(name, `{"password":"whatever-password"}`)), 403, alreadyExists)
+		expect(t, "exists: "+name, f.h.Serve(f.h.CreateUser)(ctx, as(name, `{"password":"whatever-password"}`)), 403, alreadyExists)
 	}
 
 	for _, tc := range []struct{ name, body, msg string }{
@@ -275,12 +275,12 @@ func TestCreate(t *testing.T) {
 		if strings.HasPrefix(tc.msg, "username ") {
 			want = fmt.Sprintf(`{"error":%q}`, tc.msg) // the path, not the body
 		}
-		expect(t, tc.name+" "+tc.body, f.h.CreateUser(ctx, as(tc.name, tc.body)), 400, want)
+		expect(t, tc.name+" "+tc.body, f.h.Serve(f.h.CreateUser)(ctx, as(tc.name, tc.body)), 400, want)
 	}
-	expect(t, "huge body", f.h.CreateUser(ctx, as("valid-name", `{"password":"`+strings.Repeat("a", 70<<10)+`"}`)), 413, `{"error":"request body too large"}`)
+	expect(t, "huge body", f.h.Serve(f.h.CreateUser)(ctx, as("valid-name", `{"password":"`+strings.Repeat("a", 70<<10)+`"}`)), 413, `{"error":"request body too large"}`)
 	r := as("valid-name", `{"password":"12345678"}`)
 	r.Headers["content-type"] = "multipart/form-data; boundary=x"
-	expect(t, "multipart", f.h.CreateUser(ctx, r), 400, badBodyJSON("invalid request body"))
+	expect(t, "multipart", f.h.Serve(f.h.CreateUser)(ctx, r), 400, badBodyJSON("invalid request body"))
 	if _, err := f.svc.AccountByUsername(ctx, "valid-name"); err == nil {
 		t.Fatal("a refused request created the account")
 	}
@@ -297,7 +297,7 @@ func TestUpdate(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	resp := f.h.UpdateUser(ctx, as("GINA", `{"token":"gina-chosen-token"}`))
+	resp := f.h.Serve(f.h.UpdateUser)(ctx, as("GINA", `{"token":"gina-chosen-token"}`))
 	after := f.account(t, "gina")
 	expect(t, "token set", resp, 200, userJSON(after))
 	if after.PasswordHash != gina.PasswordHash || !strings.HasPrefix(after.TokenHash, "$argon2id$") || after.Username != "Gina" {
@@ -307,7 +307,7 @@ func TestUpdate(t *testing.T) {
 		t.Fatalf("session after a token change: %v", err)
 	}
 	session, _ = f.svc.StartSession(ctx, after)
-	resp = f.h.UpdateUser(ctx, as("gina", `{"password":"gina-new-password","token":"gina-newer-token"}`))
+	resp = f.h.Serve(f.h.UpdateUser)(ctx, as("gina", `{"password":"gina-new-password","token":"gina-newer-token"}`))
 	expect(t, "both set", resp, 200, userJSON(f.account(t, "gina")))
 	if _, err := f.svc.AuthenticateUsername(ctx, "gina", "gina-new-password"); err != nil {
 		t.Fatal(err)
@@ -316,9 +316,9 @@ func TestUpdate(t *testing.T) {
 		t.Fatal("session survived a password change")
 	}
 
-	expect(t, "unknown", f.h.UpdateUser(ctx, as("nobody-here", `{"password":"12345678"}`)), 403, notExists)
-	expect(t, "invalid name", f.h.UpdateUser(ctx, as("a b", `{"password":"12345678"}`)), 403, notExists)
-	expect(t, "no name", f.h.UpdateUser(ctx, as("", `{"password":"12345678"}`)), 403, notExists)
+	expect(t, "unknown", f.h.Serve(f.h.UpdateUser)(ctx, as("nobody-here", `{"password":"12345678"}`)), 403, notExists)
+	expect(t, "invalid name", f.h.Serve(f.h.UpdateUser)(ctx, as("a b", `{"password":"12345678"}`)), 403, notExists)
+	expect(t, "no name", f.h.Serve(f.h.UpdateUser)(ctx, as("", `{"password":"12345678"}`)), 403, notExists)
 	for _, tc := range []struct{ name, body, msg string }{
 		{"gina", `{}`, "password or token required"},
 		{"gina", `{"password":"short"}`, "password must be 8 to 200 characters"},
@@ -329,7 +329,7 @@ func TestUpdate(t *testing.T) {
 		// The body is checked before the account is looked up.
 		{"nobody-here", `{"password":"short"}`, "password must be 8 to 200 characters"},
 	} {
-		expect(t, tc.name+" "+tc.body, f.h.UpdateUser(ctx, as(tc.name, tc.body)), 400, badBodyJSON(tc.msg))
+		expect(t, tc.name+" "+tc.body, f.h.Serve(f.h.UpdateUser)(ctx, as(tc.name, tc.body)), 400, badBodyJSON(tc.msg))
 	}
 }
 
@@ -341,7 +341,7 @@ func TestRefresh(t *testing.T) {
 	session, _ := f.svc.StartSession(ctx, f.account(t, "hank"))
 	seen := map[string]bool{}
 	for _, body := range []string{`{}`, ``, `not json at all`, `{"token":"ignored-token"}`} {
-		resp := f.h.RefreshToken(ctx, as("HANK", body))
+		resp := f.h.Serve(f.h.RefreshToken)(ctx, as("HANK", body))
 		var m map[string]string
 		if err := json.Unmarshal([]byte(resp.Body), &m); err != nil || resp.StatusCode != 200 || len(m) != 1 {
 			t.Fatalf("refresh with %q: %d %s", body, resp.StatusCode, resp.Body)
@@ -355,24 +355,24 @@ func TestRefresh(t *testing.T) {
 		if hank.TokenHash != "$sha256$"+account.HashSecret(tok) {
 			t.Fatalf("stored %q", hank.TokenHash)
 		}
-		expect(t, "get after refresh", f.h.GetUser(ctx, as("hank", "")), 200, userJSON(hank))
+		expect(t, "get after refresh", f.h.Serve(f.h.GetUser)(ctx, as("hank", "")), 200, userJSON(hank))
 	}
 	if _, _, err := f.svc.Authorize(ctx, session); err == nil {
 		t.Fatal("session survived a refresh")
 	}
-	expect(t, "unknown", f.h.RefreshToken(ctx, as("nobody-here", `{}`)), 403, notExists)
-	expect(t, "invalid name", f.h.RefreshToken(ctx, as("x", `{}`)), 403, notExists)
+	expect(t, "unknown", f.h.Serve(f.h.RefreshToken)(ctx, as("nobody-here", `{}`)), 403, notExists)
+	expect(t, "invalid name", f.h.Serve(f.h.RefreshToken)(ctx, as("x", `{}`)), 403, notExists)
 }
 
 func TestGet(t *testing.T) {
 	f := newFixture(t)
-	expect(t, "self", f.h.GetUser(ctx, as("Root-Admin", "")), 200, userJSON(f.admin))
-	if !strings.Contains(f.h.GetUser(ctx, as(adminName, "")).Body, `"token":""`) {
+	expect(t, "self", f.h.Serve(f.h.GetUser)(ctx, as("Root-Admin", "")), 200, userJSON(f.admin))
+	if !strings.Contains(f.h.Serve(f.h.GetUser)(ctx, as(adminName, "")).Body, `"token":""`) {
 		t.Fatal("no token shows as empty")
 	}
-	expect(t, "unknown", f.h.GetUser(ctx, as("nobody-here", "")), 403, notExists)
-	expect(t, "invalid name", f.h.GetUser(ctx, as("no body", "")), 403, notExists)
-	if strings.Contains(f.h.GetUser(ctx, as(adminName, "")).Body, adminPW) {
+	expect(t, "unknown", f.h.Serve(f.h.GetUser)(ctx, as("nobody-here", "")), 403, notExists)
+	expect(t, "invalid name", f.h.Serve(f.h.GetUser)(ctx, as("no body", "")), 403, notExists)
+	if strings.Contains(f.h.Serve(f.h.GetUser)(ctx, as(adminName, "")).Body, adminPW) {
 		t.Fatal("a secret in the answer")
 	}
 }
@@ -389,11 +389,11 @@ func TestDelete(t *testing.T) {
 	}
 	mail, _ := f.svc.Mailer.(*accounttest.Mailer).LastReset()
 
-	expect(t, "self", f.h.DeleteUser(ctx, as("ROOT-ADMIN", "")), 400, `{"error":"cannot delete your own account"}`)
-	expect(t, "deleted", f.h.DeleteUser(ctx, as("IVY", "")), 200, `{}`)
-	expect(t, "again", f.h.DeleteUser(ctx, as("ivy", "")), 403, notExists)
-	expect(t, "get", f.h.GetUser(ctx, as("ivy", "")), 403, notExists)
-	expect(t, "invalid name", f.h.DeleteUser(ctx, as("i", "")), 403, notExists)
+	expect(t, "self", f.h.Serve(f.h.DeleteUser)(ctx, as("ROOT-ADMIN", "")), 400, `{"error":"cannot delete your own account"}`)
+	expect(t, "deleted", f.h.Serve(f.h.DeleteUser)(ctx, as("IVY", "")), 200, `{}`)
+	expect(t, "again", f.h.Serve(f.h.DeleteUser)(ctx, as("ivy", "")), 403, notExists)
+	expect(t, "get", f.h.Serve(f.h.GetUser)(ctx, as("ivy", "")), 403, notExists)
+	expect(t, "invalid name", f.h.Serve(f.h.DeleteUser)(ctx, as("i", "")), 403, notExists)
 	if _, _, err := f.svc.Authorize(ctx, session); err == nil {
 		t.Fatal("session survived the delete")
 	}
@@ -410,8 +410,8 @@ func TestDelete(t *testing.T) {
 	if _, _, err := f.svc.EnsureAdmin(ctx, "second-admin", "second-password"); err != nil {
 		t.Fatal(err)
 	}
-	expect(t, "other admin", f.h.DeleteUser(ctx, as("second-admin", "")), 200, `{}`)
-	expect(t, "deleted admin's credentials", f.h.ListUsers(ctx, list(basic("second-admin", "second-password"), "")), 401, unauthorizedBody)
+	expect(t, "other admin", f.h.Serve(f.h.DeleteUser)(ctx, as("second-admin", "")), 200, `{}`)
+	expect(t, "deleted admin's credentials", f.h.Serve(f.h.ListUsers)(ctx, list(basic("second-admin", "second-password"), "")), 401, unauthorizedBody)
 }
 
 func TestList(t *testing.T) {
@@ -430,7 +430,7 @@ func TestList(t *testing.T) {
 	want = append(want, adminName)
 	slices.SortFunc(want, func(a, b string) int { return strings.Compare(strings.ToLower(a), strings.ToLower(b)) })
 
-	all := f.h.ListUsers(ctx, list(basic(adminName, adminPW), ""))
+	all := f.h.Serve(f.h.ListUsers)(ctx, list(basic(adminName, adminPW), ""))
 	b, _ := json.Marshal(map[string]any{"users": want})
 	expect(t, "default limit", all, 200, string(b))
 
@@ -441,7 +441,7 @@ func TestList(t *testing.T) {
 		if cursor != "" {
 			q += "&cursor=" + cursor
 		}
-		resp := f.h.ListUsers(ctx, list(basic(adminName, adminPW), q))
+		resp := f.h.Serve(f.h.ListUsers)(ctx, list(basic(adminName, adminPW), q))
 		var page struct {
 			Users      []string `json:"users"`
 			NextCursor *string  `json:"next_cursor"`
@@ -462,18 +462,18 @@ func TestList(t *testing.T) {
 	if pages != 3 || !slices.Equal(got, want) {
 		t.Fatalf("%d pages: %v", pages, got)
 	}
-	expect(t, "exactly the rest", f.h.ListUsers(ctx, list(basic(adminName, adminPW), "limit=26")), 200, string(b))
-	expect(t, "limit with leading zero", f.h.ListUsers(ctx, list(basic(adminName, adminPW), "limit=0001")), 200,
+	expect(t, "exactly the rest", f.h.Serve(f.h.ListUsers)(ctx, list(basic(adminName, adminPW), "limit=26")), 200, string(b))
+	expect(t, "limit with leading zero", f.h.Serve(f.h.ListUsers)(ctx, list(basic(adminName, adminPW), "limit=0001")), 200,
 		fmt.Sprintf(`{"users":[%q],"next_cursor":%q}`, want[0], base64.RawURLEncoding.EncodeToString([]byte(strings.ToLower(want[0])))))
-	expect(t, "empty values are left out", f.h.ListUsers(ctx, list(basic(adminName, adminPW), "limit=&cursor=&other=x")), 200, string(b))
+	expect(t, "empty values are left out", f.h.Serve(f.h.ListUsers)(ctx, list(basic(adminName, adminPW), "limit=&cursor=&other=x")), 200, string(b))
 	for _, q := range []string{"limit=0", "limit=1001", "limit=-1", "limit=+5", "limit=five", "limit=1e3", "limit=%201", "limit=99999999999999999999", "limit=1&limit=2"} {
-		expect(t, q, f.h.ListUsers(ctx, list(basic(adminName, adminPW), q)), 400, `{"error":"invalid limit"}`)
+		expect(t, q, f.h.Serve(f.h.ListUsers)(ctx, list(basic(adminName, adminPW), q)), 400, `{"error":"invalid limit"}`)
 	}
 	for _, q := range []string{"cursor=***", "cursor=a%2Bb", "cursor=YQ&cursor=YQ", "cursor=YQ=="} {
-		expect(t, q, f.h.ListUsers(ctx, list(basic(adminName, adminPW), q)), 400, `{"error":"invalid cursor"}`)
+		expect(t, q, f.h.Serve(f.h.ListUsers)(ctx, list(basic(adminName, adminPW), q)), 400, `{"error":"invalid cursor"}`)
 	}
-	expect(t, "bad escape", f.h.ListUsers(ctx, list(basic(adminName, adminPW), "limit=%zz")), 400, `{"error":"invalid query string"}`)
-	expect(t, "past the end", f.h.ListUsers(ctx, list(basic(adminName, adminPW), "cursor="+base64.RawURLEncoding.EncodeToString([]byte("zzz")))), 200, `{"users":[]}`)
+	expect(t, "bad escape", f.h.Serve(f.h.ListUsers)(ctx, list(basic(adminName, adminPW), "limit=%zz")), 400, `{"error":"invalid query string"}`)
+	expect(t, "past the end", f.h.Serve(f.h.ListUsers)(ctx, list(basic(adminName, adminPW), "cursor="+base64.RawURLEncoding.EncodeToString([]byte("zzz")))), 200, `{"users":[]}`)
 }
 
 // Failures of the store are the family's generic 500, with no detail.
@@ -483,13 +483,13 @@ func TestServerError(t *testing.T) {
 		t.Fatalf("%d %s", resp.StatusCode, resp.Body)
 	}
 	f := newFixture(t)
-	expect(t, "internal", f.h.errorResponse(ctx, account.Internal("boom: %s", "secret detail")), 500, `{"error":"internal error"}`)
-	expect(t, "too many", f.h.errorResponse(ctx, &account.Error{Code: account.CodeTooManyAttempts, RetryAfter: 1500e6}), 429, `{"error":"too many attempts"}`)
-	if r := f.h.errorResponse(ctx, &account.Error{Code: account.CodeTooManyAttempts, RetryAfter: 1500e6}); r.Headers["retry-after"] != "2" {
+	expect(t, "internal", f.h.Answer(ctx, account.Internal("boom: %s", "secret detail")), 500, `{"error":"internal error"}`)
+	expect(t, "too many", f.h.Answer(ctx, &account.Error{Code: account.CodeTooManyAttempts, RetryAfter: 1500e6}), 429, `{"error":"too many attempts"}`)
+	if r := f.h.Answer(ctx, &account.Error{Code: account.CodeTooManyAttempts, RetryAfter: 1500e6}); r.Headers["retry-after"] != "2" {
 		t.Fatalf("retry-after %q", r.Headers["retry-after"])
 	}
 	// A panic inside a route becomes the generic 500 through the wrapper.
-	h := f.h.Lambda(func(context.Context, *events.APIGatewayV2HTTPRequest) apigw.Response { panic("boom") })
+	h := f.h.Lambda(func(context.Context, *events.APIGatewayV2HTTPRequest) (apigw.Response, error) { panic("boom") })
 	r, err := h(ctx, events.APIGatewayV2HTTPRequest{})
 	if err != nil || r.StatusCode != 500 || r.Body != `{"error":"internal error"}` {
 		t.Fatalf("panic: %v %d %s", err, r.StatusCode, r.Body)

@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/gatehouse/gatehouse/pkg/account"
+	"github.com/gatehouse/gatehouse/pkg/api/family"
 	"github.com/gatehouse/gatehouse/pkg/apigw"
 )
 
@@ -73,7 +74,7 @@ func FuzzAdminParams(f *testing.F) {
 		if _, err := fx.svc.UpdateCredentials(ctx, adminName, nil, &adminToken); err != nil {
 			t.Fatal(err)
 		}
-		routes := []apigw.HandlerFunc{fx.h.ListUsers, fx.h.GetUser, fx.h.CreateUser, fx.h.DeleteUser, fx.h.UpdateUser, fx.h.RefreshToken, fx.h.Status}
+		routes := []family.Route{fx.h.ListUsers, fx.h.GetUser, fx.h.CreateUser, fx.h.DeleteUser, fx.h.UpdateUser, fx.h.RefreshToken, fx.h.Status}
 		req := events.APIGatewayV2HTTPRequest{
 			Headers:         map[string]string{},
 			PathParameters:  map[string]string{"username": username},

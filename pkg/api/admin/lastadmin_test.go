@@ -39,8 +39,12 @@ func TestMutualDeleteLastAdmin(t *testing.T) {
 	h := New(svc, slog.New(slog.DiscardHandler))
 	resps := make([]events.APIGatewayV2HTTPResponse, 2)
 	var wg sync.WaitGroup
-	wg.Go(func() { resps[0] = h.DeleteUser(ctx, req("admin-two", basic("admin-one", "admin-one-password"), "")) })
-	wg.Go(func() { resps[1] = h.DeleteUser(ctx, req("admin-one", basic("admin-two", "admin-two-password"), "")) })
+	wg.Go(func() {
+		resps[0] = h.Serve(h.DeleteUser)(ctx, req("admin-two", basic("admin-one", "admin-one-password"), ""))
+	})
+	wg.Go(func() {
+		resps[1] = h.Serve(h.DeleteUser)(ctx, req("admin-one", basic("admin-two", "admin-two-password"), ""))
+	})
 	wg.Wait()
 	won := 0
 	for _, r := range resps {

@@ -7,6 +7,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/gatehouse/gatehouse/pkg/account"
+	"github.com/gatehouse/gatehouse/pkg/api/family"
 	"github.com/gatehouse/gatehouse/pkg/apigw"
 )
 
@@ -29,9 +30,9 @@ func FuzzUserHandlers(f *testing.F) {
 	m, _ := fx.mailer.LastReset()
 
 	h := fx.h
-	routes := []apigw.HandlerFunc{
+	routes := []family.Route{
 		h.Create, h.Auth, h.Logged,
-		func(ctx context.Context, r *events.APIGatewayV2HTTPRequest) apigw.Response {
+		func(ctx context.Context, r *events.APIGatewayV2HTTPRequest) (apigw.Response, error) {
 			r.PathParameters = map[string]string{"username": r.Body}
 			return h.Profile(ctx, r)
 		},
@@ -90,7 +91,7 @@ func FuzzUserHandlers(f *testing.F) {
 		if cookie != "" {
 			req.Cookies = []string{cookie}
 		}
-		resp := routes[int(route)%len(routes)](ctx, req)
+		resp := h.Serve(routes[int(route)%len(routes)])(ctx, req)
 		if resp.StatusCode < 200 || resp.StatusCode >= 500 {
 			t.Fatalf("route %d: status %d: %s", int(route)%len(routes), resp.StatusCode, resp.Body)
 		}

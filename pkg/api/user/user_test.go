@@ -147,7 +147,7 @@ var ctx = context.Background()
 
 func (f *fixture) create(t *testing.T, username, email, password string) {
 	t.Helper()
-	r := f.h.Create(ctx, post(fmt.Sprintf(`{"username":%q,"email":%q,"password":%q}`, username, email, password)))
+	r := f.h.Serve(f.h.Create)(ctx, post(fmt.Sprintf(`{"username":%q,"email":%q,"password":%q}`, username, email, password)))
 	if r.StatusCode != 200 {
 		t.Fatalf("create %s: %d %s", username, r.StatusCode, r.Body)
 	}
@@ -155,7 +155,7 @@ func (f *fixture) create(t *testing.T, username, email, password string) {
 
 func (f *fixture) auth(t *testing.T, username, password string) string {
 	t.Helper()
-	r := f.h.Auth(ctx, post(fmt.Sprintf(`{"username":%q,"password":%q}`, username, password)))
+	r := f.h.Serve(f.h.Auth)(ctx, post(fmt.Sprintf(`{"username":%q,"password":%q}`, username, password)))
 	if r.StatusCode != 200 || len(r.Cookies) != 1 {
 		t.Fatalf("auth %s: %d %s %v", username, r.StatusCode, r.Body, r.Cookies)
 	}
@@ -168,19 +168,19 @@ func (f *fixture) auth(t *testing.T, username, password string) string {
 
 func TestCreate(t *testing.T) {
 	f := newFixture(t)
-	expect(t, "created with profile", f.h.Create(ctx, post(`{"username":"Alice","email":"alice@example.com","password":"alice-password","name":"Alice A.","bio":"Hi <there> & \"all\"","website":"https://alice.example","pronounce":"a-lis"}`)),
+	expect(t, "created with profile", f.h.Serve(f.h.Create)(ctx, post(`{"username":"Alice","email":"alice@example.com","password":"alice-password","name":"Alice A.","bio":"Hi <there> & \"all\"","website":"https://alice.example","pronounce":"a-lis"}`)),
 		200, msgCreated, profileData("Alice", "Alice A.", `Hi <there> & "all"`, "https://alice.example", "a-lis"))
-	expect(t, "created without profile (form)", f.h.Create(ctx, form(`username=bob&email=bob%40example.com&password=bob-password`)),
+	expect(t, "created without profile (form)", f.h.Serve(f.h.Create)(ctx, form(`username=bob&email=bob%40example.com&password=bob-password`)),
 		200, msgCreated, `{"username":"bob","name":"","bio":"","website":"","pronounce":"","followers":"0","following":"0"}`)
-	expect(t, "null optional fields", f.h.Create(ctx, post(`{"username":"carol","email":"carol@example.com","password":"carol-password","name":null,"bio":null,"website":null,"pronounce":null,"extra":[1,{}]}`)),
+	expect(t, "null optional fields", f.h.Serve(f.h.Create)(ctx, post(`{"username":"carol","email":"carol@example.com","password":"carol-password","name":null,"bio":null,"website":null,"pronounce":null,"extra":[1,{}]}`)),
 		200, msgCreated, profileData("carol", "", "", "", ""))
-	expect(t, "username taken (other case)", f.h.Create(ctx, post(`{"username":"ALICE","email":"other@example.com","password":"another-password"}`)),
+	expect(t, "username taken (other case)", f.h.Serve(f.h.Create)(ctx, post(`{"username":"ALICE","email":"other@example.com","password":"another-password"}`)),
 		409, msgUserExists, "null")
-	expect(t, "email taken (other case)", f.h.Create(ctx, post(`{"username":"dave","email":"ALICE@example.COM","password":"another-password"}`)),
+	expect(t, "email taken (other case)", f.h.Serve(f.h.Create)(ctx, post(`{"username":"dave","email":"ALICE@example.COM","password":"another-password"}`)),
 		409, msgEmailExists, "null")
-	expect(t, "both taken: the username", f.h.Create(ctx, post(`{"username":"alice","email":"alice@example.com","password":"another-password"}`)),
+	expect(t, "both taken: the username", f.h.Serve(f.h.Create)(ctx, post(`{"username":"alice","email":"alice@example.com","password":"another-password"}`)),
 		409, msgUserExists, "null")
-	if r := f.h.Auth(ctx, post(`{"username":"alice","password":"alice-password"}`)); r.StatusCode != 200 {
+	if r := f.h.Serve(f.h.Auth)(ctx, post(`{"username":"alice","password":"alice-password"}`)); r.StatusCode != 200 {
 		t.Fatalf("auth after create: %s", r.Body)
 	}
 }
@@ -242,25 +242,25 @@ func TestCreateValidation(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			expect(t, tc.body, f.h.Create(ctx, post(tc.body)), tc.status, tc.msg, "null")
+			expect(t, tc.body, f.h.Serve(f.h.Create)(ctx, post(tc.body)), tc.status, tc.msg, "null")
 		})
 	}
-	expect(t, "body over 64 KiB", f.h.Create(ctx, post(`{"username":"`+long(70<<10)+`"}`)), 413, msgRequestTooLarge, "null")
-	expect(t, "multipart", f.h.Create(ctx, &events.APIGatewayV2HTTPRequest{Headers: map[string]string{"content-type": "multipart/form-data; boundary=x"}, Body: "--x--"}), 400, msgInvalidBody, "null")
-	expect(t, "form duplicate", f.h.Create(ctx, form("username=a&username=b")), 400, msgInvalidBody, "null")
+	expect(t, "body over 64 KiB", f.h.Serve(f.h.Create)(ctx, post(`{"username":"`+long(70<<10)+`"}`)), 413, msgRequestTooLarge, "null")
+	expect(t, "multipart", f.h.Serve(f.h.Create)(ctx, &events.APIGatewayV2HTTPRequest{Headers: map[string]string{"content-type": "multipart/form-data; boundary=x"}, Body: "--x--"}), 400, msgInvalidBody, "null")
+	expect(t, "form duplicate", f.h.Serve(f.h.Create)(ctx, form("username=a&username=b")), 400, msgInvalidBody, "null")
 	if _, err := f.svc.AccountByUsername(ctx, "valid-name"); !errors.Is(err, account.ErrNotFound) {
 		t.Fatalf("an invalid request created an account: %v", err)
 	}
 
 	f.svc.AllowRegistration = false
-	expect(t, "registration off", f.h.Create(ctx, post(`{`+ok+`}`)), 403, msgRegistrationDisabled, "null")
-	expect(t, "registration off, bad body", f.h.Create(ctx, post(`{`)), 403, msgRegistrationDisabled, "null")
+	expect(t, "registration off", f.h.Serve(f.h.Create)(ctx, post(`{`+ok+`}`)), 403, msgRegistrationDisabled, "null")
+	expect(t, "registration off, bad body", f.h.Serve(f.h.Create)(ctx, post(`{`)), 403, msgRegistrationDisabled, "null")
 }
 
 func TestAuth(t *testing.T) {
 	f := newFixture(t)
 	f.create(t, "Erin", "erin@example.com", "erin-password")
-	r := f.h.Auth(ctx, post(`{"username":"erin","password":"erin-password"}`))
+	r := f.h.Serve(f.h.Auth)(ctx, post(`{"username":"erin","password":"erin-password"}`))
 	expect(t, "authenticated", r, 200, msgAuthenticated, "null")
 	if len(r.Cookies) != 1 {
 		t.Fatalf("cookies %v", r.Cookies)
@@ -277,8 +277,8 @@ func TestAuth(t *testing.T) {
 			t.Fatalf("cookie %q lacks %s", r.Cookies[0], attr)
 		}
 	}
-	expect(t, "TOKEN cookie is a session", f.h.Logged(ctx, cookie("TOKEN="+c.Value)), 200, msgValidation, "true")
-	if r := f.h.Auth(ctx, form(`username=ERIN&password=erin-password`)); r.StatusCode != 200 {
+	expect(t, "TOKEN cookie is a session", f.h.Serve(f.h.Logged)(ctx, cookie("TOKEN="+c.Value)), 200, msgValidation, "true")
+	if r := f.h.Serve(f.h.Auth)(ctx, form(`username=ERIN&password=erin-password`)); r.StatusCode != 200 {
 		t.Fatalf("form auth: %s", r.Body)
 	}
 
@@ -286,7 +286,7 @@ func TestAuth(t *testing.T) {
 	if tok := f.auth(t, "erin", "erin-password"); tok == c.Value {
 		t.Fatal("same token twice")
 	}
-	if r := f.h.Auth(ctx, post(`{"username":"erin","password":"erin-password"}`)); !strings.Contains(r.Cookies[0], "Max-Age=5400") {
+	if r := f.h.Serve(f.h.Auth)(ctx, post(`{"username":"erin","password":"erin-password"}`)); !strings.Contains(r.Cookies[0], "Max-Age=5400") {
 		t.Fatalf("Max-Age does not follow the session lifetime: %q", r.Cookies[0])
 	}
 
@@ -319,7 +319,7 @@ func TestAuth(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			r := f.h.Auth(ctx, post(tc.body))
+			r := f.h.Serve(f.h.Auth)(ctx, post(tc.body))
 			expect(t, tc.body, r, tc.status, tc.msg, "null")
 			if len(r.Cookies) != 0 {
 				t.Fatalf("cookie on failure: %v", r.Cookies)
@@ -334,17 +334,17 @@ func TestLoggedAndLogout(t *testing.T) {
 	tok := f.auth(t, "frank", "frank-password")
 	other := f.auth(t, "frank", "frank-password")
 
-	expect(t, "bearer", f.h.Logged(ctx, bearer(tok)), 200, msgValidation, "true")
-	expect(t, "TOKEN cookie among others", f.h.Logged(ctx, cookie("theme=dark; TOKEN="+tok)), 200, msgValidation, "true")
-	expect(t, "ssid cookie", f.h.Logged(ctx, cookie("ssid="+tok)), 200, msgValidation, "true")
-	expect(t, "nothing presented", f.h.Logged(ctx, &events.APIGatewayV2HTTPRequest{}), 404, msgNoAuthInfo, "false")
-	expect(t, "other cookies only", f.h.Logged(ctx, cookie("theme=dark")), 404, msgNoAuthInfo, "false")
-	expect(t, "unknown token", f.h.Logged(ctx, bearer(strings.Repeat("A", 54))), 404, msgSessionNotFound, "false")
-	expect(t, "garbage cookie", f.h.Logged(ctx, cookie("TOKEN=garbage")), 404, msgSessionNotFound, "false")
-	expect(t, "empty cookie", f.h.Logged(ctx, cookie("TOKEN=")), 404, msgSessionNotFound, "false")
-	expect(t, "Basic credentials are no session", f.h.Logged(ctx, &events.APIGatewayV2HTTPRequest{Headers: map[string]string{"authorization": "Basic YTpi"}}), 404, msgSessionNotFound, "false")
+	expect(t, "bearer", f.h.Serve(f.h.Logged)(ctx, bearer(tok)), 200, msgValidation, "true")
+	expect(t, "TOKEN cookie among others", f.h.Serve(f.h.Logged)(ctx, cookie("theme=dark; TOKEN="+tok)), 200, msgValidation, "true")
+	expect(t, "ssid cookie", f.h.Serve(f.h.Logged)(ctx, cookie("ssid="+tok)), 200, msgValidation, "true")
+	expect(t, "nothing presented", f.h.Serve(f.h.Logged)(ctx, &events.APIGatewayV2HTTPRequest{}), 404, msgNoAuthInfo, "false")
+	expect(t, "other cookies only", f.h.Serve(f.h.Logged)(ctx, cookie("theme=dark")), 404, msgNoAuthInfo, "false")
+	expect(t, "unknown token", f.h.Serve(f.h.Logged)(ctx, bearer(strings.Repeat("A", 54))), 404, msgSessionNotFound, "false")
+	expect(t, "garbage cookie", f.h.Serve(f.h.Logged)(ctx, cookie("TOKEN=garbage")), 404, msgSessionNotFound, "false")
+	expect(t, "empty cookie", f.h.Serve(f.h.Logged)(ctx, cookie("TOKEN=")), 404, msgSessionNotFound, "false")
+	expect(t, "Basic credentials are no session", f.h.Serve(f.h.Logged)(ctx, &events.APIGatewayV2HTTPRequest{Headers: map[string]string{"authorization": "Basic YTpi"}}), 404, msgSessionNotFound, "false")
 
-	r := f.h.Logout(ctx, cookie("TOKEN="+tok))
+	r := f.h.Serve(f.h.Logout)(ctx, cookie("TOKEN="+tok))
 	expect(t, "logout", r, 200, msgLoggedOut, "null")
 	if len(r.Cookies) != 1 {
 		t.Fatalf("logout cookies %v", r.Cookies)
@@ -354,31 +354,31 @@ func TestLoggedAndLogout(t *testing.T) {
 		c.Path != "/" || !c.HttpOnly || !c.Secure || c.SameSite != http.SameSiteLaxMode {
 		t.Fatalf("logout cookie %q", r.Cookies[0])
 	}
-	expect(t, "after logout", f.h.Logged(ctx, bearer(tok)), 404, msgSessionNotFound, "false")
-	expect(t, "logout twice", f.h.Logout(ctx, bearer(tok)), 404, msgSessionNotFound, "false")
-	expect(t, "logout without a session", f.h.Logout(ctx, &events.APIGatewayV2HTTPRequest{}), 404, msgNoAuthInfo, "false")
-	expect(t, "other session lives", f.h.Logged(ctx, bearer(other)), 200, msgValidation, "true")
+	expect(t, "after logout", f.h.Serve(f.h.Logged)(ctx, bearer(tok)), 404, msgSessionNotFound, "false")
+	expect(t, "logout twice", f.h.Serve(f.h.Logout)(ctx, bearer(tok)), 404, msgSessionNotFound, "false")
+	expect(t, "logout without a session", f.h.Serve(f.h.Logout)(ctx, &events.APIGatewayV2HTTPRequest{}), 404, msgNoAuthInfo, "false")
+	expect(t, "other session lives", f.h.Serve(f.h.Logged)(ctx, bearer(other)), 200, msgValidation, "true")
 
 	f.advance(7*24*time.Hour + time.Second)
-	expect(t, "expired session", f.h.Logged(ctx, bearer(other)), 404, msgSessionNotFound, "false")
+	expect(t, "expired session", f.h.Serve(f.h.Logged)(ctx, bearer(other)), 404, msgSessionNotFound, "false")
 }
 
 func TestProfile(t *testing.T) {
 	f := newFixture(t)
-	if r := f.h.Create(ctx, post(`{"username":"Grace","email":"grace@example.com","password":"grace-password","bio":"Admiral","pronounce":"grays"}`)); r.StatusCode != 200 {
+	if r := f.h.Serve(f.h.Create)(ctx, post(`{"username":"Grace","email":"grace@example.com","password":"grace-password","bio":"Admiral","pronounce":"grays"}`)); r.StatusCode != 200 {
 		t.Fatal(r.Body)
 	}
 	get := func(name string) *events.APIGatewayV2HTTPRequest {
 		return &events.APIGatewayV2HTTPRequest{PathParameters: map[string]string{"username": name}}
 	}
-	expect(t, "profile (any case)", f.h.Profile(ctx, get("GRACE")), 200, "Grace", profileData("Grace", "", "Admiral", "", "grays"))
-	expect(t, "unknown", f.h.Profile(ctx, get("nobody")), 404, msgUserNotFound, "false")
-	expect(t, "invalid name", f.h.Profile(ctx, get("a b")), 404, msgUserNotFound, "false")
-	expect(t, "no parameter", f.h.Profile(ctx, &events.APIGatewayV2HTTPRequest{}), 404, msgUserNotFound, "false")
-	expect(t, "invalid UTF-8", f.h.Profile(ctx, get("\xff\xfe\xfd")), 404, msgUserNotFound, "false")
+	expect(t, "profile (any case)", f.h.Serve(f.h.Profile)(ctx, get("GRACE")), 200, "Grace", profileData("Grace", "", "Admiral", "", "grays"))
+	expect(t, "unknown", f.h.Serve(f.h.Profile)(ctx, get("nobody")), 404, msgUserNotFound, "false")
+	expect(t, "invalid name", f.h.Serve(f.h.Profile)(ctx, get("a b")), 404, msgUserNotFound, "false")
+	expect(t, "no parameter", f.h.Serve(f.h.Profile)(ctx, &events.APIGatewayV2HTTPRequest{}), 404, msgUserNotFound, "false")
+	expect(t, "invalid UTF-8", f.h.Serve(f.h.Profile)(ctx, get("\xff\xfe\xfd")), 404, msgUserNotFound, "false")
 
 	f.store.setFault("AccountByUsername", errors.New("connection reset: secret detail"))
-	r := f.h.Profile(ctx, get("grace"))
+	r := f.h.Serve(f.h.Profile)(ctx, get("grace"))
 	expect(t, "store failure", r, 500, msgInternal, "null")
 }
 
@@ -391,11 +391,11 @@ func TestPasswordResetToken(t *testing.T) {
 	}
 	sent := func() int { return len(f.mailer.Reset) }
 
-	expect(t, "query string", f.h.PasswordResetToken(ctx, q("email=heidi%40example.com", "", "")), 200, msgResetTokenGenerated, "null")
+	expect(t, "query string", f.h.Serve(f.h.PasswordResetToken)(ctx, q("email=heidi%40example.com", "", "")), 200, msgResetTokenGenerated, "null")
 	f.advance(time.Minute) // one mail a minute per account
-	expect(t, "JSON body", f.h.PasswordResetToken(ctx, post(`{"email":"HEIDI@example.com"}`)), 200, msgResetTokenGenerated, "null")
+	expect(t, "JSON body", f.h.Serve(f.h.PasswordResetToken)(ctx, post(`{"email":"HEIDI@example.com"}`)), 200, msgResetTokenGenerated, "null")
 	f.advance(time.Minute)
-	expect(t, "form body", f.h.PasswordResetToken(ctx, form(`email=heidi%40example.com`)), 200, msgResetTokenGenerated, "null")
+	expect(t, "form body", f.h.Serve(f.h.PasswordResetToken)(ctx, form(`email=heidi%40example.com`)), 200, msgResetTokenGenerated, "null")
 	if sent() != 3 {
 		t.Fatalf("%d mails", sent())
 	}
@@ -407,10 +407,10 @@ func TestPasswordResetToken(t *testing.T) {
 		t.Fatalf("token %q is not a UUID v4", m.Token)
 	}
 	f.advance(time.Minute)
-	expect(t, "the query string wins over the body", f.h.PasswordResetToken(ctx, q("email=nobody%40example.com", "application/json", `{"email":"heidi@example.com"}`)),
+	expect(t, "the query string wins over the body", f.h.Serve(f.h.PasswordResetToken)(ctx, q("email=nobody%40example.com", "application/json", `{"email":"heidi@example.com"}`)),
 		404, msgEmailUserNotFound, "null")
 	f.advance(time.Minute)
-	expect(t, "query without email: the body", f.h.PasswordResetToken(ctx, q("x=1", "application/json", `{"email":"heidi@example.com"}`)),
+	expect(t, "query without email: the body", f.h.Serve(f.h.PasswordResetToken)(ctx, q("x=1", "application/json", `{"email":"heidi@example.com"}`)),
 		200, msgResetTokenGenerated, "null")
 
 	for _, tc := range []struct {
@@ -432,7 +432,7 @@ func TestPasswordResetToken(t *testing.T) {
 		{"malformed body", post(`{"email"`), 400, msgInvalidBody},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			expect(t, tc.name, f.h.PasswordResetToken(ctx, tc.req), tc.code, tc.msg, "null")
+			expect(t, tc.name, f.h.Serve(f.h.PasswordResetToken)(ctx, tc.req), tc.code, tc.msg, "null")
 		})
 	}
 	if sent() != 4 {
@@ -443,15 +443,15 @@ func TestPasswordResetToken(t *testing.T) {
 	last, _ := f.mailer.LastReset()
 	f.mailer.Fail = errors.New("ses unreachable")
 	f.advance(time.Minute)
-	expect(t, "mail failed", f.h.PasswordResetToken(ctx, post(`{"email":"heidi@example.com"}`)), 500, msgEmailNotSent, "null")
+	expect(t, "mail failed", f.h.Serve(f.h.PasswordResetToken)(ctx, post(`{"email":"heidi@example.com"}`)), 500, msgEmailNotSent, "null")
 	f.mailer.Fail = nil
-	expect(t, "older token still valid", f.h.PasswordReset(ctx, post(`{"uuid":"`+last.Token+`","newPassword":"after-failed-mail"}`)), 200, msgPasswordSet, "null")
+	expect(t, "older token still valid", f.h.Serve(f.h.PasswordReset)(ctx, post(`{"uuid":"`+last.Token+`","newPassword":"after-failed-mail"}`)), 200, msgPasswordSet, "null")
 }
 
 func (f *fixture) resetToken(t *testing.T, email string) string {
 	t.Helper()
 	f.advance(time.Minute) // one mail a minute per account
-	if r := f.h.PasswordResetToken(ctx, post(`{"email":"`+email+`"}`)); r.StatusCode != 200 {
+	if r := f.h.Serve(f.h.PasswordResetToken)(ctx, post(`{"email":"`+email+`"}`)); r.StatusCode != 200 {
 		t.Fatalf("reset token: %s", r.Body)
 	}
 	m, err := f.mailer.LastReset()
@@ -468,7 +468,7 @@ func TestPasswordReset(t *testing.T) {
 	session := f.auth(t, "ivan", "ivan-password")
 	tok := f.resetToken(t, "ivan@example.com")
 	reset := func(uuid, pw string) events.APIGatewayV2HTTPResponse {
-		return f.h.PasswordReset(ctx, post(fmt.Sprintf(`{"uuid":%q,"newPassword":%q}`, uuid, pw)))
+		return f.h.Serve(f.h.PasswordReset)(ctx, post(fmt.Sprintf(`{"uuid":%q,"newPassword":%q}`, uuid, pw)))
 	}
 	long := strings.Repeat("p", 201)
 	for _, tc := range []struct {
@@ -493,13 +493,13 @@ func TestPasswordReset(t *testing.T) {
 		{"not an object", `null`, 400, msgInvalidBody},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			expect(t, tc.body, f.h.PasswordReset(ctx, post(tc.body)), tc.code, tc.msg, "null")
+			expect(t, tc.body, f.h.Serve(f.h.PasswordReset)(ctx, post(tc.body)), tc.code, tc.msg, "null")
 		})
 	}
-	expect(t, "set (upper-case uuid, form body)", f.h.PasswordReset(ctx, form("uuid="+strings.ToUpper(tok)+"&newPassword=ivan-new-password")), 200, msgPasswordSet, "null")
+	expect(t, "set (upper-case uuid, form body)", f.h.Serve(f.h.PasswordReset)(ctx, form("uuid="+strings.ToUpper(tok)+"&newPassword=ivan-new-password")), 200, msgPasswordSet, "null")
 	expect(t, "used", reset(tok, "ivan-newer-password"), 404, msgTokenNotFound, "null")
-	expect(t, "sessions ended", f.h.Logged(ctx, bearer(session)), 404, msgSessionNotFound, "false")
-	expect(t, "old password", f.h.Auth(ctx, post(`{"username":"ivan","password":"ivan-password"}`)), 401, msgAuthFailed, "null")
+	expect(t, "sessions ended", f.h.Serve(f.h.Logged)(ctx, bearer(session)), 404, msgSessionNotFound, "false")
+	expect(t, "old password", f.h.Serve(f.h.Auth)(ctx, post(`{"username":"ivan","password":"ivan-password"}`)), 401, msgAuthFailed, "null")
 	f.auth(t, "ivan", "ivan-new-password")
 
 	// A newer token replaces the older one.
@@ -522,15 +522,15 @@ func TestPasswordReset(t *testing.T) {
 // A panic inside a route is the family's generic server error.
 func TestServerError(t *testing.T) {
 	f := newFixture(t)
-	resp, err := f.h.Lambda(func(context.Context, *events.APIGatewayV2HTTPRequest) events.APIGatewayV2HTTPResponse {
+	resp, err := f.h.Lambda(func(context.Context, *events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
 		panic("boom")
 	})(ctx, events.APIGatewayV2HTTPRequest{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	expect(t, "panic", resp, 500, msgInternal, "null")
-	expect(t, "too many attempts", f.h.errorResponse(ctx, &account.Error{Code: account.CodeTooManyAttempts, RetryAfter: 1500 * time.Millisecond}), 429, msgTooManyAttempts, "null")
-	if r := f.h.errorResponse(ctx, &account.Error{Code: account.CodeTooManyAttempts, RetryAfter: 1500 * time.Millisecond}); r.Headers["retry-after"] != "2" {
+	expect(t, "too many attempts", f.h.Answer(ctx, &account.Error{Code: account.CodeTooManyAttempts, RetryAfter: 1500 * time.Millisecond}), 429, msgTooManyAttempts, "null")
+	if r := f.h.Answer(ctx, &account.Error{Code: account.CodeTooManyAttempts, RetryAfter: 1500 * time.Millisecond}); r.Headers["retry-after"] != "2" {
 		t.Fatalf("retry-after %q", r.Headers["retry-after"])
 	}
 }

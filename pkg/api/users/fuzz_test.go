@@ -9,7 +9,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/gatehouse/gatehouse/pkg/account"
-	"github.com/gatehouse/gatehouse/pkg/apigw"
+	"github.com/gatehouse/gatehouse/pkg/api/family"
 )
 
 // FuzzUsersHandlers: whatever the request — body or query string, content type, base64
@@ -29,7 +29,7 @@ func FuzzUsersHandlers(f *testing.F) {
 	}
 	mail, _ := fx.mailer.LastOTP()
 	h := fx.h
-	routes := []apigw.HandlerFunc{h.Login, h.Register, h.RequestOTP, h.ModifyPassword, h.Info, h.Logout}
+	routes := []family.Route{h.Login, h.Register, h.RequestOTP, h.ModifyPassword, h.Info, h.Logout}
 	uh := account.UserHash("seeduser")
 	basic := func(raw string) string { return "Basic " + base64.StdEncoding.EncodeToString([]byte(raw)) }
 	for _, s := range []struct {
@@ -70,7 +70,7 @@ func FuzzUsersHandlers(f *testing.F) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		resp := routes[int(route)%len(routes)](context.Background(), req)
+		resp := h.Serve(routes[int(route)%len(routes)])(context.Background(), req)
 		if resp.StatusCode >= 500 || resp.StatusCode < 200 {
 			t.Fatalf("status %d: %s", resp.StatusCode, resp.Body)
 		}

@@ -17,298 +17,70 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/gatehouse/gatehouse/pkg/account"
+	"github.com/gatehouse/gatehouse/pkg/api/family"
 	"github.com/gatehouse/gatehouse/pkg/apigw"
 )
 
-// Message codes of the family (API.md, "Users family"): data.message of an answer.
-const (
-	msgInvalidPassword    = "INVALID_PASSWORD"
-	msgLoginWithPassword  = "LOGIN_WITH_PASSWORD"
-	msgRegisterForPW      = "REGISTER_FOR_A_PASSWORD"
-	msgUserInsertOK       = "USER_INSERT_OK"
-	msgUsernameTaken      = "ERROR_LOGIN_WITH_PASSWORD"
-	msgEmailAlreadyUsed   = "ERROR_EMAIL_ALREADY_USED"
-	msgCantCreateUser     = "CANT_CREATE_USER"
-	msgNoEmailSet         = "ERROR_NO_EMAIL_SET"
-	msgInvalidUsername    = "ERROR_INVALID_USERNAME"
-	msgEmailSendingFailed = "ERROR_EMAIL_SENDING_FAILED"
-	msgPasswordResetOK    = "PASSWORD_RESET_OK"
-	msgInvalidRequest     = "ERROR_INVALID_REQUEST"
-	msgInvalidOTP         = "ERROR_INVALID_OTP"
-	msgOTPExpired         = "ERROR_OTP_EXPIRED"
-	msgPleaseLogin        = "PLEASE_LOGIN"
-	msgLogoutOK           = "LOGOUT_OK"
-	msgInvalidInput       = "INVALID_INPUT"
-	msgRequestTooLarge    = "ERROR_REQUEST_TOO_LARGE"
-	msgTooManyAttempts    = "ERROR_TOO_MANY_ATTEMPTS"
-	msgGeneric            = "ERROR_GENERIC"
-)
-
-// body is every answer of the family, MMDL's envelope.
-type body struct {
-	Success any  `json:"success"` // a JSON boolean; the string "true"/"false" on login
-	Data    data `json:"data"`
-}
-
-type data struct {
-	Message any    `json:"message"`           // a code, or the route's documented object
-	Details string `json:"details,omitempty"` // with INVALID_INPUT: "<field>: <reason>"
-}
-
-// loginMessage is data.message of a successful login.
-type loginMessage struct {
-	UserHash string `json:"userhash"`
-	SSID     string `json:"ssid"`
-}
-
-// otpMessage is data.message of a sent OTP.
-type otpMessage struct {
-	UserHash string `json:"userhash"`
-	ReqID    string `json:"reqid"`
-}
-
-// userInfo is data.message of /users/info: MMDL's field names up to level, then the
-// profile. Never a hash or secret.
-type userInfo struct {
-	UsersID   int64  `json:"users_id"`
-	Username  string `json:"username"`
-	Email     string `json:"email"`
-	UserHash  string `json:"userhash"`
-	Created   string `json:"created"` // unix seconds, as MMDL stores it
-	Level     string `json:"level"`   // "1" for an admin, else "0"
-	Name      string `json:"name"`
-	Bio       string `json:"bio"`
-	Website   string `json:"website"`
-	Pronounce string `json:"pronounce"`
-}
-
-// reply is an answer before it is encoded, because the login routes encode "success" as
-// a string (MMDL's login route does, and its front end tests body.success === "true")
-// while every other route encodes a boolean.
-type reply struct {
-	status  int
-	ok      bool
-	message any
-	details string
-	opts    []apigw.Option
-}
-
-func (r reply) response() apigw.Response      { return r.encode(r.ok) }
-func (r reply) loginResponse() apigw.Response { return r.encode(strconv.FormatBool(r.ok)) }
-
-func (r reply) encode(success any) apigw.Response {
-	return apigw.JSON(r.status, body{Success: success, Data: data{Message: r.message, Details: r.details}}, r.opts...)
-}
-
-func succeed(message any) reply { return reply{status: http.StatusOK, ok: true, message: message} }
-
-func refuse(status int, msg string, opts ...apigw.Option) reply {
-	return reply{status: status, message: msg, opts: opts}
-}
-
-func invalid(field, reason string) *reply {
-	return &reply{status: http.StatusUnprocessableEntity, message: msgInvalidInput, details: field + ": " + reason}
-}
-
 // Handler serves the family's routes.
-type Handler struct {
-	svc *account.Service
-	log *slog.Logger
-}
+type Handler struct{ family.Base }
 
 // New returns the family's handler.
-func New(svc *account.Service, log *slog.Logger) *Handler { return &Handler{svc: svc, log: log} }
-
-// Lambda wraps a route for lambda.Start.
-func (h *Handler) Lambda(route apigw.HandlerFunc) apigw.LambdaHandler {
-	return apigw.Handle(h.log, serverError, route)
-}
-
-func serverError() apigw.Response {
-	return refuse(http.StatusInternalServerError, msgGeneric).response()
-}
-
-// errorReply is the family's one table from domain errors to answers. Internal detail
-// is logged here and never returned.
-func (h *Handler) errorReply(ctx context.Context, err error) reply {
-	e := account.ErrorOf(err)
-	switch e.Code {
-	case account.CodeInvalidInput:
-		field := e.Field
-		if field == "" {
-			field = "request"
-		}
-		return *invalid(field, reason(e))
-	case account.CodeRegistrationDisabled:
-		return refuse(http.StatusUnauthorized, msgCantCreateUser)
-	case account.CodeUsernameTaken:
-		return refuse(http.StatusOK, msgUsernameTaken)
-	case account.CodeEmailTaken:
-		return refuse(http.StatusOK, msgEmailAlreadyUsed)
-	case account.CodeInvalidCredentials:
-		return refuse(http.StatusUnauthorized, msgInvalidPassword)
-	case account.CodeNoPassword:
-		return refuse(http.StatusUnauthorized, msgRegisterForPW)
-	case account.CodeNotFound:
-		return refuse(http.StatusForbidden, msgInvalidUsername)
-	case account.CodeNoEmail:
-		return refuse(http.StatusOK, msgNoEmailSet)
-	case account.CodeMailFailed:
-		h.log.ErrorContext(ctx, "mail not sent", "reason", account.MailFailureReason(e), "error", e.Error())
-		return refuse(http.StatusInternalServerError, msgEmailSendingFailed)
-	case account.CodeInvalidRequest:
-		return refuse(http.StatusForbidden, msgInvalidRequest)
-	case account.CodeInvalidOTP:
-		return refuse(http.StatusUnauthorized, msgInvalidOTP)
-	case account.CodeOTPExpired:
-		return refuse(http.StatusUnauthorized, msgOTPExpired)
-	case account.CodeNotAuthenticated:
-		return refuse(http.StatusUnauthorized, msgPleaseLogin)
-	case account.CodeTooManyAttempts:
-		return refuse(http.StatusTooManyRequests, msgTooManyAttempts, apigw.WithRetryAfter(e.RetryAfter))
-	}
-	h.log.ErrorContext(ctx, "request failed", "code", string(e.Code), "error", e.Error())
-	return refuse(http.StatusInternalServerError, msgGeneric)
-}
-
-// reason words a validation error for data.details.
-func reason(e *account.Error) string {
-	switch e.Reason {
-	case account.ReasonEmpty:
-		return "must not be empty"
-	case account.ReasonWhitespace:
-		return "must not contain white space"
-	case account.ReasonLength:
-		switch e.Field {
-		case account.FieldUsername:
-			return fmt.Sprintf("must be %d to %d characters", account.UsernameMin, account.UsernameMax)
-		case account.FieldPassword, account.FieldToken:
-			return fmt.Sprintf("must be %d to %d characters", account.PasswordMin, account.PasswordMax)
-		case account.FieldEmail:
-			return fmt.Sprintf("must be at most %d characters", account.EmailMax)
-		}
-		return "has an invalid length"
-	}
-	return "invalid"
-}
-
-// params decodes the request's parameters — the query string on GET, else the body — or
-// answers the family's body error.
-func params(req *events.APIGatewayV2HTTPRequest) (apigw.Params, *reply) {
-	if strings.EqualFold(req.RequestContext.HTTP.Method, http.MethodGet) {
-		q, err := apigw.Query(req)
-		if err != nil {
-			return nil, invalid("query", "not a valid query string")
-		}
-		p, err := apigw.FromQuery(q)
-		if err != nil {
-			return nil, invalid("query", "not a valid query string")
-		}
-		return p, nil
-	}
-	p, err := apigw.DecodeParams(req)
-	if err == apigw.ErrBodyTooLarge {
-		r := refuse(http.StatusRequestEntityTooLarge, msgRequestTooLarge)
-		return nil, &r
-	}
-	if err != nil {
-		return nil, invalid("body", "not a JSON object or form")
-	}
-	return p, nil
-}
-
-// param returns a string parameter, or the INVALID_INPUT answer naming it: absent or
-// null is "required", "" is "must not be empty", and a number, boolean, object or array
-// is no string. numeric lets a JSON number through as its literal (a client may well send
-// an OTP as one).
-func param(p apigw.Params, name string, numeric bool) (string, *reply) {
-	v := p.Get(name)
-	switch {
-	case v.Kind == apigw.Absent || v.Kind == apigw.Null:
-		return "", invalid(name, "required")
-	case v.Kind == apigw.String && v.Text == "":
-		return "", invalid(name, "must not be empty")
-	case v.Kind == apigw.String || (numeric && v.Kind == apigw.Number):
-		return v.Text, nil
-	}
-	return "", invalid(name, "must be a string")
-}
-
-// required returns the named string parameters, or the answer for the first bad one.
-func required(p apigw.Params, names ...string) ([]string, *reply) {
-	vals := make([]string, len(names))
-	for i, n := range names {
-		v, bad := param(p, n, false)
-		if bad != nil {
-			return nil, bad
-		}
-		vals[i] = v
-	}
-	return vals, nil
-}
-
-// otpParam reads the code as "OTP" (the seed's name) or "otp" (what MMDL's front end
-// sends). Both may be given only with the same value: which one to try would be a guess.
-func otpParam(p apigw.Params) (string, *reply) {
-	upper, lower := p.Get("OTP"), p.Get("otp")
-	switch {
-	case upper.Kind == apigw.Absent && lower.Kind != apigw.Absent:
-		return param(p, "otp", true)
-	case upper.Kind != apigw.Absent && lower.Kind != apigw.Absent:
-		u, bad := param(p, "OTP", true)
-		if bad != nil {
-			return "", bad
-		}
-		l, bad := param(p, "otp", true)
-		if bad != nil {
-			return "", bad
-		}
-		if u != l {
-			return "", invalid("OTP", "given twice with different values")
-		}
-		return u, nil
-	}
-	return param(p, "OTP", true)
+func New(svc *account.Service, log *slog.Logger) *Handler {
+	return &Handler{family.New(svc, log, answer, serverError)}
 }
 
 // Login is POST /users/login and POST /login. Its answers carry "success" as a string,
 // a server fault's too, so it answers its own panics rather than leaving them to Lambda's
 // wrapper, whose generic error has a boolean.
-func (h *Handler) Login(ctx context.Context, req *events.APIGatewayV2HTTPRequest) (resp apigw.Response) {
+func (h *Handler) Login(ctx context.Context, req *events.APIGatewayV2HTTPRequest) (resp apigw.Response, err error) {
 	defer func() {
 		if p := recover(); p != nil {
-			h.log.ErrorContext(ctx, "handler panic", "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+			h.Log.ErrorContext(ctx, "handler panic", "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
 			resp = refuse(http.StatusInternalServerError, msgGeneric).loginResponse()
 		}
 	}()
-	return h.login(ctx, req).loginResponse()
+	r, err := h.login(ctx, req)
+	if err != nil {
+		r = h.loginRefusal(ctx, err)
+	}
+	return r.loginResponse(), nil
 }
 
-func (h *Handler) login(ctx context.Context, req *events.APIGatewayV2HTTPRequest) reply {
-	p, bad := params(req)
-	if bad != nil {
-		return *bad
+// loginRefusal is Answer for the login route's encoding.
+func (h *Handler) loginRefusal(ctx context.Context, err error) reply {
+	if r, ok := errors.AsType[*reply](err); ok {
+		return *r
 	}
-	username, bad := param(p, "username", false)
-	if bad != nil {
-		return *bad
+	e := account.ErrorOf(err)
+	if r := replyOf(e); r != nil {
+		return *r
 	}
+	h.Fault(ctx, e)
+	return *refuse(http.StatusInternalServerError, msgGeneric)
+}
+
+func (h *Handler) login(ctx context.Context, req *events.APIGatewayV2HTTPRequest) (reply, error) {
+	p, v, err := requiredParams(req, "username")
+	if err != nil {
+		return reply{}, err
+	}
+	username := v[0]
 	pw := p.Get("password")
 	if pw.Missing() {
-		return h.withoutPassword(ctx, username, false)
+		return reply{}, h.withoutPassword(ctx, username, false)
 	}
 	if pw.Kind != apigw.String {
-		return *invalid("password", "must be a string")
+		return reply{}, invalid("password", "must be a string")
 	}
-	a, token, err := h.svc.Login(ctx, username, pw.Text)
-	if account.ErrorCode(err) == account.CodeInvalidCredentials && account.ValidatePassword(pw.Text) != nil {
+	a, token, err := h.Svc.Login(ctx, username, pw.Text)
+	if errors.Is(err, account.ErrInvalidCredentials) && account.ValidatePassword(pw.Text) != nil {
 		// Refused before any check; only this failure path pays the extra read.
-		return h.withoutPassword(ctx, username, true)
+		return reply{}, h.withoutPassword(ctx, username, true)
 	}
 	if err != nil {
-		return h.errorReply(ctx, err)
+		return reply{}, err
 	}
-	return succeed(loginMessage{UserHash: a.UserHash(), SSID: token})
+	return reply{status: http.StatusOK, ok: true, message: loginMessage{UserHash: a.UserHash(), SSID: token}}, nil
 }
 
 // withoutPassword answers a login whose password is not checked: none was given, or one
@@ -317,15 +89,15 @@ func (h *Handler) login(ctx context.Context, req *events.APIGatewayV2HTTPRequest
 // is an unknown name when no password was given; otherwise LOGIN_WITH_PASSWORD, or
 // INVALID_PASSWORD when a password was given (unknown and wrong are one answer). No check
 // runs, so nothing counts toward the account's failed-check limit.
-func (h *Handler) withoutPassword(ctx context.Context, username string, passwordGiven bool) reply {
-	a, err := h.svc.AccountByUsername(ctx, username)
+func (h *Handler) withoutPassword(ctx context.Context, username string, passwordGiven bool) error {
+	a, err := h.Svc.AccountByUsername(ctx, username)
 	switch {
 	case errors.Is(err, account.ErrNotFound) && passwordGiven:
 		return refuse(http.StatusUnauthorized, msgInvalidPassword)
 	case errors.Is(err, account.ErrNotFound):
 		return refuse(http.StatusUnauthorized, msgRegisterForPW)
 	case err != nil:
-		return h.errorReply(ctx, err)
+		return err
 	case a.PasswordHash == "":
 		return refuse(http.StatusUnauthorized, msgRegisterForPW)
 	case passwordGiven:
@@ -335,71 +107,59 @@ func (h *Handler) withoutPassword(ctx context.Context, username string, password
 }
 
 // Register is POST /users/register.
-func (h *Handler) Register(ctx context.Context, req *events.APIGatewayV2HTTPRequest) apigw.Response {
+func (h *Handler) Register(ctx context.Context, req *events.APIGatewayV2HTTPRequest) (apigw.Response, error) {
 	// The switch comes first: a closed registration is the answer whatever the body says.
-	if !h.svc.AllowRegistration {
-		return refuse(http.StatusUnauthorized, msgCantCreateUser).response()
+	if err := h.Svc.RegistrationOpen(); err != nil {
+		return apigw.Response{}, err
 	}
-	p, bad := params(req)
-	if bad != nil {
-		return bad.response()
-	}
-	v, bad := required(p, "username", "password")
-	if bad != nil {
-		return bad.response()
+	p, v, err := requiredParams(req, "username", "password")
+	if err != nil {
+		return apigw.Response{}, err
 	}
 	email := p.Get("email")
 	if !email.Missing() && email.Kind != apigw.String {
-		return invalid("email", "must be a string").response()
+		return apigw.Response{}, invalid("email", "must be a string")
 	}
-	_, err := h.svc.Register(ctx, account.NewAccount{
+	_, err = h.Svc.Register(ctx, account.NewAccount{
 		Username: v[0], Password: v[1], Email: email.Text, SelfService: true,
 	})
 	if err != nil {
-		return h.errorReply(ctx, err).response()
+		return apigw.Response{}, err
 	}
-	return succeed(msgUserInsertOK).response()
+	return ok(msgUserInsertOK)
 }
 
 // RequestOTP is POST /users/requestotp and GET /users/requestotp?username=.
-func (h *Handler) RequestOTP(ctx context.Context, req *events.APIGatewayV2HTTPRequest) apigw.Response {
-	p, bad := params(req)
-	if bad != nil {
-		return bad.response()
-	}
-	username, bad := param(p, "username", false)
-	if bad != nil {
-		return bad.response()
-	}
-	a, reqID, err := h.svc.RequestOTP(ctx, username)
+func (h *Handler) RequestOTP(ctx context.Context, req *events.APIGatewayV2HTTPRequest) (apigw.Response, error) {
+	_, v, err := requiredParams(req, "username")
 	if err != nil {
-		return h.errorReply(ctx, err).response()
+		return apigw.Response{}, err
 	}
-	return succeed(otpMessage{UserHash: a.UserHash(), ReqID: reqID}).response()
+	a, reqID, err := h.Svc.RequestOTP(ctx, v[0])
+	if err != nil {
+		return apigw.Response{}, err
+	}
+	return ok(otpMessage{UserHash: a.UserHash(), ReqID: reqID})
 }
 
 // ModifyPassword is POST /users/modifypassword.
-func (h *Handler) ModifyPassword(ctx context.Context, req *events.APIGatewayV2HTTPRequest) apigw.Response {
-	p, bad := params(req)
-	if bad != nil {
-		return bad.response()
+func (h *Handler) ModifyPassword(ctx context.Context, req *events.APIGatewayV2HTTPRequest) (apigw.Response, error) {
+	p, user, err := requiredParams(req, "userhash")
+	if err != nil {
+		return apigw.Response{}, err
 	}
-	userHash, bad := param(p, "userhash", false)
-	if bad != nil {
-		return bad.response()
+	code, err := otpParam(p)
+	if err != nil {
+		return apigw.Response{}, err
 	}
-	code, bad := otpParam(p)
-	if bad != nil {
-		return bad.response()
+	v, err := required(p, "reqid", "password")
+	if err != nil {
+		return apigw.Response{}, err
 	}
-	v, bad := required(p, "reqid", "password")
-	if bad != nil {
-		return bad.response()
+	if err := h.Svc.ChangePasswordWithOTP(ctx, strings.ToLower(user[0]), v[0], code, v[1]); err != nil {
+		return apigw.Response{}, err
 	}
-	if err := h.svc.ChangePasswordWithOTP(ctx, strings.ToLower(userHash), v[0], code, v[1]); err != nil {
-		return h.errorReply(ctx, err).response()
-	}
-	return succeed(msgPasswordResetOK).response()
+	return ok(msgPasswordResetOK)
 }
 
 // presented returns the session a request presents. MMDL's front end sends
@@ -417,24 +177,24 @@ func presented(req *events.APIGatewayV2HTTPRequest) (userHash, token string, bas
 }
 
 // Info is GET /users/info.
-func (h *Handler) Info(ctx context.Context, req *events.APIGatewayV2HTTPRequest) apigw.Response {
+func (h *Handler) Info(ctx context.Context, req *events.APIGatewayV2HTTPRequest) (apigw.Response, error) {
 	var (
 		a   *account.Account
 		err error
 	)
 	if userHash, token, basic := presented(req); basic {
-		a, _, err = h.svc.AuthorizeAs(ctx, userHash, token)
+		a, _, err = h.Svc.AuthorizeAs(ctx, userHash, token)
 	} else {
-		a, _, err = h.svc.Authorize(ctx, token)
+		a, _, err = h.Svc.Authorize(ctx, token)
 	}
 	if err != nil {
-		return h.errorReply(ctx, err).response()
+		return apigw.Response{}, err
 	}
 	level := "0"
 	if a.Role == account.RoleAdmin {
 		level = "1"
 	}
-	return succeed(userInfo{
+	return ok(userInfo{
 		UsersID:   a.UserID,
 		Username:  a.Username,
 		Email:     a.Email,
@@ -445,19 +205,19 @@ func (h *Handler) Info(ctx context.Context, req *events.APIGatewayV2HTTPRequest)
 		Bio:       a.Bio,
 		Website:   a.Website,
 		Pronounce: a.Pronounce,
-	}).response()
+	})
 }
 
 // Logout is POST /users/logout: it ends the presented session.
-func (h *Handler) Logout(ctx context.Context, req *events.APIGatewayV2HTTPRequest) apigw.Response {
+func (h *Handler) Logout(ctx context.Context, req *events.APIGatewayV2HTTPRequest) (apigw.Response, error) {
 	var err error
 	if userHash, token, basic := presented(req); basic {
-		err = h.svc.LogoutAs(ctx, userHash, token)
+		err = h.Svc.LogoutAs(ctx, userHash, token)
 	} else {
-		err = h.svc.Logout(ctx, token)
+		err = h.Svc.Logout(ctx, token)
 	}
 	if err != nil {
-		return h.errorReply(ctx, err).response()
+		return apigw.Response{}, err
 	}
-	return succeed(msgLogoutOK).response()
+	return ok(msgLogoutOK)
 }

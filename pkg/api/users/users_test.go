@@ -129,7 +129,7 @@ var ctx = context.Background()
 
 func (f *fixture) login(t *testing.T, name, pw string) string {
 	t.Helper()
-	resp := f.h.Login(ctx, post(`{"username":"`+name+`","password":"`+pw+`"}`))
+	resp := f.h.Serve(f.h.Login)(ctx, post(`{"username":"`+name+`","password":"`+pw+`"}`))
 	success, m := message(t, resp)
 	ssid, _ := m["ssid"].(string)
 	if resp.StatusCode != 200 || success != "true" || ssid == "" {
@@ -140,29 +140,29 @@ func (f *fixture) login(t *testing.T, name, pw string) string {
 
 func TestRegisterAndLogin(t *testing.T) {
 	f := newFixture(t)
-	expect(t, "register", f.h.Register(ctx, post(`{"username":"Alice","password":"alice-password","email":"alice@example.com"}`)),
+	expect(t, "register", f.h.Serve(f.h.Register)(ctx, post(`{"username":"Alice","password":"alice-password","email":"alice@example.com"}`)),
 		200, done("USER_INSERT_OK"))
-	expect(t, "register form", f.h.Register(ctx, form(`username=bob&password=bob-password`)),
+	expect(t, "register form", f.h.Serve(f.h.Register)(ctx, form(`username=bob&password=bob-password`)),
 		200, done("USER_INSERT_OK"))
-	expect(t, "username taken (any case)", f.h.Register(ctx, post(`{"username":"ALICE","password":"alice-password"}`)),
+	expect(t, "username taken (any case)", f.h.Serve(f.h.Register)(ctx, post(`{"username":"ALICE","password":"alice-password"}`)),
 		200, refused("ERROR_LOGIN_WITH_PASSWORD"))
-	expect(t, "email taken", f.h.Register(ctx, post(`{"username":"carol","password":"carol-password","email":"Alice@Example.com"}`)),
+	expect(t, "email taken", f.h.Serve(f.h.Register)(ctx, post(`{"username":"carol","password":"carol-password","email":"Alice@Example.com"}`)),
 		200, refused("ERROR_EMAIL_ALREADY_USED"))
 
 	// MMDL's login page tests body.success === "true" and reads data.message.{userhash,ssid}.
-	resp := f.h.Login(ctx, post(`{"username":"alice","password":"alice-password"}`))
+	resp := f.h.Serve(f.h.Login)(ctx, post(`{"username":"alice","password":"alice-password"}`))
 	success, m := message(t, resp)
 	ssid, _ := m["ssid"].(string)
 	if resp.StatusCode != 200 || success != "true" || m["userhash"] != account.UserHash("alice") || ssid == "" || len(m) != 2 {
 		t.Fatalf("login: %d %s", resp.StatusCode, resp.Body)
 	}
-	expect(t, "wrong password", f.h.Login(ctx, post(`{"username":"alice","password":"wrong-password"}`)),
+	expect(t, "wrong password", f.h.Serve(f.h.Login)(ctx, post(`{"username":"alice","password":"wrong-password"}`)),
 		401, loginRefused("INVALID_PASSWORD"))
-	expect(t, "unknown user", f.h.Login(ctx, form(`username=nobody&password=whatever1`)),
+	expect(t, "unknown user", f.h.Serve(f.h.Login)(ctx, form(`username=nobody&password=whatever1`)),
 		401, loginRefused("INVALID_PASSWORD"))
-	expect(t, "invalid username is just unknown", f.h.Login(ctx, post(`{"username":"a b","password":"whatever1"}`)),
+	expect(t, "invalid username is just unknown", f.h.Serve(f.h.Login)(ctx, post(`{"username":"a b","password":"whatever1"}`)),
 		401, loginRefused("INVALID_PASSWORD"))
-	expect(t, "password outside the rules", f.h.Login(ctx, post(`{"username":"alice","password":"x"}`)),
+	expect(t, "password outside the rules", f.h.Serve(f.h.Login)(ctx, post(`{"username":"alice","password":"x"}`)),
 		401, loginRefused("INVALID_PASSWORD"))
 	for _, tc := range []struct{ body, details string }{
 		{`{}`, "username: required"},
@@ -175,19 +175,19 @@ func TestRegisterAndLogin(t *testing.T) {
 		{`{"username":`, "body: not a JSON object or form"},
 		{`["alice"]`, "body: not a JSON object or form"},
 	} {
-		expect(t, "invalid "+tc.body, f.h.Login(ctx, post(tc.body)), 422, invalidInput(tc.details, true))
+		expect(t, "invalid "+tc.body, f.h.Serve(f.h.Login)(ctx, post(tc.body)), 422, invalidInput(tc.details, true))
 	}
-	expect(t, "huge body", f.h.Login(ctx, post(`{"username":"`+strings.Repeat("a", 70000)+`"}`)), 413, loginRefused("ERROR_REQUEST_TOO_LARGE"))
+	expect(t, "huge body", f.h.Serve(f.h.Login)(ctx, post(`{"username":"`+strings.Repeat("a", 70000)+`"}`)), 413, loginRefused("ERROR_REQUEST_TOO_LARGE"))
 }
 
 // A locked account's login answers 429 in login's envelope, with Retry-After.
 func TestLoginLocked(t *testing.T) {
 	f := newFixture(t)
-	f.h.Register(ctx, post(`{"username":"ivan","password":"ivan-password"}`))
+	f.h.Serve(f.h.Register)(ctx, post(`{"username":"ivan","password":"ivan-password"}`))
 	for range account.FreeLoginAttempts {
-		expect(t, "wrong", f.h.Login(ctx, post(`{"username":"ivan","password":"wrong-password"}`)), 401, loginRefused("INVALID_PASSWORD"))
+		expect(t, "wrong", f.h.Serve(f.h.Login)(ctx, post(`{"username":"ivan","password":"wrong-password"}`)), 401, loginRefused("INVALID_PASSWORD"))
 	}
-	r := f.h.Login(ctx, post(`{"username":"ivan","password":"ivan-password"}`))
+	r := f.h.Serve(f.h.Login)(ctx, post(`{"username":"ivan","password":"ivan-password"}`))
 	expect(t, "locked", r, 429, loginRefused("ERROR_TOO_MANY_ATTEMPTS"))
 	if r.Headers["retry-after"] != "1" {
 		t.Fatalf("Retry-After %q", r.Headers["retry-after"])
@@ -197,18 +197,18 @@ func TestLoginLocked(t *testing.T) {
 // A login without a password: MMDL's LOGIN_WITH_PASSWORD / REGISTER_FOR_A_PASSWORD (API.md).
 func TestLoginWithoutPassword(t *testing.T) {
 	f := newFixture(t)
-	f.h.Register(ctx, post(`{"username":"alice","password":"alice-password"}`))
+	f.h.Serve(f.h.Register)(ctx, post(`{"username":"alice","password":"alice-password"}`))
 	if _, err := f.svc.Register(ctx, account.NewAccount{Username: "robot", Token: "robot-token-123"}); err != nil {
 		t.Fatal(err)
 	}
 	for _, body := range []string{`{"username":"Alice"}`, `{"username":"alice","password":null}`, `{"username":"alice","password":""}`} {
-		expect(t, "account has a password: "+body, f.h.Login(ctx, post(body)), 401, loginRefused("LOGIN_WITH_PASSWORD"))
+		expect(t, "account has a password: "+body, f.h.Serve(f.h.Login)(ctx, post(body)), 401, loginRefused("LOGIN_WITH_PASSWORD"))
 	}
-	expect(t, "no such account", f.h.Login(ctx, form(`username=nobody`)), 401, loginRefused("REGISTER_FOR_A_PASSWORD"))
-	expect(t, "token-only account, no password", f.h.Login(ctx, post(`{"username":"robot"}`)), 401, loginRefused("REGISTER_FOR_A_PASSWORD"))
-	expect(t, "token-only account, a password", f.h.Login(ctx, post(`{"username":"robot","password":"robot-token-123"}`)),
+	expect(t, "no such account", f.h.Serve(f.h.Login)(ctx, form(`username=nobody`)), 401, loginRefused("REGISTER_FOR_A_PASSWORD"))
+	expect(t, "token-only account, no password", f.h.Serve(f.h.Login)(ctx, post(`{"username":"robot"}`)), 401, loginRefused("REGISTER_FOR_A_PASSWORD"))
+	expect(t, "token-only account, a password", f.h.Serve(f.h.Login)(ctx, post(`{"username":"robot","password":"robot-token-123"}`)),
 		401, loginRefused("REGISTER_FOR_A_PASSWORD"))
-	expect(t, "token-only account, a password outside the rules", f.h.Login(ctx, post(`{"username":"robot","password":"short"}`)),
+	expect(t, "token-only account, a password outside the rules", f.h.Serve(f.h.Login)(ctx, post(`{"username":"robot","password":"short"}`)),
 		401, loginRefused("REGISTER_FOR_A_PASSWORD"))
 	// None of these checked a password, so none counts toward the lock.
 	if a, _ := f.svc.AccountByUsername(ctx, "alice"); a.FailedLogins != 0 {
@@ -229,29 +229,29 @@ func TestRegisterValidation(t *testing.T) {
 		{`"abc"`, "body: not a JSON object or form"},
 	}
 	for _, tc := range tests {
-		expect(t, tc.body, f.h.Register(ctx, post(tc.body)), 422, invalidInput(tc.details, false))
+		expect(t, tc.body, f.h.Serve(f.h.Register)(ctx, post(tc.body)), 422, invalidInput(tc.details, false))
 	}
-	expect(t, "bad form", f.h.Register(ctx, form(`username=%zz`)), 422, invalidInput("body: not a JSON object or form", false))
-	expect(t, "huge body", f.h.Register(ctx, form(`username=`+strings.Repeat("a", 70000))), 413, refused("ERROR_REQUEST_TOO_LARGE"))
+	expect(t, "bad form", f.h.Serve(f.h.Register)(ctx, form(`username=%zz`)), 422, invalidInput("body: not a JSON object or form", false))
+	expect(t, "huge body", f.h.Serve(f.h.Register)(ctx, form(`username=`+strings.Repeat("a", 70000))), 413, refused("ERROR_REQUEST_TOO_LARGE"))
 	f.svc.AllowRegistration = false
-	expect(t, "closed", f.h.Register(ctx, post(`{"username":"abc","password":"12345678"}`)), 401, refused("CANT_CREATE_USER"))
-	expect(t, "closed, even with a bad body", f.h.Register(ctx, post(`{`)), 401, refused("CANT_CREATE_USER"))
+	expect(t, "closed", f.h.Serve(f.h.Register)(ctx, post(`{"username":"abc","password":"12345678"}`)), 401, refused("CANT_CREATE_USER"))
+	expect(t, "closed, even with a bad body", f.h.Serve(f.h.Register)(ctx, post(`{`)), 401, refused("CANT_CREATE_USER"))
 }
 
 func TestOTPRoutes(t *testing.T) {
 	f := newFixture(t)
-	f.h.Register(ctx, post(`{"username":"dave","password":"dave-password","email":"dave@example.com"}`))
-	f.h.Register(ctx, post(`{"username":"erin","password":"erin-password"}`))
+	f.h.Serve(f.h.Register)(ctx, post(`{"username":"dave","password":"dave-password","email":"dave@example.com"}`))
+	f.h.Serve(f.h.Register)(ctx, post(`{"username":"erin","password":"erin-password"}`))
 
-	resp := f.h.RequestOTP(ctx, post(`{"username":"Dave"}`))
+	resp := f.h.Serve(f.h.RequestOTP)(ctx, post(`{"username":"Dave"}`))
 	success, m := message(t, resp)
 	reqID, _ := m["reqid"].(string)
 	if resp.StatusCode != 200 || success != true || m["userhash"] != account.UserHash("dave") || reqID == "" || len(m) != 2 {
 		t.Fatalf("requestotp: %s", resp.Body)
 	}
-	expect(t, "no email", f.h.RequestOTP(ctx, post(`{"username":"erin"}`)), 200, refused("ERROR_NO_EMAIL_SET"))
-	expect(t, "unknown", f.h.RequestOTP(ctx, post(`{"username":"nobody"}`)), 403, refused("ERROR_INVALID_USERNAME"))
-	expect(t, "missing", f.h.RequestOTP(ctx, post(`{}`)), 422, invalidInput("username: required", false))
+	expect(t, "no email", f.h.Serve(f.h.RequestOTP)(ctx, post(`{"username":"erin"}`)), 200, refused("ERROR_NO_EMAIL_SET"))
+	expect(t, "unknown", f.h.Serve(f.h.RequestOTP)(ctx, post(`{"username":"nobody"}`)), 403, refused("ERROR_INVALID_USERNAME"))
+	expect(t, "missing", f.h.Serve(f.h.RequestOTP)(ctx, post(`{}`)), 422, invalidInput("username: required", false))
 
 	mail, _ := f.mailer.LastOTP()
 	uh := account.UserHash("dave")
@@ -262,46 +262,46 @@ func TestOTPRoutes(t *testing.T) {
 	mp := func(code, req, pw string) *events.APIGatewayV2HTTPRequest {
 		return form("userhash=" + uh + "&OTP=" + code + "&reqid=" + req + "&password=" + pw)
 	}
-	expect(t, "missing", f.h.ModifyPassword(ctx, post(`{"userhash":"`+uh+`"}`)), 422, invalidInput("OTP: required", false))
-	expect(t, "missing reqid", f.h.ModifyPassword(ctx, post(`{"userhash":"`+uh+`","otp":"123456"}`)), 422, invalidInput("reqid: required", false))
-	expect(t, "OTP and otp disagree", f.h.ModifyPassword(ctx, form("userhash="+uh+"&OTP="+mail.Code+"&otp="+wrong+"&reqid="+reqID+"&password=new-password")),
+	expect(t, "missing", f.h.Serve(f.h.ModifyPassword)(ctx, post(`{"userhash":"`+uh+`"}`)), 422, invalidInput("OTP: required", false))
+	expect(t, "missing reqid", f.h.Serve(f.h.ModifyPassword)(ctx, post(`{"userhash":"`+uh+`","otp":"123456"}`)), 422, invalidInput("reqid: required", false))
+	expect(t, "OTP and otp disagree", f.h.Serve(f.h.ModifyPassword)(ctx, form("userhash="+uh+"&OTP="+mail.Code+"&otp="+wrong+"&reqid="+reqID+"&password=new-password")),
 		422, invalidInput("OTP: given twice with different values", false))
-	expect(t, "bad password", f.h.ModifyPassword(ctx, mp(mail.Code, reqID, "short")), 422, invalidInput("password: must be 8 to 200 characters", false))
-	expect(t, "bad reqid", f.h.ModifyPassword(ctx, mp(mail.Code, "xyz", "new-password")), 403, refused("ERROR_INVALID_REQUEST"))
-	expect(t, "wrong otp", f.h.ModifyPassword(ctx, mp(wrong, reqID, "new-password")), 401, refused("ERROR_INVALID_OTP"))
+	expect(t, "bad password", f.h.Serve(f.h.ModifyPassword)(ctx, mp(mail.Code, reqID, "short")), 422, invalidInput("password: must be 8 to 200 characters", false))
+	expect(t, "bad reqid", f.h.Serve(f.h.ModifyPassword)(ctx, mp(mail.Code, "xyz", "new-password")), 403, refused("ERROR_INVALID_REQUEST"))
+	expect(t, "wrong otp", f.h.Serve(f.h.ModifyPassword)(ctx, mp(wrong, reqID, "new-password")), 401, refused("ERROR_INVALID_OTP"))
 	// An OTP sent as a JSON number works.
-	resp = f.h.ModifyPassword(ctx, post(`{"userhash":"`+strings.ToUpper(uh)+`","OTP":`+strings.TrimLeft(mail.Code, "0")+`,"reqid":"`+reqID+`","password":"new-password"}`))
+	resp = f.h.Serve(f.h.ModifyPassword)(ctx, post(`{"userhash":"`+strings.ToUpper(uh)+`","OTP":`+strings.TrimLeft(mail.Code, "0")+`,"reqid":"`+reqID+`","password":"new-password"}`))
 	if mail.Code[0] == '0' {
 		// A leading zero cannot survive as a number; the code is then simply wrong.
 		expect(t, "numeric otp with leading zero", resp, 401, refused("ERROR_INVALID_OTP"))
-		resp = f.h.ModifyPassword(ctx, mp(mail.Code, reqID, "new-password"))
+		resp = f.h.Serve(f.h.ModifyPassword)(ctx, mp(mail.Code, reqID, "new-password"))
 	}
 	expect(t, "changed", resp, 200, done("PASSWORD_RESET_OK"))
-	expect(t, "used", f.h.ModifyPassword(ctx, mp(mail.Code, reqID, "newer-password")), 401, refused("ERROR_OTP_EXPIRED"))
+	expect(t, "used", f.h.Serve(f.h.ModifyPassword)(ctx, mp(mail.Code, reqID, "newer-password")), 401, refused("ERROR_OTP_EXPIRED"))
 	f.login(t, "dave", "new-password")
 
 	// One mail a minute per account.
-	r := f.h.RequestOTP(ctx, post(`{"username":"dave"}`))
+	r := f.h.Serve(f.h.RequestOTP)(ctx, post(`{"username":"dave"}`))
 	expect(t, "second request within a minute", r, 429, refused("ERROR_TOO_MANY_ATTEMPTS"))
 	if r.Headers["retry-after"] != "60" {
 		t.Fatalf("Retry-After %q", r.Headers["retry-after"])
 	}
 	f.advance(time.Minute)
 	f.mailer.Fail = errors.New("unreachable")
-	expect(t, "mail failed", f.h.RequestOTP(ctx, post(`{"username":"dave"}`)), 500, refused("ERROR_EMAIL_SENDING_FAILED"))
+	expect(t, "mail failed", f.h.Serve(f.h.RequestOTP)(ctx, post(`{"username":"dave"}`)), 500, refused("ERROR_EMAIL_SENDING_FAILED"))
 }
 
 // MMDL's reset page: GET /users/requestotp?username=, then modifypassword with "otp".
 func TestOTPTheMMDLWay(t *testing.T) {
 	f := newFixture(t)
-	f.h.Register(ctx, post(`{"username":"gina","password":"gina-password","email":"gina@example.com"}`))
-	expect(t, "GET without username", f.h.RequestOTP(ctx, get("")), 422, invalidInput("username: required", false))
-	expect(t, "GET with an empty username", f.h.RequestOTP(ctx, get("username=")), 422, invalidInput("username: must not be empty", false))
-	expect(t, "GET with a bad query", f.h.RequestOTP(ctx, get("username=%zz")), 422, invalidInput("query: not a valid query string", false))
-	expect(t, "GET with the name twice", f.h.RequestOTP(ctx, get("username=gina&username=gina")), 422, invalidInput("query: not a valid query string", false))
-	expect(t, "GET unknown", f.h.RequestOTP(ctx, get("username=nobody")), 403, refused("ERROR_INVALID_USERNAME"))
+	f.h.Serve(f.h.Register)(ctx, post(`{"username":"gina","password":"gina-password","email":"gina@example.com"}`))
+	expect(t, "GET without username", f.h.Serve(f.h.RequestOTP)(ctx, get("")), 422, invalidInput("username: required", false))
+	expect(t, "GET with an empty username", f.h.Serve(f.h.RequestOTP)(ctx, get("username=")), 422, invalidInput("username: must not be empty", false))
+	expect(t, "GET with a bad query", f.h.Serve(f.h.RequestOTP)(ctx, get("username=%zz")), 422, invalidInput("query: not a valid query string", false))
+	expect(t, "GET with the name twice", f.h.Serve(f.h.RequestOTP)(ctx, get("username=gina&username=gina")), 422, invalidInput("query: not a valid query string", false))
+	expect(t, "GET unknown", f.h.Serve(f.h.RequestOTP)(ctx, get("username=nobody")), 403, refused("ERROR_INVALID_USERNAME"))
 
-	resp := f.h.RequestOTP(ctx, get("username=Gina"))
+	resp := f.h.Serve(f.h.RequestOTP)(ctx, get("username=Gina"))
 	success, m := message(t, resp)
 	reqID, _ := m["reqid"].(string)
 	if resp.StatusCode != 200 || success != true || m["userhash"] != account.UserHash("gina") || reqID == "" {
@@ -309,13 +309,13 @@ func TestOTPTheMMDLWay(t *testing.T) {
 	}
 	mail, _ := f.mailer.LastOTP()
 	body, _ := json.Marshal(map[string]string{"otp": mail.Code, "reqid": reqID, "userhash": m["userhash"].(string), "password": "gina-new-password"})
-	expect(t, "modifypassword with otp", f.h.ModifyPassword(ctx, post(string(body))), 200, done("PASSWORD_RESET_OK"))
+	expect(t, "modifypassword with otp", f.h.Serve(f.h.ModifyPassword)(ctx, post(string(body))), 200, done("PASSWORD_RESET_OK"))
 	f.login(t, "gina", "gina-new-password")
 }
 
 func TestInfo(t *testing.T) {
 	f := newFixture(t)
-	f.h.Register(ctx, post(`{"username":"Alice","password":"alice-password","email":"alice@example.com"}`))
+	f.h.Serve(f.h.Register)(ctx, post(`{"username":"Alice","password":"alice-password","email":"alice@example.com"}`))
 	ssid := f.login(t, "alice", "alice-password")
 	uh := account.UserHash("alice")
 	a, _ := f.svc.AccountByUsername(ctx, "alice")
@@ -332,9 +332,9 @@ func TestInfo(t *testing.T) {
 		"cookie ssid":                {Cookies: []string{"ssid=" + ssid}},
 		"cookie TOKEN":               {Cookies: []string{"theme=dark", "TOKEN=" + ssid}},
 	} {
-		expect(t, what, f.h.Info(ctx, req), 200, want)
+		expect(t, what, f.h.Serve(f.h.Info)(ctx, req), 200, want)
 	}
-	info := f.h.Info(ctx, bearer(ssid))
+	info := f.h.Serve(f.h.Info)(ctx, bearer(ssid))
 	if strings.Contains(info.Body, "$argon2id$") || strings.Contains(info.Body, "hash\":\"$") || strings.Contains(info.Body, ssid) {
 		t.Fatalf("info leaks a hash or the token: %s", info.Body)
 	}
@@ -343,13 +343,13 @@ func TestInfo(t *testing.T) {
 	if _, err := f.svc.Register(ctx, account.NewAccount{Username: "root", Password: "root-password", Role: account.RoleAdmin}); err != nil {
 		t.Fatal(err)
 	}
-	_, m := message(t, f.h.Info(ctx, bearer(f.login(t, "root", "root-password"))))
+	_, m := message(t, f.h.Serve(f.h.Info)(ctx, bearer(f.login(t, "root", "root-password"))))
 	if m["level"] != "1" || m["users_id"] != float64(2) {
 		t.Fatalf("admin info: %v", m)
 	}
 
 	// Anything else is PLEASE_LOGIN, never a 500.
-	f.h.Register(ctx, post(`{"username":"bob","password":"bob-password"}`))
+	f.h.Serve(f.h.Register)(ctx, post(`{"username":"bob","password":"bob-password"}`))
 	bobs := f.login(t, "bob", "bob-password")
 	pleaseLogin := refused("PLEASE_LOGIN")
 	for what, req := range map[string]*events.APIGatewayV2HTTPRequest{
@@ -368,51 +368,51 @@ func TestInfo(t *testing.T) {
 		"Basic beats a valid cookie":          {Headers: map[string]string{"authorization": "Basic !!!"}, Cookies: []string{"ssid=" + ssid}},
 		"unknown scheme":                      {Headers: map[string]string{"authorization": "Digest x"}},
 	} {
-		expect(t, what, f.h.Info(ctx, req), 401, pleaseLogin)
+		expect(t, what, f.h.Serve(f.h.Info)(ctx, req), 401, pleaseLogin)
 	}
 
 	// A store fault is ERROR_GENERIC.
 	f.store.fail = errors.New("dynamodb down")
-	expect(t, "store fault", f.h.Info(ctx, basicAuth(uh+":"+ssid)), 500, refused("ERROR_GENERIC"))
-	expect(t, "store fault at login", f.h.Login(ctx, post(`{"username":"alice","password":"alice-password"}`)), 500, loginRefused("ERROR_GENERIC"))
-	expect(t, "store fault at a login without password", f.h.Login(ctx, post(`{"username":"alice"}`)), 500, loginRefused("ERROR_GENERIC"))
+	expect(t, "store fault", f.h.Serve(f.h.Info)(ctx, basicAuth(uh+":"+ssid)), 500, refused("ERROR_GENERIC"))
+	expect(t, "store fault at login", f.h.Serve(f.h.Login)(ctx, post(`{"username":"alice","password":"alice-password"}`)), 500, loginRefused("ERROR_GENERIC"))
+	expect(t, "store fault at a login without password", f.h.Serve(f.h.Login)(ctx, post(`{"username":"alice"}`)), 500, loginRefused("ERROR_GENERIC"))
 }
 
 // A session presented the MMDL way dies with every other when the password changes.
 func TestBasicSessionEndsWithPasswordChange(t *testing.T) {
 	f := newFixture(t)
-	f.h.Register(ctx, post(`{"username":"hank","password":"hank-password","email":"hank@example.com"}`))
+	f.h.Serve(f.h.Register)(ctx, post(`{"username":"hank","password":"hank-password","email":"hank@example.com"}`))
 	uh := account.UserHash("hank")
 	ssid := f.login(t, "hank", "hank-password")
-	_, m := message(t, f.h.RequestOTP(ctx, get("username=hank")))
+	_, m := message(t, f.h.Serve(f.h.RequestOTP)(ctx, get("username=hank")))
 	mail, _ := f.mailer.LastOTP()
-	expect(t, "changed", f.h.ModifyPassword(ctx, form("userhash="+uh+"&otp="+mail.Code+"&reqid="+m["reqid"].(string)+"&password=hank-new-password")), 200, done("PASSWORD_RESET_OK"))
-	expect(t, "old session, Basic", f.h.Info(ctx, basicAuth(uh+":"+ssid)), 401, refused("PLEASE_LOGIN"))
-	expect(t, "old session, logout", f.h.Logout(ctx, basicAuth(uh+":"+ssid)), 401, refused("PLEASE_LOGIN"))
+	expect(t, "changed", f.h.Serve(f.h.ModifyPassword)(ctx, form("userhash="+uh+"&otp="+mail.Code+"&reqid="+m["reqid"].(string)+"&password=hank-new-password")), 200, done("PASSWORD_RESET_OK"))
+	expect(t, "old session, Basic", f.h.Serve(f.h.Info)(ctx, basicAuth(uh+":"+ssid)), 401, refused("PLEASE_LOGIN"))
+	expect(t, "old session, logout", f.h.Serve(f.h.Logout)(ctx, basicAuth(uh+":"+ssid)), 401, refused("PLEASE_LOGIN"))
 }
 
 func TestLogout(t *testing.T) {
 	f := newFixture(t)
-	f.h.Register(ctx, post(`{"username":"frank","password":"frank-password"}`))
+	f.h.Serve(f.h.Register)(ctx, post(`{"username":"frank","password":"frank-password"}`))
 	ssid := f.login(t, "frank", "frank-password")
-	expect(t, "logout", f.h.Logout(ctx, bearer(ssid)), 200, done("LOGOUT_OK"))
-	expect(t, "again", f.h.Logout(ctx, bearer(ssid)), 401, refused("PLEASE_LOGIN"))
-	expect(t, "info", f.h.Info(ctx, bearer(ssid)), 401, refused("PLEASE_LOGIN"))
+	expect(t, "logout", f.h.Serve(f.h.Logout)(ctx, bearer(ssid)), 200, done("LOGOUT_OK"))
+	expect(t, "again", f.h.Serve(f.h.Logout)(ctx, bearer(ssid)), 401, refused("PLEASE_LOGIN"))
+	expect(t, "info", f.h.Serve(f.h.Info)(ctx, bearer(ssid)), 401, refused("PLEASE_LOGIN"))
 
 	// The MMDL way: Basic userhash:ssid; another account's userhash ends nothing.
 	uh := account.UserHash("frank")
 	ssid = f.login(t, "frank", "frank-password")
-	expect(t, "logout with another userhash", f.h.Logout(ctx, basicAuth(account.UserHash("someone")+":"+ssid)), 401, refused("PLEASE_LOGIN"))
-	expect(t, "still logged in", f.h.Info(ctx, bearer(ssid)), 200, f.h.Info(ctx, basicAuth(uh+":"+ssid)).Body)
-	expect(t, "malformed Basic", f.h.Logout(ctx, &events.APIGatewayV2HTTPRequest{Headers: map[string]string{"authorization": "Basic ???"}}), 401, refused("PLEASE_LOGIN"))
-	expect(t, "logout Basic", f.h.Logout(ctx, basicAuth(uh+":"+ssid)), 200, done("LOGOUT_OK"))
-	expect(t, "after Basic logout", f.h.Info(ctx, bearer(ssid)), 401, refused("PLEASE_LOGIN"))
+	expect(t, "logout with another userhash", f.h.Serve(f.h.Logout)(ctx, basicAuth(account.UserHash("someone")+":"+ssid)), 401, refused("PLEASE_LOGIN"))
+	expect(t, "still logged in", f.h.Serve(f.h.Info)(ctx, bearer(ssid)), 200, f.h.Serve(f.h.Info)(ctx, basicAuth(uh+":"+ssid)).Body)
+	expect(t, "malformed Basic", f.h.Serve(f.h.Logout)(ctx, &events.APIGatewayV2HTTPRequest{Headers: map[string]string{"authorization": "Basic ???"}}), 401, refused("PLEASE_LOGIN"))
+	expect(t, "logout Basic", f.h.Serve(f.h.Logout)(ctx, basicAuth(uh+":"+ssid)), 200, done("LOGOUT_OK"))
+	expect(t, "after Basic logout", f.h.Serve(f.h.Info)(ctx, bearer(ssid)), 401, refused("PLEASE_LOGIN"))
 }
 
 // A panic in login still answers in login's envelope, with the string "false".
 func TestLoginPanicKeepsEnvelope(t *testing.T) {
 	h := New(nil, slog.New(slog.DiscardHandler)) // no service: the first use panics
-	expect(t, "panic", h.Login(ctx, post(`{"username":"alice","password":"alice-password"}`)), 500, loginRefused("ERROR_GENERIC"))
+	expect(t, "panic", h.Serve(h.Login)(ctx, post(`{"username":"alice","password":"alice-password"}`)), 500, loginRefused("ERROR_GENERIC"))
 	resp, err := h.Lambda(h.Register)(ctx, *post(`{}`))
 	if err != nil {
 		t.Fatal(err)

@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/gatehouse/gatehouse/pkg/account"
+	"github.com/gatehouse/gatehouse/pkg/api/family"
 	"github.com/gatehouse/gatehouse/pkg/apigw"
 )
 
@@ -59,7 +60,7 @@ func FuzzAccountV1Handlers(f *testing.F) {
 		f.Fatal(err)
 	}
 	fx.svc.Rand = rand.Reader
-	routes := []apigw.HandlerFunc{fx.h.Register, fx.h.ChangePassword, fx.h.ResetPassword}
+	routes := []family.Route{fx.h.Register, fx.h.ChangePassword, fx.h.ResetPassword}
 
 	f.Fuzz(func(t *testing.T, route uint8, ct, body, authorization string) {
 		req := &events.APIGatewayV2HTTPRequest{Headers: map[string]string{"content-type": ct, "authorization": authorization}, Body: body}

@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/gatehouse/gatehouse/pkg/account"
+	"github.com/gatehouse/gatehouse/pkg/api/family"
 	"github.com/gatehouse/gatehouse/pkg/apigw"
 )
 
@@ -79,17 +80,11 @@ type reset struct {
 }
 
 // Handler serves the family's routes.
-type Handler struct {
-	svc *account.Service
-	log *slog.Logger
-}
+type Handler struct{ family.Base }
 
 // New returns the family's handler.
-func New(svc *account.Service, log *slog.Logger) *Handler { return &Handler{svc: svc, log: log} }
-
-// Lambda wraps a route for lambda.Start.
-func (h *Handler) Lambda(route apigw.HandlerFunc) apigw.LambdaHandler {
-	return apigw.Handle(h.log, serverError, route)
+func New(svc *account.Service, log *slog.Logger) *Handler {
+	return &Handler{family.New(svc, log, answer, serverError)}
 }
 
 func serverError() apigw.Response {
@@ -109,35 +104,36 @@ func failMessage(status int, msg string, opts ...apigw.Option) apigw.Response {
 	return fail(status, map[string]string{fieldMessage: msg}, opts...)
 }
 
-// errorResponse is the family's one table from domain errors to answers. fields renames
-// the domain's field names to the route's wire names (changepassword's password is
-// "newpassword"). Internal detail is logged here and never returned.
-func (h *Handler) errorResponse(ctx context.Context, err error, fields map[string]string) apigw.Response {
-	e := account.ErrorOf(err)
+// wireField names the domain's fields as the family's routes do: a new account's username
+// is its email address, and changepassword's password is "newpassword" (the only route
+// that sends a password to the domain under another name).
+var wireField = map[string]string{account.FieldUsername: fieldEmail, account.FieldPassword: fieldNewPassword}
+
+// answer is the family's one table from domain errors to answers.
+func answer(e *account.Error) (apigw.Response, bool) {
 	switch e.Code {
 	case account.CodeInvalidInput:
 		// The handlers validate every field before calling the domain, so this is only a
 		// safety net: the reason is the generic one for the domain's reason.
 		field := e.Field
-		if f, ok := fields[field]; ok {
+		if f, ok := wireField[field]; ok {
 			field = f
 		}
-		return fail(http.StatusBadRequest, map[string]string{field: genericReason(e.Reason)})
+		return fail(http.StatusBadRequest, map[string]string{field: genericReason(e.Reason)}), true
 	case account.CodeRegistrationDisabled:
-		return failMessage(http.StatusForbidden, msgRegistrationOff)
+		return failMessage(http.StatusForbidden, msgRegistrationOff), true
 	case account.CodeUsernameTaken, account.CodeEmailTaken:
 		// The username of an account made here is its email address, so either key taken
 		// means the address is.
-		return fail(http.StatusConflict, map[string]string{fieldEmail: reasonAlreadyReg})
+		return fail(http.StatusConflict, map[string]string{fieldEmail: reasonAlreadyReg}), true
 	case account.CodeInvalidCredentials, account.CodeNoPassword:
-		return fail(http.StatusUnprocessableEntity, map[string]string{fieldOldPassword: reasonWrongPassword})
+		return fail(http.StatusUnprocessableEntity, map[string]string{fieldOldPassword: reasonWrongPassword}), true
 	case account.CodeNotAuthenticated, account.CodeForbidden, account.CodeNotFound:
-		return failMessage(http.StatusUnauthorized, msgAuthRequired)
+		return failMessage(http.StatusUnauthorized, msgAuthRequired), true
 	case account.CodeTooManyAttempts:
-		return failMessage(http.StatusTooManyRequests, msgTooManyAttempts, apigw.WithRetryAfter(e.RetryAfter))
+		return failMessage(http.StatusTooManyRequests, msgTooManyAttempts, apigw.WithRetryAfter(e.RetryAfter)), true
 	}
-	h.log.ErrorContext(ctx, "request failed", "code", string(e.Code), "error", e.Error())
-	return serverError()
+	return apigw.Response{}, false
 }
 
 func genericReason(r account.Reason) string {
@@ -151,21 +147,31 @@ func genericReason(r account.Reason) string {
 }
 
 // params decodes the request's parameters, or answers the family's body error.
-func params(req *events.APIGatewayV2HTTPRequest) (apigw.Params, *apigw.Response) {
+func params(req *events.APIGatewayV2HTTPRequest) (apigw.Params, error) {
 	p, err := apigw.DecodeParams(req)
 	if errors.Is(err, apigw.ErrBodyTooLarge) {
-		r := failMessage(http.StatusRequestEntityTooLarge, msgTooLarge)
-		return nil, &r
+		return nil, family.Refuse(failMessage(http.StatusRequestEntityTooLarge, msgTooLarge))
 	}
 	if err != nil {
-		r := failMessage(http.StatusBadRequest, msgInvalidBody)
-		return nil, &r
+		return nil, family.Refuse(failMessage(http.StatusBadRequest, msgInvalidBody))
 	}
 	return p, nil
 }
 
 // fieldErrors collects one reason per invalid field; every invalid field is reported.
 type fieldErrors map[string]string
+
+// fields decodes the parameters (params) and has read take the route's fields from them;
+// the error is the body's, or the one fail answer naming every invalid field.
+func fields(req *events.APIGatewayV2HTTPRequest, read func(apigw.Params, fieldErrors)) error {
+	p, err := params(req)
+	if err != nil {
+		return err
+	}
+	fe := fieldErrors{}
+	read(p, fe)
+	return fe.err()
+}
 
 // text returns the named string parameter, recording why it is unusable when it is absent,
 // null, "" or not a string. ok is false when a reason was recorded.
@@ -185,15 +191,24 @@ func (fe fieldErrors) text(p apigw.Params, name string) (string, bool) {
 	return "", false
 }
 
-func (fe fieldErrors) add(name string, reason string) bool {
-	if reason == "" {
-		return true
+// checked is text, with the value's reason under rule recorded too ("" is no reason).
+func (fe fieldErrors) checked(p apigw.Params, name string, rule func(string) string) string {
+	s, ok := fe.text(p, name)
+	if ok {
+		if r := rule(s); r != "" {
+			fe[name] = r
+		}
 	}
-	fe[name] = reason
-	return false
+	return s
 }
 
-func (fe fieldErrors) response() apigw.Response { return fail(http.StatusBadRequest, fe) }
+// err is the refusal naming every invalid field, nil when there is none.
+func (fe fieldErrors) err() error {
+	if len(fe) == 0 {
+		return nil
+	}
+	return family.Refuse(fail(http.StatusBadRequest, fe))
+}
 
 // lengthReason says whether s is under min or over the maximum of its rule.
 func lengthReason(s string, min int) string {
@@ -219,6 +234,11 @@ func reasonOf(err error, s string, min int) string {
 		return lengthReason(s, min)
 	}
 	return reasonInvalidChars
+}
+
+// nameReason checks a name against the shared profile rule (3 to 150 code points).
+func nameReason(name string) string {
+	return reasonOf(account.Profile{Name: &name}.Validate(), name, account.NameMin)
 }
 
 // passwordReason checks a new password against the shared rule (8 to 200 code points).
@@ -255,30 +275,20 @@ func registerEmailReason(email string) string {
 }
 
 // Register is POST /api/user/v1/register.
-func (h *Handler) Register(ctx context.Context, req *events.APIGatewayV2HTTPRequest) apigw.Response {
+func (h *Handler) Register(ctx context.Context, req *events.APIGatewayV2HTTPRequest) (apigw.Response, error) {
 	// The switch comes first: a closed registration is the answer whatever the body says.
-	if !h.svc.AllowRegistration {
-		return failMessage(http.StatusForbidden, msgRegistrationOff)
+	if err := h.Svc.RegistrationOpen(); err != nil {
+		return apigw.Response{}, err
 	}
-	p, bad := params(req)
-	if bad != nil {
-		return *bad
+	var name, email, pw string
+	if err := fields(req, func(p apigw.Params, fe fieldErrors) {
+		name = fe.checked(p, fieldName, nameReason)
+		email = fe.checked(p, fieldEmail, registerEmailReason)
+		pw = fe.checked(p, fieldPassword, passwordReason)
+	}); err != nil {
+		return apigw.Response{}, err
 	}
-	fe := fieldErrors{}
-	if name, ok := fe.text(p, fieldName); ok {
-		fe.add(fieldName, reasonOf(account.Profile{Name: &name}.Validate(), name, account.NameMin))
-	}
-	if email, ok := fe.text(p, fieldEmail); ok {
-		fe.add(fieldEmail, registerEmailReason(email))
-	}
-	if pw, ok := fe.text(p, fieldPassword); ok {
-		fe.add(fieldPassword, passwordReason(pw))
-	}
-	if len(fe) > 0 {
-		return fe.response()
-	}
-	name, email, pw := p.Get(fieldName).Text, p.Get(fieldEmail).Text, p.Get(fieldPassword).Text
-	created, err := h.svc.Register(ctx, account.NewAccount{
+	created, err := h.Svc.Register(ctx, account.NewAccount{
 		Username:       strings.ToLower(email),
 		Email:          email,
 		Password:       pw,
@@ -287,110 +297,52 @@ func (h *Handler) Register(ctx context.Context, req *events.APIGatewayV2HTTPRequ
 		SelfService:    true,
 	})
 	if err != nil {
-		return h.errorResponse(ctx, err, map[string]string{account.FieldUsername: fieldEmail})
+		return apigw.Response{}, err
 	}
-	return success(http.StatusCreated, registered{UserID: created.Account.UserID, UserSecret: created.UserSecret})
+	return success(http.StatusCreated, registered{UserID: created.Account.UserID, UserSecret: created.UserSecret}), nil
 }
 
 // ChangePassword is PATCH /api/user/v1/changepassword.
-func (h *Handler) ChangePassword(ctx context.Context, req *events.APIGatewayV2HTTPRequest) apigw.Response {
-	p, bad := params(req)
-	if bad != nil {
-		return *bad
+func (h *Handler) ChangePassword(ctx context.Context, req *events.APIGatewayV2HTTPRequest) (apigw.Response, error) {
+	var email, oldPW, newPW string
+	if err := fields(req, func(p apigw.Params, fe fieldErrors) {
+		email = fe.checked(p, fieldEmail, emailReason)
+		// Any old password is only checked against the stored one: one that breaks the
+		// rule cannot match, and answers like any wrong password.
+		oldPW, _ = fe.text(p, fieldOldPassword)
+		newPW = fe.checked(p, fieldNewPassword, passwordReason)
+	}); err != nil {
+		return apigw.Response{}, err
 	}
-	fe := fieldErrors{}
-	email, ok := fe.text(p, fieldEmail)
-	if ok {
-		fe.add(fieldEmail, emailReason(email))
+	if err := h.Svc.ChangePasswordByEmail(ctx, email, oldPW, newPW); err != nil {
+		return apigw.Response{}, err
 	}
-	// Any old password is only checked against the stored one: one that breaks the rule
-	// cannot match, and answers like any wrong password.
-	oldPW, _ := fe.text(p, fieldOldPassword)
-	newPW, ok := fe.text(p, fieldNewPassword)
-	if ok {
-		fe.add(fieldNewPassword, passwordReason(newPW))
-	}
-	if len(fe) > 0 {
-		return fe.response()
-	}
-	if err := h.svc.ChangePasswordByEmail(ctx, email, oldPW, newPW); err != nil {
-		return h.errorResponse(ctx, err, map[string]string{account.FieldPassword: fieldNewPassword})
-	}
-	return success(http.StatusOK, nil)
+	return success(http.StatusOK, nil), nil
 }
 
 // ResetPassword is PATCH /api/user/v1/resetpassword.
-func (h *Handler) ResetPassword(ctx context.Context, req *events.APIGatewayV2HTTPRequest) apigw.Response {
-	p, bad := params(req)
-	if bad != nil {
-		return *bad
+func (h *Handler) ResetPassword(ctx context.Context, req *events.APIGatewayV2HTTPRequest) (apigw.Response, error) {
+	var email string
+	if err := fields(req, func(p apigw.Params, fe fieldErrors) {
+		email = fe.checked(p, fieldEmail, emailReason)
+	}); err != nil {
+		return apigw.Response{}, err
 	}
-	fe := fieldErrors{}
-	email, ok := fe.text(p, fieldEmail)
-	if ok {
-		fe.add(fieldEmail, emailReason(email))
-	}
-	if len(fe) > 0 {
-		return fe.response()
-	}
-	a, bySecret, err := h.authorizeReset(ctx, req, email)
+	a, pw, err := h.Svc.ResetPasswordAuthorized(ctx, email, resetCredentials(req))
 	if err != nil {
-		return h.errorResponse(ctx, err, nil)
+		return apigw.Response{}, err
 	}
-	// Only a reset with the account's own user_secret keeps that secret working.
-	resetFn := h.svc.ResetPasswordGenerated
-	if bySecret {
-		resetFn = h.svc.ResetPasswordWithSecret
-	}
-	pw, err := resetFn(ctx, a)
-	if err != nil {
-		return h.errorResponse(ctx, err, nil)
-	}
-	return success(http.StatusOK, reset{Email: a.Email, Password: pw})
+	return success(http.StatusOK, reset{Email: a.Email, Password: pw}), nil
 }
 
-// dummySecretHash is compared against when the account is unknown, so that the secret
-// check costs the same either way.
-var dummySecretHash = account.HashSecret("no account has this user_secret")
-
-// authorizeReset returns the account of email, and bySecret, when the request may reset its password:
-// it presents that account's user_secret as a Bearer token (then bySecret), or Basic
-// credentials of an admin. Every other case (no or other credentials, unknown email, wrong
-// secret, a non-admin's credentials) is ErrNotAuthenticated, so the answer does not tell
-// them apart.
-func (h *Handler) authorizeReset(ctx context.Context, req *events.APIGatewayV2HTTPRequest, email string) (*account.Account, bool, error) {
+// resetCredentials reads what the request presents: the account's user_secret as a Bearer
+// token, or Basic credentials of an admin.
+func resetCredentials(req *events.APIGatewayV2HTTPRequest) account.ResetCredentials {
+	var c account.ResetCredentials
 	if secret, ok := apigw.Bearer(req); ok {
-		a, err := h.svc.AccountByEmail(ctx, email)
-		if errors.Is(err, account.ErrNotFound) {
-			account.SecretMatches(dummySecretHash, secret)
-			return nil, false, account.ErrNotAuthenticated
-		}
-		if err != nil {
-			return nil, false, err
-		}
-		if a.SecretHash == "" {
-			account.SecretMatches(dummySecretHash, secret)
-			return nil, false, account.ErrNotAuthenticated
-		}
-		if !account.SecretMatches(a.SecretHash, secret) {
-			return nil, false, account.ErrNotAuthenticated
-		}
-		return a, true, nil
+		c.UserSecret, c.HasUserSecret = secret, true
+	} else if user, secret, ok := apigw.Basic(req); ok {
+		c.AdminName, c.AdminSecret, c.HasAdmin = user, secret, true
 	}
-	if user, secret, ok := apigw.Basic(req); ok {
-		_, err := h.svc.AuthenticateAdmin(ctx, user, secret)
-		switch account.ErrorCode(err) {
-		case "":
-		case account.CodeInvalidCredentials, account.CodeForbidden, account.CodeNoPassword:
-			return nil, false, account.ErrNotAuthenticated
-		default:
-			return nil, false, err
-		}
-		a, err := h.svc.AccountByEmail(ctx, email)
-		if errors.Is(err, account.ErrNotFound) {
-			return nil, false, account.ErrNotAuthenticated
-		}
-		return a, false, err
-	}
-	return nil, false, account.ErrNotAuthenticated
+	return c
 }

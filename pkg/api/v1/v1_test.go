@@ -70,7 +70,7 @@ type regAnswer struct {
 // register creates an account through the route and returns its user_id and user_secret.
 func (f *fixture) register(t *testing.T, name, email, password string) (int64, string) {
 	t.Helper()
-	resp := f.h.Register(ctx, form(url.Values{"name": {name}, "email": {email}, "password": {password}}.Encode()))
+	resp := f.h.Serve(f.h.Register)(ctx, form(url.Values{"name": {name}, "email": {email}, "password": {password}}.Encode()))
 	var a regAnswer
 	if err := json.Unmarshal([]byte(resp.Body), &a); err != nil || resp.StatusCode != 201 || a.Status != "success" {
 		t.Fatalf("register %s: %d %s", email, resp.StatusCode, resp.Body)
@@ -112,7 +112,7 @@ func TestRegister(t *testing.T) {
 	}
 
 	// A JSON object is accepted too; ids increase.
-	resp := f.h.Register(ctx, jsonReq(`{"name":"Bob","email":"bob@example.com","password":"bob-password","extra":1}`))
+	resp := f.h.Serve(f.h.Register)(ctx, jsonReq(`{"name":"Bob","email":"bob@example.com","password":"bob-password","extra":1}`))
 	var b regAnswer
 	json.Unmarshal([]byte(resp.Body), &b)
 	if resp.StatusCode != 201 || b.Data.UserID <= id1 || b.Data.UserSecret == secret {
@@ -120,12 +120,12 @@ func TestRegister(t *testing.T) {
 	}
 
 	taken := `{"status":"fail","data":{"email":"already registered"}}`
-	expect(t, "email taken (other case)", f.h.Register(ctx, form("name=Jim&email=JANE.DOE%40example.com&password=jim-password")), 409, taken)
+	expect(t, "email taken (other case)", f.h.Serve(f.h.Register)(ctx, form("name=Jim&email=JANE.DOE%40example.com&password=jim-password")), 409, taken)
 	// An account of another family whose username is the address.
 	if _, err := f.svc.Register(ctx, account.NewAccount{Username: "carol@example.com", Password: "carol-password"}); err != nil {
 		t.Fatal(err)
 	}
-	expect(t, "username taken", f.h.Register(ctx, form("name=Carol&email=Carol%40example.com&password=carol-password")), 409, taken)
+	expect(t, "username taken", f.h.Serve(f.h.Register)(ctx, form("name=Carol&email=Carol%40example.com&password=carol-password")), 409, taken)
 }
 
 func TestRegisterValidation(t *testing.T) {
@@ -147,13 +147,13 @@ func TestRegisterValidation(t *testing.T) {
 		{`{"name":["Alice"],"email":{"a":1},"password":true}`, `{"name":"must be a string","email":"must be a string","password":"must be a string"}`},
 	}
 	for _, tc := range tests {
-		expect(t, tc.body, f.h.Register(ctx, jsonReq(tc.body)), 400, `{"status":"fail","data":`+tc.data+`}`)
+		expect(t, tc.body, f.h.Serve(f.h.Register)(ctx, jsonReq(tc.body)), 400, `{"status":"fail","data":`+tc.data+`}`)
 	}
-	expect(t, "form, missing and empty", f.h.Register(ctx, form("name=&password=x")), 400,
+	expect(t, "form, missing and empty", f.h.Serve(f.h.Register)(ctx, form("name=&password=x")), 400,
 		`{"status":"fail","data":{"name":"must not be empty","email":"required","password":"too short"}}`)
 	// 100 characters is the most an address (which is also the username) may have.
 	ok := strings.Repeat("a", 88) + "@example.com"
-	if r := f.h.Register(ctx, jsonReq(`{"name":"Max","email":"`+ok+`","password":"12345678"}`)); r.StatusCode != 201 {
+	if r := f.h.Serve(f.h.Register)(ctx, jsonReq(`{"name":"Max","email":"`+ok+`","password":"12345678"}`)); r.StatusCode != 201 {
 		t.Fatalf("100-character email: %d %s", r.StatusCode, r.Body)
 	}
 	// Bodies that cannot be read.
@@ -161,9 +161,9 @@ func TestRegisterValidation(t *testing.T) {
 		form("name=%zz"), form("name=a&name=b"), jsonReq(`{"name":`), jsonReq(`["name"]`),
 		request("text/xml", "<name/>"), request("multipart/form-data; boundary=x", "--x--"),
 	} {
-		expect(t, "bad body "+r.Body, f.h.Register(ctx, r), 400, badBody)
+		expect(t, "bad body "+r.Body, f.h.Serve(f.h.Register)(ctx, r), 400, badBody)
 	}
-	expect(t, "huge body", f.h.Register(ctx, form("name="+strings.Repeat("a", 70000))), 413, tooLarge)
+	expect(t, "huge body", f.h.Serve(f.h.Register)(ctx, form("name="+strings.Repeat("a", 70000))), 413, tooLarge)
 	if names, _, _ := f.svc.Store.ListUsernames(ctx, "", 100); len(names) != 1 {
 		t.Fatalf("accounts after failed registrations: %v", names)
 	}
@@ -173,8 +173,8 @@ func TestRegisterSwitchedOff(t *testing.T) {
 	f := newFixture(t)
 	f.svc.AllowRegistration = false
 	off := `{"status":"fail","data":{"message":"registration is disabled"}}`
-	expect(t, "closed", f.h.Register(ctx, form("name=Alice&email=a%40example.com&password=12345678")), 403, off)
-	expect(t, "closed, even with a bad body", f.h.Register(ctx, jsonReq(`{`)), 403, off)
+	expect(t, "closed", f.h.Serve(f.h.Register)(ctx, form("name=Alice&email=a%40example.com&password=12345678")), 403, off)
+	expect(t, "closed, even with a bad body", f.h.Serve(f.h.Register)(ctx, jsonReq(`{`)), 403, off)
 }
 
 func TestChangePassword(t *testing.T) {
@@ -186,7 +186,7 @@ func TestChangePassword(t *testing.T) {
 		t.Fatal(err)
 	}
 	patch := func(email, old, new string) events.APIGatewayV2HTTPResponse {
-		return f.h.ChangePassword(ctx, form(url.Values{"email": {email}, "oldpassword": {old}, "newpassword": {new}}.Encode()))
+		return f.h.Serve(f.h.ChangePassword)(ctx, form(url.Values{"email": {email}, "oldpassword": {old}, "newpassword": {new}}.Encode()))
 	}
 	expect(t, "wrong old password", patch("dave@example.com", "wrong-password", "new-password"), 422, wrongOld)
 	expect(t, "unknown email", patch("nobody@example.com", "dave-password", "new-password"), 422, wrongOld)
@@ -194,10 +194,10 @@ func TestChangePassword(t *testing.T) {
 	expect(t, "invalid new password (checked first)", patch("nobody@example.com", "wrong-password", "short"), 400,
 		`{"status":"fail","data":{"newpassword":"too short"}}`)
 	expect(t, "invalid email", patch("dave", "dave-password", "new-password"), 400, `{"status":"fail","data":{"email":"invalid email address"}}`)
-	expect(t, "missing", f.h.ChangePassword(ctx, jsonReq(`{"oldpassword":""}`)), 400,
+	expect(t, "missing", f.h.Serve(f.h.ChangePassword)(ctx, jsonReq(`{"oldpassword":""}`)), 400,
 		`{"status":"fail","data":{"email":"required","oldpassword":"must not be empty","newpassword":"required"}}`)
-	expect(t, "bad body", f.h.ChangePassword(ctx, form("email=%")), 400, badBody)
-	expect(t, "huge body", f.h.ChangePassword(ctx, jsonReq(`{"email":"`+strings.Repeat("a", 70000)+`"}`)), 413, tooLarge)
+	expect(t, "bad body", f.h.Serve(f.h.ChangePassword)(ctx, form("email=%")), 400, badBody)
+	expect(t, "huge body", f.h.Serve(f.h.ChangePassword)(ctx, jsonReq(`{"email":"`+strings.Repeat("a", 70000)+`"}`)), 413, tooLarge)
 	if _, _, err := f.svc.Authorize(ctx, token); err != nil {
 		t.Fatal("a failed change ended the session")
 	}
@@ -212,7 +212,7 @@ func TestChangePassword(t *testing.T) {
 	if _, _, err := f.svc.Authorize(ctx, token); !errors.Is(err, account.ErrNotAuthenticated) {
 		t.Fatalf("session survived the change: %v", err)
 	}
-	expect(t, "JSON body", f.h.ChangePassword(ctx, jsonReq(`{"email":"dave@example.com","oldpassword":"new-password","newpassword":"newer-password"}`)), 200, success200)
+	expect(t, "JSON body", f.h.Serve(f.h.ChangePassword)(ctx, jsonReq(`{"email":"dave@example.com","oldpassword":"new-password","newpassword":"newer-password"}`)), 200, success200)
 	expect(t, "old password again", patch("dave@example.com", "new-password", "third-password"), 422, wrongOld)
 
 	// An account without a password (admin, token only) has no old password to match.
@@ -238,7 +238,7 @@ func TestResetPassword(t *testing.T) {
 	}
 
 	reset := func(body string, headers ...string) events.APIGatewayV2HTTPResponse {
-		return f.h.ResetPassword(ctx, form(body, headers...))
+		return f.h.Serve(f.h.ResetPassword)(ctx, form(body, headers...))
 	}
 	for what, r := range map[string]events.APIGatewayV2HTTPResponse{
 		"no credentials":                 reset("email=erin%40example.com"),
@@ -283,7 +283,7 @@ func TestResetPassword(t *testing.T) {
 	}
 
 	// Admin Basic credentials, JSON body; the user_secret still works afterwards.
-	resp = f.h.ResetPassword(ctx, jsonReq(`{"email":"finn@example.com"}`, "Authorization", basic("Root", "root-password")))
+	resp = f.h.Serve(f.h.ResetPassword)(ctx, jsonReq(`{"email":"finn@example.com"}`, "Authorization", basic("Root", "root-password")))
 	json.Unmarshal([]byte(resp.Body), &out)
 	expect(t, "reset by admin", resp, 200, `{"status":"success","data":{"email":"finn@example.com","password":"`+out.Data.Password+`"}}`)
 	if _, err := f.svc.AuthenticateEmail(ctx, "finn@example.com", out.Data.Password); err != nil {
@@ -315,18 +315,20 @@ func TestServerErrors(t *testing.T) {
 	f := newFixture(t)
 	f.svc.Store = failingStore{f.svc.Store}
 	generic := `{"status":"error","message":"internal server error"}`
-	expect(t, "register", f.h.Register(ctx, form("name=Alice&email=a%40example.com&password=12345678")), 500, generic)
-	expect(t, "changepassword", f.h.ChangePassword(ctx, form("email=a%40example.com&oldpassword=12345678&newpassword=87654321")), 500, generic)
-	expect(t, "resetpassword", f.h.ResetPassword(ctx, form("email=a%40example.com", "Authorization", "Bearer x")), 500, generic)
+	expect(t, "register", f.h.Serve(f.h.Register)(ctx, form("name=Alice&email=a%40example.com&password=12345678")), 500, generic)
+	expect(t, "changepassword", f.h.Serve(f.h.ChangePassword)(ctx, form("email=a%40example.com&oldpassword=12345678&newpassword=87654321")), 500, generic)
+	expect(t, "resetpassword", f.h.Serve(f.h.ResetPassword)(ctx, form("email=a%40example.com", "Authorization", "Bearer x")), 500, generic)
 
-	lambda := f.h.Lambda(func(context.Context, *events.APIGatewayV2HTTPRequest) events.APIGatewayV2HTTPResponse { panic("bug") })
+	lambda := f.h.Lambda(func(context.Context, *events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+		panic("bug")
+	})
 	resp, err := lambda(ctx, events.APIGatewayV2HTTPRequest{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	expect(t, "panic", resp, 500, generic)
 
-	r := f.h.errorResponse(ctx, &account.Error{Code: account.CodeTooManyAttempts, RetryAfter: 2500 * time.Millisecond}, nil)
+	r := f.h.Answer(ctx, &account.Error{Code: account.CodeTooManyAttempts, RetryAfter: 2500 * time.Millisecond})
 	expect(t, "throttled", r, 429, `{"status":"fail","data":{"message":"too many attempts"}}`)
 	if r.Headers["retry-after"] != "3" {
 		t.Fatalf("Retry-After %q", r.Headers["retry-after"])

@@ -1,11 +1,13 @@
 // Package mailboot is boot.Init for the functions that send mail: it also requires the
-// sender address and attaches the SES mailer. It is a package of its own so that the
-// other functions never link the SES client.
+// sender address and hands the service an SES mailer. It is a package of its own so that
+// the other functions never link the SES client.
 package mailboot
 
 import (
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 
+	"github.com/gatehouse/gatehouse/pkg/account"
 	"github.com/gatehouse/gatehouse/pkg/awsenv"
 	"github.com/gatehouse/gatehouse/pkg/boot"
 	"github.com/gatehouse/gatehouse/pkg/config"
@@ -14,9 +16,10 @@ import (
 
 // Init builds the Runtime with an SES mailer sending from SENDER_EMAIL through the
 // configuration set SES_CONFIGURATION_SET (when set).
-func Init() *boot.Runtime {
-	rt := boot.Init(config.NeedMail)
-	client := ses.NewClient(rt.AWS, awsenv.Endpoint(rt.Getenv, sesv2.ServiceID))
-	rt.Service.Mailer = ses.New(client, rt.Config.SenderEmail).WithConfigurationSet(rt.Config.SESConfigurationSet)
-	return rt
+func Init() *boot.Runtime { return boot.InitWith(Mailer, config.NeedMail) }
+
+// Mailer is the SES mailer of cfg.
+func Mailer(cfg *config.Config, awsCfg aws.Config, getenv func(string) string) account.Mailer {
+	client := ses.NewClient(awsCfg, awsenv.Endpoint(getenv, sesv2.ServiceID))
+	return ses.New(client, cfg.SenderEmail).WithConfigurationSet(cfg.SESConfigurationSet)
 }

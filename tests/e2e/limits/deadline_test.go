@@ -13,6 +13,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/internal/hanging"
 	"github.com/gatehouse/gatehouse/pkg/api/admin"
+	"github.com/gatehouse/gatehouse/pkg/api/family"
 	"github.com/gatehouse/gatehouse/pkg/api/user"
 	v1 "github.com/gatehouse/gatehouse/pkg/api/v1"
 	"github.com/gatehouse/gatehouse/pkg/apigw"
@@ -21,9 +22,9 @@ import (
 
 // serverError is a family's documented server error: what its Lambda wrapper answers
 // when a route panics.
-func serverError(t *testing.T, wrap func(apigw.HandlerFunc) apigw.LambdaHandler) string {
+func serverError(t *testing.T, wrap func(family.Route) apigw.LambdaHandler) string {
 	t.Helper()
-	resp, _ := wrap(func(context.Context, *events.APIGatewayV2HTTPRequest) apigw.Response { panic("test") })(ctx, events.APIGatewayV2HTTPRequest{})
+	resp, _ := wrap(func(context.Context, *events.APIGatewayV2HTTPRequest) (apigw.Response, error) { panic("test") })(ctx, events.APIGatewayV2HTTPRequest{})
 	if resp.StatusCode != http.StatusInternalServerError {
 		t.Fatalf("server error is %d %s", resp.StatusCode, resp.Body)
 	}
