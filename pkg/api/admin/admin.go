@@ -181,14 +181,15 @@ func invalidText(e *account.Error) string {
 
 // authenticate checks the credentials of an admin before anything else of the request is
 // looked at: a Bearer API token (what Nebula's SDK and CLI send), else Basic credentials.
-// Malformed headers are simply no credentials (401).
-func (h *Handler) authenticate(ctx context.Context, req *events.APIGatewayV2HTTPRequest) (*account.Account, *apigw.Response) {
-	var a *account.Account
+// Malformed headers are simply no credentials (401). The account the route names (target,
+// "" = none) is read with the admin (account.AdminRequest).
+func (h *Handler) authenticate(ctx context.Context, req *events.APIGatewayV2HTTPRequest, target string) (*account.AdminRequest, *apigw.Response) {
+	var a *account.AdminRequest
 	var err error
 	if token, ok := apigw.Bearer(req); ok {
-		a, err = h.svc.AuthenticateAdminToken(ctx, token)
+		a, err = h.svc.AuthenticateAdminTokenFor(ctx, token, target)
 	} else if name, secret, ok := apigw.Basic(req); ok {
-		a, err = h.svc.AuthenticateAdmin(ctx, name, secret)
+		a, err = h.svc.AuthenticateAdminFor(ctx, name, secret, target)
 	} else {
 		r := unauthorized()
 		return nil, &r
@@ -239,7 +240,7 @@ func secrets(req *events.APIGatewayV2HTTPRequest) (password, token *string, bad 
 
 // ListUsers is GET /api/v2/users[?limit=N][&cursor=C].
 func (h *Handler) ListUsers(ctx context.Context, req *events.APIGatewayV2HTTPRequest) apigw.Response {
-	if _, r := h.authenticate(ctx, req); r != nil {
+	if _, r := h.authenticate(ctx, req, ""); r != nil {
 		return *r
 	}
 	q, err := apigw.Query(req)
@@ -293,10 +294,11 @@ func parseLimit(s string) (int, bool) {
 
 // GetUser is GET /api/v2/users/{username}.
 func (h *Handler) GetUser(ctx context.Context, req *events.APIGatewayV2HTTPRequest) apigw.Response {
-	if _, r := h.authenticate(ctx, req); r != nil {
+	call, r := h.authenticate(ctx, req, pathUsername(req))
+	if r != nil {
 		return *r
 	}
-	a, err := h.svc.AccountByUsername(ctx, pathUsername(req))
+	a, err := call.Named()
 	if err != nil {
 		return h.errorResponse(ctx, err)
 	}
@@ -305,7 +307,7 @@ func (h *Handler) GetUser(ctx context.Context, req *events.APIGatewayV2HTTPReque
 
 // CreateUser is POST /api/v2/users/{username} with {"password"?,"token"?}.
 func (h *Handler) CreateUser(ctx context.Context, req *events.APIGatewayV2HTTPRequest) apigw.Response {
-	if _, r := h.authenticate(ctx, req); r != nil {
+	if _, r := h.authenticate(ctx, req, ""); r != nil {
 		return *r
 	}
 	pw, token, bad := secrets(req)
@@ -342,14 +344,15 @@ func emptyField(pw, token *string) string {
 // (the manager takes both methods, with the same meaning). The body is validated before the
 // account is looked up.
 func (h *Handler) UpdateUser(ctx context.Context, req *events.APIGatewayV2HTTPRequest) apigw.Response {
-	if _, r := h.authenticate(ctx, req); r != nil {
+	call, r := h.authenticate(ctx, req, pathUsername(req))
+	if r != nil {
 		return *r
 	}
 	pw, token, bad := secrets(req)
 	if bad != nil {
 		return *bad
 	}
-	a, err := h.svc.UpdateCredentials(ctx, pathUsername(req), pw, token)
+	a, err := h.svc.UpdateCredentialsOf(ctx, call, pw, token)
 	if err != nil {
 		return h.errorResponse(ctx, err)
 	}
@@ -359,10 +362,11 @@ func (h *Handler) UpdateUser(ctx context.Context, req *events.APIGatewayV2HTTPRe
 // RefreshToken is POST /api/v2/users/{username}/refresh. Its body (the seed sends {}) is
 // not read.
 func (h *Handler) RefreshToken(ctx context.Context, req *events.APIGatewayV2HTTPRequest) apigw.Response {
-	if _, r := h.authenticate(ctx, req); r != nil {
+	call, r := h.authenticate(ctx, req, pathUsername(req))
+	if r != nil {
 		return *r
 	}
-	token, err := h.svc.RefreshToken(ctx, pathUsername(req))
+	token, err := h.svc.RefreshTokenOf(ctx, call)
 	if err != nil {
 		return h.errorResponse(ctx, err)
 	}
@@ -371,11 +375,11 @@ func (h *Handler) RefreshToken(ctx context.Context, req *events.APIGatewayV2HTTP
 
 // DeleteUser is DELETE /api/v2/users/{username}. An admin cannot delete itself.
 func (h *Handler) DeleteUser(ctx context.Context, req *events.APIGatewayV2HTTPRequest) apigw.Response {
-	actor, r := h.authenticate(ctx, req)
+	call, r := h.authenticate(ctx, req, pathUsername(req))
 	if r != nil {
 		return *r
 	}
-	if err := h.svc.DeleteUser(ctx, actor, pathUsername(req)); err != nil {
+	if err := h.svc.DeleteUserOf(ctx, call); err != nil {
 		return h.errorResponse(ctx, err)
 	}
 	return apigw.JSON(http.StatusOK, struct{}{})
@@ -384,7 +388,7 @@ func (h *Handler) DeleteUser(ctx context.Context, req *events.APIGatewayV2HTTPRe
 // Status is GET /api/v2/status, the manager's reachability check (`nebulactl ping`, the
 // SDK's check_api): {"api_available":true} to an admin.
 func (h *Handler) Status(ctx context.Context, req *events.APIGatewayV2HTTPRequest) apigw.Response {
-	if _, r := h.authenticate(ctx, req); r != nil {
+	if _, r := h.authenticate(ctx, req, ""); r != nil {
 		return *r
 	}
 	return apigw.JSON(http.StatusOK, statusBody{APIAvailable: true})
