@@ -55,7 +55,7 @@ func StoreContract(t *testing.T, newStore func(t *testing.T) account.Store) {
 		{"FailuresForgotten", testFailuresForgotten},
 		{"Guesses", testGuesses},
 		{"GuessesRace", testGuessesRace},
-		// The admin routes' reads and writes (contract_admins.go).
+		// The admin routes' reads and writes (admins.go).
 		{"ReadBatch", testReadBatch},
 		{"ChangeCredentialsFrom", testChangeCredentialsFrom},
 	}

@@ -229,7 +229,7 @@ func (r *Results) estimateCosts(root string) error {
 		"DynamoDB units are what DynamoDB Local reports as consumed capacity, transactional writes at two units per item as DynamoDB bills them.",
 		fmt.Sprintf("Function logs: %.0f bytes per request ingested: the request line as measured (%.0f bytes on average) plus, at the template's system log level %s, Lambda's platform lines (%d bytes at INFO, none at WARN). API access log: %d bytes per request (the template's format with typical values). Stored %.0f days (the template's LogRetentionDays default), billed compressed at %.0f%% of the ingested size.", logBytes, r.LogBytes.RequestLine, r.LogBytes.SystemLogLevel, platformLineBytes, accessLogBytes, tf.retentionDays, logCompression*100),
 		fmt.Sprintf("Alarms: %d in template.yaml, reading %d metrics, at $%.2f per metric a month.", tf.alarms, tf.alarmMetrics, prices.AlarmMetric),
-		fmt.Sprintf("X-Ray: the template's Tracing default is %s. PassThrough records nothing (the HTTP API sends no sampled header); Active records with Lambda's fixed rule (the first request each second, then %.0f%%), requests spread evenly over the month; shown as its own column.", tf.tracingDefault, tracingSampledRate*100),
+		fmt.Sprintf("X-Ray: the template's Tracing default is %s. PassThrough records nothing (the HTTP API sends no sampled header); Active records with Lambda's fixed rule, per function (the first request each second, then %.0f%%), each function's requests spread evenly over the month; shown as its own line, in the total only when Active is the default.", tf.tracingDefault, tracingSampledRate*100),
 		fmt.Sprintf("Cold starts: each function used at all is replaced about every %d minutes, at most once per invocation; each bills its INIT duration (the cold start measured here, first request included) at the function's memory, and each admin cold start reads the token-index key from Secrets Manager (one call).", instanceLifeMin),
 		fmt.Sprintf("Storage: %.0f accounts per MAU at %d bytes each, in the table and in its PITR backups (PITR enabled: %v).", registeredPerMAU, bytesPerAccount, tf.pitr),
 		fmt.Sprintf("Data transfer: %d bytes per answer to the internet, after the 100 GB a month free.", responseBytes),
@@ -299,7 +299,10 @@ func (r *Results) estimateCosts(root string) error {
 			m.LineItemsUSD["dynamodb_pitr"] = storeGB * prices.DynamoPITRGB
 		}
 		m.LineItemsUSD["data_transfer"] = math.Max(0, m.Requests*responseBytes/1e9-prices.TransferFreeGB) * prices.TransferOutGB
-		traces := xrayTraces(m.Requests)
+		traces := 0.0 // Lambda's fixed rule samples per function
+		for _, inv := range perFn {
+			traces += xrayTraces(inv)
+		}
 		m.TracingActiveUSD = round(traces/1e6*prices.XRayPerMillion, 2)
 		xray := 0.0
 		if tf.tracingDefault == "Active" {

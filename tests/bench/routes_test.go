@@ -50,6 +50,29 @@ func each(n int, f func(i int) func() e2e.Response) []func() e2e.Response {
 	return out
 }
 
+// passwordLogin is the scenario of a login route: n logins of one account.
+func passwordLogin(path string) func(t testing.TB, n int) []func() e2e.Response {
+	return func(t testing.TB, n int) []func() e2e.Response {
+		names, pws, _ := users(t, 1)
+		body := e2e.JSONBody("username", names[0], "password", pws[0])
+		return each(n, func(int) func() e2e.Response {
+			return func() e2e.Response { return e2e.PostJSON(t, path, body) }
+		})
+	}
+}
+
+// sessionCheck is the scenario of a session route: n checks of one session, which
+// header(token) carries.
+func sessionCheck(path string, header func(token string) []string) func(t testing.TB, n int) []func() e2e.Response {
+	return func(t testing.TB, n int) []func() e2e.Response {
+		names, pws, _ := users(t, 1)
+		h := header(e2e.Login(t, names[0], pws[0]))
+		return each(n, func(int) func() e2e.Response {
+			return func() e2e.Response { return e2e.Get(t, path, h...) }
+		})
+	}
+}
+
 // users registers n accounts with email (concurrently, it is only setup).
 func users(t testing.TB, n int) (names, pws, emails []string) {
 	names, pws, emails = make([]string, n), make([]string, n), make([]string, n)
@@ -102,21 +125,8 @@ func scenarios(t testing.TB) []scenario {
 				}
 			})
 		}},
-		{"POST", "/users/login", 200, func(t testing.TB, n int) []func() e2e.Response {
-			names, pws, _ := users(t, 1)
-			return each(n, func(int) func() e2e.Response {
-				return func() e2e.Response {
-					return post("/users/login", e2e.JSONBody("username", names[0], "password", pws[0]))
-				}
-			})
-		}},
-		{"GET", "/users/info", 200, func(t testing.TB, n int) []func() e2e.Response {
-			names, pws, _ := users(t, 1)
-			tok := e2e.Login(t, names[0], pws[0])
-			return each(n, func(int) func() e2e.Response {
-				return func() e2e.Response { return e2e.Get(t, "/users/info", "Authorization", "Bearer "+tok) }
-			})
-		}},
+		{"POST", "/users/login", 200, passwordLogin("/users/login")},
+		{"GET", "/users/info", 200, sessionCheck("/users/info", func(tok string) []string { return []string{"Authorization", "Bearer " + tok} })},
 		{"POST", "/users/logout", 200, func(t testing.TB, n int) []func() e2e.Response {
 			names, pws, _ := users(t, 1)
 			toks := sessions(t, names[0], pws[0], n)
@@ -151,19 +161,8 @@ func scenarios(t testing.TB) []scenario {
 				}
 			})
 		}},
-		{"POST", "/user/auth", 200, func(t testing.TB, n int) []func() e2e.Response {
-			names, pws, _ := users(t, 1)
-			return each(n, func(int) func() e2e.Response {
-				return func() e2e.Response { return post("/user/auth", e2e.JSONBody("username", names[0], "password", pws[0])) }
-			})
-		}},
-		{"GET", "/user/logged", 200, func(t testing.TB, n int) []func() e2e.Response {
-			names, pws, _ := users(t, 1)
-			tok := e2e.Login(t, names[0], pws[0])
-			return each(n, func(int) func() e2e.Response {
-				return func() e2e.Response { return e2e.Get(t, "/user/logged", "Cookie", "TOKEN="+tok) }
-			})
-		}},
+		{"POST", "/user/auth", 200, passwordLogin("/user/auth")},
+		{"GET", "/user/logged", 200, sessionCheck("/user/logged", func(tok string) []string { return []string{"Cookie", "TOKEN=" + tok} })},
 		{"GET", "/user/profile/{username}", 200, func(t testing.TB, n int) []func() e2e.Response {
 			names, _, _ := users(t, 1)
 			return each(n, func(int) func() e2e.Response {
@@ -357,11 +356,10 @@ func rawDo(method, path, contentType, body string, headers ...string) int {
 	if err != nil {
 		return 0
 	}
-	if contentType != "" {
-		req.Header.Set("Content-Type", contentType)
-	}
-	for i := 0; i+1 < len(headers); i += 2 {
-		req.Header.Add(headers[i], headers[i+1])
+	for kv := append([]string{"Content-Type", contentType}, headers...); len(kv) >= 2; kv = kv[2:] {
+		if kv[1] != "" {
+			req.Header.Add(kv[0], kv[1])
+		}
 	}
 	resp, err := rawClient.Do(req)
 	if err != nil {

@@ -92,14 +92,18 @@ func measureFunctions(b *testing.B, root string, fns []samtemplate.Function, res
 		if err != nil {
 			b.Fatal(err)
 		}
-		warm, err := warmOverhead(bins[fn.LogicalID], fastEvent(fn), warmSamples)
-		if err != nil {
-			b.Fatal(err)
-		}
-		env := []string{"AWS_ENDPOINT_URL_DYNAMODB=" + e2e.Stack.DynamoEndpoint, "TABLE_NAME=" + e2e.Stack.TableName}
-		first, calls, err := firstRequests(bins[fn.LogicalID], env, dynamoEvent(fn), firstSamples)
-		if err != nil {
-			b.Fatal(err)
+		// A function without routes (the session authorizer, called by API Gateway with its
+		// own event) is measured for its cold start only.
+		var warm, first []time.Duration
+		var calls int
+		if len(fn.Routes) > 0 {
+			if warm, err = warmOverhead(bins[fn.LogicalID], fastEvent(fn), warmSamples); err != nil {
+				b.Fatal(err)
+			}
+			env := []string{"AWS_ENDPOINT_URL_DYNAMODB=" + e2e.Stack.DynamoEndpoint, "TABLE_NAME=" + e2e.Stack.TableName}
+			if first, calls, err = firstRequests(bins[fn.LogicalID], env, dynamoEvent(fn), firstSamples); err != nil {
+				b.Fatal(err)
+			}
 		}
 		f := Function{
 			Name:            fn.LogicalID,
@@ -138,22 +142,7 @@ func measureRoutes(b *testing.B, fns []samtemplate.Function, res *Results) {
 				b.Fatalf("%s warm-up: %s", key, describe(r))
 			}
 		}
-		time.Sleep(200 * time.Millisecond) // let earlier log lines arrive
-		mark := len(e2e.FunctionLogs())
-		var lat []time.Duration
-		for _, send := range reqs[5:] {
-			start := time.Now()
-			r := send()
-			lat = append(lat, time.Since(start))
-			if r.Status != sc.want {
-				b.Fatalf("%s: %s", key, describe(r))
-			}
-		}
-		time.Sleep(200 * time.Millisecond)
-		lines := requestLines(e2e.FunctionLogs()[mark:], key)
-		if len(lines) < samples {
-			b.Fatalf("%s: %d request log lines for %d requests", key, len(lines), samples)
-		}
+		lat, lines := timed(b, key, sc.want, reqs[5:])
 		rt := Route{Method: sc.method, Path: sc.path, Function: owner[key], MemoryMB: memory[key], Samples: len(lat)}
 		d := dist(lat)
 		rt.P50MS, rt.P90MS, rt.P99MS, rt.P99Thin = d.P50, d.P90, d.P99, len(lat) < thinP99Below
@@ -177,26 +166,33 @@ func measureRoutes(b *testing.B, fns []samtemplate.Function, res *Results) {
 	}
 }
 
-// measureMiss measures an admin route called by admins the function has never seen: its
-// credential cache misses, and the production hash is paid.
-func measureMiss(b *testing.B, sc scenario, miss func(testing.TB, int) []func() e2e.Response, key string, rt *Route) {
-	reqs := miss(b, missSamples)
-	time.Sleep(200 * time.Millisecond)
+// timed sends reqs one after another and returns their latencies and the functions' request
+// lines for route key ("key (what)" names a variant in messages).
+func timed(b *testing.B, key string, want int, reqs []func() e2e.Response) ([]time.Duration, []logLine) {
+	route, _, _ := strings.Cut(key, " (")
+	time.Sleep(200 * time.Millisecond) // let earlier log lines arrive
 	mark := len(e2e.FunctionLogs())
 	var lat []time.Duration
 	for _, send := range reqs {
 		start := time.Now()
 		r := send()
 		lat = append(lat, time.Since(start))
-		if r.Status != sc.want {
-			b.Fatalf("%s cache miss: %s", key, describe(r))
+		if r.Status != want {
+			b.Fatalf("%s: %s", key, describe(r))
 		}
 	}
 	time.Sleep(200 * time.Millisecond)
-	lines := requestLines(e2e.FunctionLogs()[mark:], key)
+	lines := requestLines(e2e.FunctionLogs()[mark:], route)
 	if len(lines) < len(reqs) {
-		b.Fatalf("%s cache miss: %d request log lines for %d requests", key, len(lines), len(reqs))
+		b.Fatalf("%s: %d request log lines for %d requests", key, len(lines), len(reqs))
 	}
+	return lat, lines
+}
+
+// measureMiss measures an admin route called by admins the function has never seen: its
+// credential cache misses, and the production hash is paid.
+func measureMiss(b *testing.B, sc scenario, miss func(testing.TB, int) []func() e2e.Response, key string, rt *Route) {
+	lat, lines := timed(b, key+" (cache miss)", sc.want, miss(b, missSamples))
 	d := dist(lat)
 	calls := func(l logLine) float64 { return float64(l.DynamoCalls) }
 	m := &Miss{Samples: len(lat), P50MS: d.P50, P90MS: d.P90,
@@ -313,6 +309,9 @@ func machine() Machine {
 }
 
 func dist(ds []time.Duration) Dist {
+	if len(ds) == 0 {
+		return Dist{}
+	}
 	s := slices.Clone(ds)
 	slices.Sort(s)
 	at := func(q float64) float64 {
