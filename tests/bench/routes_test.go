@@ -109,10 +109,22 @@ func scenarios(t testing.TB) []scenario {
 	do := func(method, path, ct, body string, h ...string) e2e.Response {
 		return e2e.Do(t, e2e.Stack.URL, method, path, ct, body, h...)
 	}
+	// v1Register registers the i-th account of a v1 set, keeping its email, password and
+	// user_secret.
+	v1Register := func(i int, emails, pws, secrets []string) e2e.Response {
+		emails[i], pws[i] = e2e.Unique("v1")+"@example.com", "bench-password-1"
+		r := do(http.MethodPost, "/api/user/v1/register", "application/x-www-form-urlencoded",
+			url.Values{"name": {"Bench User"}, "email": {emails[i]}, "password": {pws[i]}}.Encode())
+		if d, ok := r.JSON(t)["data"].(map[string]any); ok {
+			secrets[i], _ = d["user_secret"].(string)
+			e2e.Secret(secrets[i])
+		}
+		return r
+	}
 	// Shared state between scenarios.
 	var otpNames, otpEmails, otpReqIDs []string
 	var rstEmails []string
-	var v1Emails, v1Passwords, v1Secrets []string
+	var v1Emails, v1Passwords, v1Secrets []string // made by the register scenario
 	var adminCreated []string
 	admin, adminPW := e2e.Unique("benchadmin"), "bench-admin-password"
 	adminAuth := []string{"Authorization", basic(admin, adminPW)}
@@ -194,23 +206,21 @@ func scenarios(t testing.TB) []scenario {
 		{"POST", "/api/user/v1/register", 201, func(t testing.TB, n int) []func() e2e.Response {
 			v1Emails, v1Passwords, v1Secrets = make([]string, n), make([]string, n), make([]string, n)
 			return each(n, func(i int) func() e2e.Response {
-				return func() e2e.Response {
-					v1Emails[i], v1Passwords[i] = e2e.Unique("v1")+"@example.com", "bench-password-1"
-					r := do(http.MethodPost, "/api/user/v1/register", "application/x-www-form-urlencoded",
-						url.Values{"name": {"Bench User"}, "email": {v1Emails[i]}, "password": {v1Passwords[i]}}.Encode())
-					if d, ok := r.JSON(t)["data"].(map[string]any); ok {
-						v1Secrets[i], _ = d["user_secret"].(string)
-						e2e.Secret(v1Secrets[i])
-					}
-					return r
-				}
+				return func() e2e.Response { return v1Register(i, v1Emails, v1Passwords, v1Secrets) }
 			})
 		}},
 		{"PATCH", "/api/user/v1/changepassword", 200, func(t testing.TB, n int) []func() e2e.Response {
+			// Accounts of its own: a new password voids the user_secret resetpassword uses.
+			emails, pws := make([]string, n), make([]string, n)
+			for i := range n {
+				if r := v1Register(i, emails, pws, make([]string, n)); r.Status != 201 {
+					t.Fatalf("v1 register: %s", describe(r))
+				}
+			}
 			return each(n, func(i int) func() e2e.Response {
 				return func() e2e.Response {
 					return do(http.MethodPatch, "/api/user/v1/changepassword", "application/x-www-form-urlencoded",
-						url.Values{"email": {v1Emails[i]}, "oldpassword": {v1Passwords[i]}, "newpassword": {"bench-password-2"}}.Encode())
+						url.Values{"email": {emails[i]}, "oldpassword": {pws[i]}, "newpassword": {"bench-password-2"}}.Encode())
 				}
 			})
 		}},
