@@ -2,6 +2,7 @@ package bench
 
 import (
 	"bufio"
+	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -16,6 +17,7 @@ import (
 	"time"
 
 	"github.com/gatehouse/gatehouse/infra/local/samtemplate"
+	"github.com/gatehouse/gatehouse/pkg/account"
 )
 
 // buildNative builds every function for this machine (what the local stack runs) into dir.
@@ -283,19 +285,29 @@ func dynamoEvent(fn samtemplate.Function) []byte {
 	r := fn.Routes[0]
 	const name = "first-request-nobody"
 	path := strings.ReplaceAll(r.Path, "{username}", name)
+	// A well-formed session token of a session that does not exist: the session routes
+	// look it up.
+	session, _, _ := account.NewSessionToken(rand.Reader, 1)
 	auth := "Basic " + base64.StdEncoding.EncodeToString([]byte(name+":wrong-password-1"))
+	if strings.HasPrefix(r.Path, "/users/") {
+		auth = "Bearer " + session
+	}
+	ct, body := "application/json", fmt.Sprintf(`{"username":%q,"password":"wrong-password-1","email":"%s@example.com","userhash":"%s","OTP":"123456","reqid":"00000000-0000-4000-8000-000000000000","uuid":"00000000-0000-4000-8000-000000000000","newPassword":"new-password-1"}`, name, name, strings.Repeat("0", 64))
+	if strings.HasPrefix(r.Path, "/api/user/v1/") { // Account v1 reads forms
+		ct = "application/x-www-form-urlencoded"
+		body = "name=Bench&email=" + name + "%40example.com&password=wrong-password-1&oldpassword=wrong-password-1&newpassword=new-password-1"
+	}
 	ev := map[string]any{
 		"version": "2.0", "routeKey": r.Method + " " + r.Path, "rawPath": path, "rawQueryString": "",
 		"headers": map[string]string{
-			"content-type": "application/json", "authorization": auth,
-			"cookie": "TOKEN=" + strings.Repeat("A", 43),
+			"content-type": ct, "authorization": auth, "cookie": "TOKEN=" + session,
 		},
 		"pathParameters": map[string]string{"username": name},
 		"requestContext": map[string]any{
 			"http":      map[string]string{"method": r.Method, "path": path, "sourceIp": "127.0.0.1"},
 			"requestId": "bench", "routeKey": r.Method + " " + r.Path, "stage": "$default",
 		},
-		"body":            fmt.Sprintf(`{"username":%q,"password":"wrong-password-1","email":"%s@example.com","userhash":"%s","OTP":"123456","reqid":"00000000-0000-4000-8000-000000000000","uuid":"00000000-0000-4000-8000-000000000000","newPassword":"new-password-1"}`, name, name, strings.Repeat("0", 64)),
+		"body":            body,
 		"isBase64Encoded": false,
 	}
 	b, _ := json.Marshal(ev)
