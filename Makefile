@@ -128,7 +128,7 @@ fuzz: ## Run each fuzz target for FUZZTIME (default 40000x executions; e.g. FUZZ
 	done
 
 bench: deps ## Benchmarks against the local stack (not part of make test)
-	cd tests/bench && $(GO) test -run '^$$' -bench . -benchtime 1x -timeout 10m .
+	cd tests/bench && $(GO) test -run '^$$' -bench . -benchtime 1x -timeout 30m .
 	$(GO) test -run '^$$' -bench . -benchtime 20x ./pkg/password
 
 $(ACTIONLINT):

@@ -245,6 +245,9 @@ type Store interface {
 	// budget is spent; ErrNotFound when the account is gone. A new password (in
 	// ChangeCredentials) empties it.
 	ReserveGuess(ctx context.Context, userID int64, now time.Time, max int, window time.Duration) error
+	// ReadBatch and ChangeCredentialsFrom serve the admin routes (admin.go).
+	ReadBatch(ctx context.Context, r BatchRead) (*BatchResult, error)
+	ChangeCredentialsFrom(ctx context.Context, cur *Account, c CredentialChange) error
 }
 
 // Mailer sends Gatehouse's mails. Implementations render the text and HTML bodies.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
+	"maps"
 	"strings"
 	"time"
 )
@@ -29,20 +30,92 @@ const tokenSHA256 = "$sha256$"
 // hashes, so repeated calls of a warm function skip the slow hash while a changed password
 // or token is never accepted from memory.
 func (s *Service) AuthenticateAdmin(ctx context.Context, username, secret string) (*Account, error) {
+	r, err := s.AuthenticateAdminFor(ctx, username, secret, "")
+	if err != nil {
+		return nil, err
+	}
+	return r.Actor, nil
+}
+
+// AdminRequest is an authenticated call of the admin API: the acting admin and the
+// account the call names, both read in the same round trips.
+type AdminRequest struct {
+	Actor *Account
+	// Target is the named account; TargetErr (ErrNotFound: an invalid username cannot
+	// exist) says why it is nil when one was named.
+	Target    *Account
+	TargetErr error
+}
+
+// Named is the account the call names, or why there is none.
+func (r *AdminRequest) Named() (*Account, error) {
+	if r.Target == nil && r.TargetErr == nil { // none named: no such account
+		return nil, ErrNotFound
+	}
+	if r.Target == nil {
+		return nil, r.TargetErr
+	}
+	return r.Target, nil
+}
+
+// BatchRead is what one Store.ReadBatch reads: accounts by id, the user ids of username
+// keys, and a source's failure count (Source nil: not read).
+type BatchRead struct {
+	IDs          []int64
+	UsernameKeys []string
+	Source       *Source
+}
+
+// BatchResult is what ReadBatch found; what does not exist is absent from the maps.
+type BatchResult struct {
+	Accounts       map[int64]*Account
+	UserIDs        map[string]int64
+	SourceFailures int
+}
+
+// AuthenticateAdminFor is AuthenticateAdmin that also reads the account named target (""
+// = none), with the same reads: the acting admin's and the target's accounts come in one
+// BatchGetItem, by the user ids the warm function remembers (else after one more that
+// reads their username keys), with the source's count. The acting admin is thus read
+// fresh on every call, and a remembered credential is only accepted against that read:
+// a new password or token, a demotion or a deletion refuses the very next call.
+//
+// Round trips on a remembered credential: 1 (2 for a name not seen before); on a miss,
+// the counted check adds its reservation and the clearing after it.
+func (s *Service) AuthenticateAdminFor(ctx context.Context, username, secret, target string) (*AdminRequest, error) {
 	u, err := ParseUsername(username)
 	if err != nil {
-		return s.unknown(secret)
+		_, err := s.unknown(secret)
+		return nil, err
 	}
-	l, gateErr := s.lookupID(ctx, u.Key, s.Store.UserIDByUsername, s.Store.UserIDByUsernameFrom)
-	var a *Account
-	if l.err == nil {
-		a, l.err = s.Store.AccountByID(ctx, l.id)
+	req := &AdminRequest{}
+	targetKey := ""
+	if target != "" {
+		if t, err := ParseUsername(target); err != nil {
+			req.TargetErr = ErrNotFound // as AccountByUsername
+		} else {
+			targetKey = t.Key
+		}
 	}
-	if l.err != nil && !errors.Is(l.err, ErrNotFound) {
-		return nil, l.err
+	l := lookup{ident: IdentifierHash(u.Key)}
+	var src *Source
+	if l.src, l.gated = s.source(ctx); l.gated {
+		src = &l.src
 	}
-	if l.err == nil && generatedTokenMatches(a, secret) {
-		return adminOnly(a)
+	rd, err := s.readAdminCall(ctx, u.Key, targetKey, src)
+	if err != nil {
+		return nil, err
+	}
+	if targetKey != "" {
+		req.Target, req.TargetErr = rd.target, rd.targetErr
+	}
+	var gateErr error
+	if l.gated {
+		gateErr = s.sourceRefused(l.src, rd.failures)
+	}
+	a, found := rd.actor, rd.actor != nil
+	if found && generatedTokenMatches(a, secret) {
+		return req.as(a)
 	}
 	// From here on a name without an account answers as one with: the source's limit,
 	// then an impossible secret, then the lockout.
@@ -52,10 +125,12 @@ func (s *Service) AuthenticateAdmin(ctx context.Context, username, secret string
 	// No password or token is that long: refused without counting a check, and kept away
 	// from the hash.
 	if len(secret) > 4*PasswordMax {
-		return s.unknown("")
+		_, err := s.unknown("")
+		return nil, err
 	}
-	if l.err != nil {
-		return s.unknownCheck(ctx, l, secret)
+	if !found {
+		_, err := s.unknownCheck(ctx, l, secret)
+		return nil, err
 	}
 	now := s.now()
 	if now.Before(a.LockedUntil) {
@@ -63,11 +138,12 @@ func (s *Service) AuthenticateAdmin(ctx context.Context, username, secret string
 	}
 	if key := s.authCache().key(a, secret); s.authCache().hit(key, now) {
 		s.clearFailures(ctx, a)
-		return adminOnly(a)
+		return req.as(a)
 	}
 	if a, err = s.reserveAttempt(ctx, a.UserID); err != nil {
 		if errors.Is(err, ErrNotFound) {
-			return s.unknown(secret)
+			_, err := s.unknown(secret)
+			return nil, err
 		}
 		return nil, err
 	}
@@ -82,7 +158,123 @@ func (s *Service) AuthenticateAdmin(ctx context.Context, username, secret string
 	}
 	s.clearFailures(ctx, a)
 	s.authCache().add(s.authCache().key(a, secret), now)
-	return adminOnly(a)
+	return req.as(a)
+}
+
+// as completes the request with its actor, which must be an admin.
+func (r *AdminRequest) as(a *Account) (*AdminRequest, error) {
+	if _, err := adminOnly(a); err != nil {
+		return nil, err
+	}
+	r.Actor = a
+	return r, nil
+}
+
+// AuthenticateAdminTokenFor is AuthenticateAdminToken that also reads the account named
+// target ("" = none). Round trips: those of AuthenticateAdminToken, and 1 or 2 more for
+// the target (by its remembered id, else by its username key).
+func (s *Service) AuthenticateAdminTokenFor(ctx context.Context, token, target string) (*AdminRequest, error) {
+	a, err := s.AuthenticateAdminToken(ctx, token)
+	if err != nil {
+		return nil, err
+	}
+	req := &AdminRequest{Actor: a}
+	if target == "" {
+		return req, nil
+	}
+	t, err := ParseUsername(target)
+	if err != nil {
+		req.TargetErr = ErrNotFound // as AccountByUsername
+		return req, nil
+	}
+	rd, err := s.readAdminCall(ctx, "", t.Key, nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Target, req.TargetErr = rd.target, rd.targetErr
+	return req, nil
+}
+
+// adminReads are the reads of one admin call; a nil account was not found.
+type adminReads struct {
+	actor, target *Account
+	targetErr     error
+	failures      int
+}
+
+// readAdminCall reads the accounts of the username keys actorKey and targetKey ("" =
+// none) and the source's count (src nil = not read). Round trips: 1 when the user ids
+// are remembered, else 2; a remembered id whose account is gone (or is another name's)
+// is forgotten and the keys are read again.
+func (s *Service) readAdminCall(ctx context.Context, actorKey, targetKey string, src *Source) (adminReads, error) {
+	c := s.authCache()
+	var names []string
+	for _, k := range []string{actorKey, targetKey} {
+		if k != "" {
+			names = append(names, k)
+		}
+	}
+	for memo := true; ; memo = false {
+		ids := map[string]int64{}
+		fromMemo := map[string]bool{}
+		q := BatchRead{Source: src}
+		for _, k := range names {
+			if id, ok := c.userID(k); ok && memo {
+				ids[k], fromMemo[k] = id, true
+				q.IDs = append(q.IDs, id)
+			} else {
+				q.UsernameKeys = append(q.UsernameKeys, k)
+			}
+		}
+		res, err := s.Store.ReadBatch(ctx, q)
+		if err != nil {
+			return adminReads{}, err
+		}
+		rd := adminReads{failures: res.SourceFailures}
+		accounts := res.Accounts
+		var more []int64
+		for _, k := range q.UsernameKeys {
+			if id, ok := res.UserIDs[k]; ok {
+				ids[k] = id
+				more = append(more, id)
+			}
+		}
+		if len(more) > 0 {
+			res2, err := s.Store.ReadBatch(ctx, BatchRead{IDs: more})
+			if err != nil {
+				return adminReads{}, err
+			}
+			maps.Copy(accounts, res2.Accounts)
+		}
+		stale := false
+		get := func(k string) *Account {
+			id, ok := ids[k]
+			if !ok {
+				return nil
+			}
+			// A key item without its account is a deletion in progress: not found.
+			if a := accounts[id]; a != nil && a.UsernameKey == k {
+				c.rememberID(k, id)
+				return a
+			}
+			if fromMemo[k] {
+				c.forgetID(k)
+				stale = true
+			}
+			return nil
+		}
+		if actorKey != "" {
+			rd.actor = get(actorKey)
+		}
+		if targetKey != "" {
+			if rd.target = get(targetKey); rd.target == nil {
+				rd.targetErr = ErrNotFound
+			}
+		}
+		if !stale {
+			return rd, nil
+		}
+	}
 }
 
 // generatedTokenMatches reports whether secret is the account's generated API token.
@@ -173,23 +365,24 @@ func (s *Service) CreateUser(ctx context.Context, username string, password, tok
 // UpdateCredentials sets a new password and/or chosen API token (at least one) and ends
 // the account's sessions.
 func (s *Service) UpdateCredentials(ctx context.Context, username string, password, token *string) (*Account, error) {
-	if password == nil && token == nil {
-		return nil, Invalid(FieldPassword, ReasonEmpty)
-	}
-	if password != nil {
-		if err := ValidatePassword(*password); err != nil {
-			return nil, err
-		}
-	}
-	if token != nil {
-		if err := ValidateToken(*token); err != nil {
-			return nil, err
-		}
+	if err := validateSecrets(password, token); err != nil {
+		return nil, err
 	}
 	a, err := s.AccountByUsername(ctx, username)
+	return s.UpdateCredentialsOf(ctx, &AdminRequest{Target: a, TargetErr: err}, password, token)
+}
+
+// UpdateCredentialsOf is UpdateCredentials of the account the admin call names, already
+// read: the write is the only round trip.
+func (s *Service) UpdateCredentialsOf(ctx context.Context, r *AdminRequest, password, token *string) (*Account, error) {
+	if err := validateSecrets(password, token); err != nil {
+		return nil, err
+	}
+	named, err := r.Named()
 	if err != nil {
 		return nil, err
 	}
+	a := *named
 	c := CredentialChange{UserID: a.UserID, ResetHash: a.ResetHash, Now: s.now()}
 	if password != nil {
 		h, err := s.Hasher.Hash(*password)
@@ -210,18 +403,42 @@ func (s *Service) UpdateCredentials(ctx context.Context, username string, passwo
 		c.TokenHash, a.TokenHash = &h, h
 		c.TokenIndex, a.TokenIndex = &idx, idx
 	}
-	if err := s.Store.ChangeCredentials(ctx, c); err != nil {
+	if err := s.Store.ChangeCredentialsFrom(ctx, named, c); err != nil {
 		return nil, err
 	}
 	a.CredVersion++
 	a.UpdatedAt = c.Now
-	return a, nil
+	return &a, nil
+}
+
+// validateSecrets checks the secrets of UpdateCredentials: at least one, each valid.
+func validateSecrets(password, token *string) error {
+	if password == nil && token == nil {
+		return Invalid(FieldPassword, ReasonEmpty)
+	}
+	if password != nil {
+		if err := ValidatePassword(*password); err != nil {
+			return err
+		}
+	}
+	if token != nil {
+		if err := ValidateToken(*token); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // RefreshToken replaces the account's API token with a generated one (43 characters of
 // base64url) and returns it: the only time it is shown. The account's sessions end.
 func (s *Service) RefreshToken(ctx context.Context, username string) (string, error) {
 	a, err := s.AccountByUsername(ctx, username)
+	return s.RefreshTokenOf(ctx, &AdminRequest{Target: a, TargetErr: err})
+}
+
+// RefreshTokenOf is RefreshToken of the account the admin call names, already read.
+func (s *Service) RefreshTokenOf(ctx context.Context, r *AdminRequest) (string, error) {
+	a, err := r.Named()
 	if err != nil {
 		return "", err
 	}
@@ -234,7 +451,7 @@ func (s *Service) RefreshToken(ctx context.Context, username string) (string, er
 	if err != nil {
 		return "", err
 	}
-	if err := s.Store.ChangeCredentials(ctx, CredentialChange{UserID: a.UserID, TokenHash: &h, TokenIndex: &idx, Now: s.now()}); err != nil {
+	if err := s.Store.ChangeCredentialsFrom(ctx, a, CredentialChange{UserID: a.UserID, TokenHash: &h, TokenIndex: &idx, Now: s.now()}); err != nil {
 		return "", err
 	}
 	return token, nil
@@ -245,10 +462,16 @@ func (s *Service) RefreshToken(ctx context.Context, username string) (string, er
 // (ErrLastAdmin), which decides when two admins delete each other at once.
 func (s *Service) DeleteUser(ctx context.Context, actor *Account, username string) error {
 	a, err := s.AccountByUsername(ctx, username)
+	return s.DeleteUserOf(ctx, &AdminRequest{Actor: actor, Target: a, TargetErr: err})
+}
+
+// DeleteUserOf is DeleteUser of the account the admin call names, already read.
+func (s *Service) DeleteUserOf(ctx context.Context, r *AdminRequest) error {
+	a, err := r.Named()
 	if err != nil {
 		return err
 	}
-	if actor != nil && actor.UserID == a.UserID {
+	if r.Actor != nil && r.Actor.UserID == a.UserID {
 		return ErrCannotDeleteSelf
 	}
 	return s.Store.DeleteAccount(ctx, a)

@@ -21,6 +21,9 @@ type authCache struct {
 	ttl     time.Duration
 	max     int
 	entries map[[sha256.Size]byte]time.Time // expiry
+	// ids remembers username keys' user ids (not secrets), so that an admin call reads the
+	// acting admin's and the target's accounts in its first round trip.
+	ids map[string]int64
 }
 
 const authCacheMax = 1024
@@ -30,7 +33,7 @@ func newAuthCache(ttl time.Duration) *authCache {
 	if _, err := rand.Read(k); err != nil {
 		panic("crypto/rand: " + err.Error()) // crypto/rand does not fail on Linux
 	}
-	return &authCache{hmacKey: k, ttl: ttl, max: authCacheMax, entries: map[[sha256.Size]byte]time.Time{}}
+	return &authCache{hmacKey: k, ttl: ttl, max: authCacheMax, entries: map[[sha256.Size]byte]time.Time{}, ids: map[string]int64{}}
 }
 
 func (c *authCache) key(a *Account, secret string) [sha256.Size]byte {
@@ -72,4 +75,30 @@ func (c *authCache) add(k [sha256.Size]byte, now time.Time) {
 		}
 	}
 	c.entries[k] = now.Add(c.ttl)
+}
+
+// userID is the remembered user id of a username key. A username names one account for
+// its whole life and ids are never reused, so the mapping cannot go wrong, only stale:
+// the account read by it must carry the username key (AuthenticateAdminFor checks), and
+// a deleted account's id reads as nothing, which sends the caller back to the key.
+func (c *authCache) userID(usernameKey string) (int64, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	id, ok := c.ids[usernameKey]
+	return id, ok
+}
+
+func (c *authCache) rememberID(usernameKey string, id int64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.ids) >= c.max {
+		clear(c.ids)
+	}
+	c.ids[usernameKey] = id
+}
+
+func (c *authCache) forgetID(usernameKey string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.ids, usernameKey)
 }

@@ -53,6 +53,9 @@ func StoreContract(t *testing.T, newStore func(t *testing.T) account.Store) {
 		{"FailuresForgotten", testFailuresForgotten},
 		{"Guesses", testGuesses},
 		{"GuessesRace", testGuessesRace},
+		// The admin routes' reads and writes (admins.go).
+		{"ReadBatch", testReadBatch},
+		{"ChangeCredentialsFrom", testChangeCredentialsFrom},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -2,6 +2,7 @@ package dynamo
 
 import (
 	"context"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -115,4 +116,68 @@ func (st *Store) AdminCount(ctx context.Context) (int64, bool, error) {
 	}
 	v, ok := num(item, attrAdmins)
 	return v, ok, nil
+}
+
+// ReadBatch reads accounts, username keys and a source's count with one consistent
+// BatchGetItem: the admin routes read the acting admin and the account they name together
+// (account.Service.AuthenticateAdminFor). Round trips: 1 (more only for unprocessed keys).
+func (st *Store) ReadBatch(ctx context.Context, r account.BatchRead) (*account.BatchResult, error) {
+	res := &account.BatchResult{Accounts: map[int64]*account.Account{}, UserIDs: map[string]int64{}}
+	var keys []map[string]types.AttributeValue
+	seen := map[string]bool{} // BatchGetItem refuses a key given twice
+	add := func(p, k string) {
+		if !seen[p+"\x00"+k] {
+			seen[p+"\x00"+k] = true
+			keys = append(keys, key(p, k))
+		}
+	}
+	for _, id := range r.IDs {
+		add(userPK(id), skAccount)
+	}
+	for _, k := range r.UsernameKeys {
+		add(usernamePK(k), skUsername)
+	}
+	var srcKey map[string]types.AttributeValue
+	if r.Source != nil {
+		srcKey = sourceKey(*r.Source)
+		add(str(srcKey, pk), str(srcKey, sk))
+	}
+	if len(keys) == 0 {
+		return res, nil
+	}
+	items, err := st.batchGet(ctx, keys)
+	if err != nil {
+		return nil, err
+	}
+	for _, it := range items {
+		p := str(it, pk)
+		switch {
+		case srcKey != nil && p == str(srcKey, pk) && str(it, sk) == str(srcKey, sk):
+			v, _ := num(it, attrFailures)
+			res.SourceFailures = int(v)
+		case str(it, sk) == skAccount:
+			a, err := parseAccount(it)
+			if err != nil {
+				return nil, err
+			}
+			res.Accounts[a.UserID] = a
+		case str(it, sk) == skUsername:
+			if id, ok := num(it, attrUserID); ok {
+				res.UserIDs[strings.TrimPrefix(p, usernamePK(""))] = id
+			}
+		}
+	}
+	return res, nil
+}
+
+// ChangeCredentialsFrom is ChangeCredentials for an account the caller has just read (cur):
+// its state stands in for the read ChangeCredentials makes before a token or role change.
+// The write's conditions hold it to that state, so a stale cur costs a read and another
+// try, never a wrong write. Round trips: 1.
+func (st *Store) ChangeCredentialsFrom(ctx context.Context, cur *account.Account, c account.CredentialChange) error {
+	h := hintsOf(cur)
+	if c.Role == nil && c.TokenHash == nil {
+		h = hints{resetHash: c.ResetHash, emailKey: c.ReleaseEmail} // as ChangeCredentials
+	}
+	return st.changeWithHints(ctx, c, h)
 }

@@ -24,6 +24,11 @@ func (st *Store) ChangeCredentials(ctx context.Context, c account.CredentialChan
 		}
 		h = hintsOf(cur)
 	}
+	return st.changeWithHints(ctx, c, h)
+}
+
+// changeWithHints writes c, refreshing stale hints and trying again (retry).
+func (st *Store) changeWithHints(ctx context.Context, c account.CredentialChange, h hints) error {
 	return st.retry(ctx, func() error {
 		err := st.changeCredentials(ctx, c, h)
 		var stale *staleHints

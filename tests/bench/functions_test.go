@@ -2,6 +2,8 @@ package bench
 
 import (
 	"bufio"
+	"crypto/rand"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -15,6 +17,7 @@ import (
 	"time"
 
 	"github.com/gatehouse/gatehouse/infra/local/samtemplate"
+	"github.com/gatehouse/gatehouse/pkg/account"
 )
 
 // buildNative builds every function for this machine (what the local stack runs) into dir.
@@ -217,6 +220,95 @@ func fastEvent(fn samtemplate.Function) []byte {
 			"requestId": "bench", "routeKey": r.Method + " " + r.Path, "stage": "$default",
 		},
 		"body": "{}", "isBase64Encoded": false,
+	}
+	b, _ := json.Marshal(ev)
+	return b
+}
+
+// firstRequests starts bin n times against DynamoDB Local and returns, for each start, the
+// time from process start to the answer of its first request (cold start, init, the SDK's
+// connection set-up and first call), less the password hash the request paid (a dummy
+// verification for the unknown names in the event), with the round trips the log reports.
+func firstRequests(bin string, env []string, event []byte, n int) (times []time.Duration, calls int, err error) {
+	for range n {
+		stub, err := newRuntimeStub()
+		if err != nil {
+			return nil, 0, err
+		}
+		cmd := exec.Command(bin)
+		cmd.Env = append(benchEnv(stub.ln.Addr().String()), env...)
+		stdout, err := cmd.StdoutPipe()
+		if err != nil {
+			stub.close()
+			return nil, 0, err
+		}
+		lines := make(chan logLine, 4)
+		start := time.Now()
+		if err := cmd.Start(); err != nil {
+			stub.close()
+			return nil, 0, err
+		}
+		go func() {
+			sc := bufio.NewScanner(stdout)
+			for sc.Scan() {
+				var l logLine
+				if json.Unmarshal(sc.Bytes(), &l) == nil && l.Msg == "request" {
+					lines <- l
+				}
+			}
+		}()
+		stop := func() { _ = cmd.Process.Kill(); _ = cmd.Wait(); stub.close() }
+		select {
+		case stub.events <- event:
+		case <-time.After(10 * time.Second):
+			stop()
+			return nil, 0, fmt.Errorf("%s: no /next within 10 s", bin)
+		}
+		answered := <-stub.answered
+		var l logLine
+		select {
+		case l = <-lines:
+		case <-time.After(5 * time.Second):
+			stop()
+			return nil, 0, fmt.Errorf("%s: no request log line", bin)
+		}
+		stop()
+		times = append(times, answered.Sub(start)-time.Duration(l.KDFMS*float64(time.Millisecond)))
+		calls = max(calls, l.DynamoCalls)
+	}
+	return times, calls, nil
+}
+
+// dynamoEvent is a request each function answers after at least one DynamoDB call where
+// it can: names that do not exist, credentials that are wrong, a well-formed session.
+func dynamoEvent(fn samtemplate.Function) []byte {
+	r := fn.Routes[0]
+	const name = "first-request-nobody"
+	path := strings.ReplaceAll(r.Path, "{username}", name)
+	// A well-formed session token of a session that does not exist: the session routes
+	// look it up.
+	session, _, _ := account.NewSessionToken(rand.Reader, 1)
+	auth := "Basic " + base64.StdEncoding.EncodeToString([]byte(name+":wrong-password-1"))
+	if strings.HasPrefix(r.Path, "/users/") {
+		auth = "Bearer " + session
+	}
+	ct, body := "application/json", fmt.Sprintf(`{"username":%q,"password":"wrong-password-1","email":"%s@example.com","userhash":"%s","OTP":"123456","reqid":"00000000-0000-4000-8000-000000000000","uuid":"00000000-0000-4000-8000-000000000000","newPassword":"new-password-1"}`, name, name, strings.Repeat("0", 64))
+	if strings.HasPrefix(r.Path, "/api/user/v1/") { // Account v1 reads forms
+		ct = "application/x-www-form-urlencoded"
+		body = "name=Bench&email=" + name + "%40example.com&password=wrong-password-1&oldpassword=wrong-password-1&newpassword=new-password-1"
+	}
+	ev := map[string]any{
+		"version": "2.0", "routeKey": r.Method + " " + r.Path, "rawPath": path, "rawQueryString": "",
+		"headers": map[string]string{
+			"content-type": ct, "authorization": auth, "cookie": "TOKEN=" + session,
+		},
+		"pathParameters": map[string]string{"username": name},
+		"requestContext": map[string]any{
+			"http":      map[string]string{"method": r.Method, "path": path, "sourceIp": "127.0.0.1"},
+			"requestId": "bench", "routeKey": r.Method + " " + r.Path, "stage": "$default",
+		},
+		"body":            body,
+		"isBase64Encoded": false,
 	}
 	b, _ := json.Marshal(ev)
 	return b

@@ -2,11 +2,9 @@ package bench
 
 import (
 	"bufio"
-	"context"
 	"encoding/json"
 	"fmt"
 	"image/color"
-	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -19,16 +17,13 @@ import (
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 
-	"github.com/gatehouse/gatehouse/infra/local/emulators"
-	"github.com/gatehouse/gatehouse/pkg/account"
-	"github.com/gatehouse/gatehouse/pkg/accounttest"
-	"github.com/gatehouse/gatehouse/pkg/dynamo"
 	"github.com/gatehouse/gatehouse/tests/e2e"
 )
 
 // Results is bench/results.json.
 type Results struct {
 	GeneratedAt  string       `json:"generated_at"`
+	Quick        bool         `json:"quick_run"`
 	Commit       string       `json:"commit"`
 	Machine      Machine      `json:"machine"`
 	Functions    []Function   `json:"functions"`
@@ -38,9 +33,19 @@ type Results struct {
 	LogBytes     LogBytes     `json:"log_bytes_per_request"`
 	Prices       Prices       `json:"prices"`
 	Assumptions  []string     `json:"assumptions"`
-	Monthly      Monthly      `json:"monthly_10k_mau"`
+	MonthlyCost  []Monthly    `json:"monthly_cost"`
+	Load         Load         `json:"machine_load"`
 
-	admin *benchAdmin
+	admin    *benchAdmin
+	throttle string
+}
+
+// Load is how busy the machine was while the bench ran: the figures of a loaded machine
+// are slower than the code.
+type Load struct {
+	Before [3]float64 `json:"loadavg_before"`
+	After  [3]float64 `json:"loadavg_after"`
+	Note   string     `json:"note"`
 }
 
 type Machine struct {
@@ -63,7 +68,11 @@ type Function struct {
 	BootstrapBytes int64  `json:"bootstrap_bytes"`
 	MemoryMB       int    `json:"memory_mb"`
 	ColdStartMS    Dist   `json:"cold_start_ms"`
-	WarmOverheadMS Dist   `json:"warm_overhead_ms"`
+	// FirstRequestMS: process start to the answer of its first request that calls
+	// DynamoDB (cold start, init, the client's connection set-up and the call).
+	FirstRequestMS  Dist `json:"first_request_ms"`
+	FirstRequestRTs int  `json:"first_request_dynamodb_round_trips"`
+	WarmOverheadMS  Dist `json:"warm_overhead_ms"`
 }
 
 type Route struct {
@@ -72,24 +81,40 @@ type Route struct {
 	Function string `json:"function"`
 	MemoryMB int    `json:"memory_mb"`
 	Samples  int    `json:"samples"`
-	// Through the gateway, end to end.
-	P50MS float64 `json:"p50_ms"`
-	P99MS float64 `json:"p99_ms"`
+	// Through the gateway, end to end. P99Thin: fewer than 1,000 samples, read p90.
+	P50MS   float64 `json:"p50_ms"`
+	P90MS   float64 `json:"p90_ms"`
+	P99MS   float64 `json:"p99_ms"`
+	P99Thin bool    `json:"p99_thin"`
 	// Inside the handler (medians): all of it, and its parts.
 	HandlerMS        float64 `json:"handler_ms"`
 	OwnMS            float64 `json:"handler_own_ms"`
 	OwnP99MS         float64 `json:"handler_own_p99_ms"`
+	OwnP90MS         float64 `json:"handler_own_p90_ms"`
 	KDFMS            float64 `json:"password_hash_ms"`
 	DynamoMS         float64 `json:"dynamodb_ms"`
 	MailMS           float64 `json:"ses_ms"`
 	DynamoRoundTrips int     `json:"dynamodb_round_trips"`
 	MaxRoundTrips    int     `json:"dynamodb_round_trips_max"`
-	ReadUnits        float64 `json:"dynamodb_read_units"`
-	WriteUnits       float64 `json:"dynamodb_write_units"`
+	// Admin routes: the median round trips, and the rest, with a credential the function
+	// has not seen (cache miss: the production hash is paid).
+	MissRoundTrips int     `json:"dynamodb_round_trips_cache_miss,omitempty"`
+	CacheMiss      *Miss   `json:"cache_miss,omitempty"`
+	ReadUnits      float64 `json:"dynamodb_read_units"`
+	WriteUnits     float64 `json:"dynamodb_write_units"`
 	// Estimates for AWS (see Assumptions).
 	LambdaMS          float64            `json:"estimated_lambda_ms"`
 	CostPerMillionUSD float64            `json:"cost_per_million_usd"`
 	CostBreakdown     map[string]float64 `json:"cost_breakdown_usd"`
+}
+
+// Miss is an admin route measured on credential-cache misses.
+type Miss struct {
+	Samples       int     `json:"samples"`
+	P50MS         float64 `json:"p50_ms"`
+	P90MS         float64 `json:"p90_ms"`
+	HashMS        float64 `json:"password_hash_ms"`
+	RoundTripsMax int     `json:"dynamodb_round_trips_max"`
 }
 
 // LogBytes is what one request writes to CloudWatch Logs.
@@ -120,117 +145,6 @@ type Throughput struct {
 	Errors      int64   `json:"errors"`
 	Seconds     float64 `json:"seconds"`
 	PerSecond   float64 `json:"requests_per_second"`
-}
-
-// Prices are the list prices the estimates assume (us-east-1, arm64, on-demand).
-type Prices struct {
-	Source              string  `json:"source"`
-	LambdaGBSecond      float64 `json:"lambda_arm64_per_gb_second"`
-	LambdaRequest       float64 `json:"lambda_per_million_requests"`
-	HTTPAPIRequest      float64 `json:"http_api_per_million_requests"`
-	DynamoReadUnit      float64 `json:"dynamodb_per_million_read_units"`
-	DynamoWriteUnit     float64 `json:"dynamodb_per_million_write_units"`
-	LogsIngestGB        float64 `json:"cloudwatch_logs_per_gb"`
-	SESPerThousand      float64 `json:"ses_per_1000_mails"`
-	XRayPerMillion      float64 `json:"xray_per_million_traces"`
-	XRaySampled         float64 `json:"xray_sampled_share"`
-	CognitoLitePerMAU   float64 `json:"cognito_lite_per_mau"`
-	CognitoEssentialMAU float64 `json:"cognito_essentials_per_mau"`
-}
-
-var prices = Prices{
-	Source:              "AWS public list prices for us-east-1 as of 2025 (Lambda arm64, HTTP API, DynamoDB on-demand after the November 2024 reduction, CloudWatch Logs, SES, X-Ray, Cognito user pools' tiers of November 2024); not checked against the live price list by this benchmark",
-	LambdaGBSecond:      0.0000133334,
-	LambdaRequest:       0.20,
-	HTTPAPIRequest:      1.00,
-	DynamoReadUnit:      0.125,
-	DynamoWriteUnit:     0.625,
-	LogsIngestGB:        0.50,
-	SESPerThousand:      0.10,
-	XRayPerMillion:      5.00,
-	XRaySampled:         0.05,
-	CognitoLitePerMAU:   0.0055,
-	CognitoEssentialMAU: 0.015,
-}
-
-// Monthly is the cost of a usage profile for 10,000 monthly active users.
-type Monthly struct {
-	Profile        map[string]float64 `json:"requests_per_user_per_month"`
-	GatehouseUSD   float64            `json:"gatehouse_usd"`
-	CognitoLiteUSD float64            `json:"cognito_lite_usd"`
-	CognitoEssUSD  float64            `json:"cognito_essentials_usd"`
-	Note           string             `json:"note"`
-}
-
-// profile: what an active user does in a month, per route.
-var profile = map[string]float64{
-	"POST /users/login":                 6,
-	"POST /user/auth":                   4,
-	"GET /users/info":                   150,
-	"GET /user/logged":                  150,
-	"GET /user/profile/{username}":      20,
-	"POST /users/logout":                3,
-	"POST /user/logout":                 2,
-	"POST /users/register":              0.03,
-	"POST /user/create":                 0.02,
-	"POST /user/password-reset-token":   0.1,
-	"POST /user/password-reset":         0.1,
-	"POST /users/requestotp":            0.05,
-	"POST /users/modifypassword":        0.05,
-	"PATCH /api/user/v1/changepassword": 0.05,
-}
-
-const mau = 10_000
-
-// estimateCosts turns the measurements into AWS costs per million requests.
-func (r *Results) estimateCosts() {
-	r.Prices = prices
-	portable := r.PasswordHash.PortableVerifyMS / math.Max(r.PasswordHash.VerifyMS, 0.001)
-	logBytes := r.LogBytes.Total
-	r.Assumptions = []string{
-		"Lambda duration = the handler's own time + DynamoDB time as measured here + the password hash scaled to Lambda: the hash measured here, times the portable/assembly ratio (arm64 runs Go's portable argon2), times 1769 MB / memory (Lambda's CPU share; one lane uses at most one vCPU); rounded up to whole milliseconds, plus the runtime loop's overhead.",
-		fmt.Sprintf("Portable/assembly argon2id ratio measured here: %.2f.", portable),
-		"DynamoDB units are what DynamoDB Local reports as consumed capacity (items are far below 1 KB / 4 KB); its per-call latency is higher than DynamoDB's in-region 3-5 ms.",
-		fmt.Sprintf("Logs: %.0f bytes per request ingested into CloudWatch Logs: the function's request line as measured (%.0f bytes on average) plus, at system log level %s, Lambda's platform lines (estimated at %d bytes at INFO, none at WARN).", logBytes, r.LogBytes.RequestLine, r.LogBytes.SystemLogLevel, platformLineBytes),
-		fmt.Sprintf("X-Ray: the default sampling rule (1 request a second, then %.0f%%) approximated as %.0f%% of requests.", 5.0, prices.XRaySampled*100),
-		"Mail routes add one SES mail per request.",
-		"No free tiers are subtracted.",
-	}
-	cost := map[string]float64{}
-	for i := range r.Routes {
-		rt := &r.Routes[i]
-		mem := float64(rt.MemoryMB)
-		share := math.Max(1, 1769/mem)
-		lambdaMS := rt.OwnMS + rt.DynamoMS + rt.MailMS + rt.KDFMS*portable*share + r.overhead(rt.Function)
-		rt.LambdaMS = round(lambdaMS, 1)
-		billed := math.Ceil(lambdaMS)
-		b := map[string]float64{
-			"lambda_compute":  billed / 1000 * mem / 1024 * prices.LambdaGBSecond * 1e6,
-			"lambda_requests": prices.LambdaRequest,
-			"http_api":        prices.HTTPAPIRequest,
-			"dynamodb":        rt.ReadUnits*prices.DynamoReadUnit + rt.WriteUnits*prices.DynamoWriteUnit,
-			"logs":            logBytes * 1e6 / 1e9 * prices.LogsIngestGB,
-			"xray":            prices.XRayPerMillion * prices.XRaySampled,
-		}
-		if rt.Path == "/users/requestotp" || rt.Path == "/user/password-reset-token" {
-			b["ses"] = prices.SESPerThousand * 1000
-		}
-		total := 0.0
-		for k, v := range b {
-			b[k] = round(v, 4)
-			total += v
-		}
-		rt.CostBreakdown, rt.CostPerMillionUSD = b, round(total, 2)
-		cost[rt.Method+" "+rt.Path] = total
-	}
-	m := Monthly{Profile: profile,
-		CognitoLiteUSD: mau * prices.CognitoLitePerMAU, CognitoEssUSD: mau * prices.CognitoEssentialMAU,
-		Note: "No free tiers are subtracted on either side; Cognito's first 10,000 MAUs are free on its Lite and Essentials tiers, so at exactly this size Cognito would cost nothing, and each further 10,000 would cost as shown."}
-	for route, n := range profile {
-		m.GatehouseUSD += n * mau * cost[route] / 1e6
-	}
-	m.GatehouseUSD = round(m.GatehouseUSD, 2)
-	r.Monthly = m
 }
 
 func (r *Results) overhead(fn string) float64 {
@@ -266,12 +180,7 @@ func (r *Results) adminName(t testing.TB) *benchAdmin {
 		return r.admin
 	}
 	a := &benchAdmin{e2e.Unique("tpadmin"), "throughput-admin-password"}
-	store := dynamo.New(emulators.DynamoDBClient(e2e.Stack.DynamoEndpoint), e2e.Stack.TableName)
-	svc := account.NewService(store, accounttest.NewHasher(), nil, account.Config{}, nil)
-	if _, _, err := svc.EnsureAdmin(context.Background(), a.name, a.password); err != nil {
-		t.Fatal(err)
-	}
-	e2e.Secret(a.password)
+	ensureAdmin(t, a.name, a.password)
 	r.admin = a
 	return a
 }
@@ -301,13 +210,19 @@ func (r *Results) markdown() string {
 	p := func(format string, args ...any) { fmt.Fprintf(w, format+"\n", args...) }
 	p("# Benchmark results")
 	p("")
-	p("Written by `make bench` at %s, commit `%s`, on %s (%d CPUs, %s/%s, %s), against the local stack: the real function binaries over the local Lambda Runtime API, DynamoDB Local and aws-ses-v2-local. Machine-readable: [results.json](results.json).", r.GeneratedAt, r.Commit, r.Machine.CPU, r.Machine.CPUs, r.Machine.OS, r.Machine.Arch, r.Machine.Go)
+	p("Written by `make bench` at %s, commit `%s`, on %s (%d CPUs, %s/%s, %s), against the local stack: the real function binaries over the local Lambda Runtime API, DynamoDB Local and aws-ses-v2-local. Machine-readable: [results.json](results.json). Every figure below says how it was measured; nothing here is typed in by hand except the list prices, the usage profile and the pre-change admin round trips (measured once, see below).", r.GeneratedAt, r.Commit, r.Machine.CPU, r.Machine.CPUs, r.Machine.OS, r.Machine.Arch, r.Machine.Go)
+	p("")
+	p("Machine load: %s: %.2f %.2f %.2f before, %.2f %.2f %.2f after.", r.Load.Note, r.Load.Before[0], r.Load.Before[1], r.Load.Before[2], r.Load.After[0], r.Load.After[1], r.Load.After[2])
+	if r.Quick {
+		p("")
+		p("**Quick run (BENCH_QUICK=1): sample counts cut to a smoke test of the bench; the percentiles are not meaningful.**")
+	}
 	p("")
 	p("![Latency per route](latency.png)")
 	p("")
 	p("## Budgets")
 	p("")
-	p("| budget (DESIGN.md) | target | measured | |")
+	p("| budget (DESIGN.md, issue 15) | target | measured | |")
 	p("|---|---|---|---|")
 	for _, b := range r.budgets() {
 		mark := "met"
@@ -319,29 +234,36 @@ func (r *Results) markdown() string {
 	p("")
 	p("## Functions")
 	p("")
-	p("Bootstrap: the deployable arm64 binary (`make build`). Cold start: process start to its first `/next` request (%d starts, native build). Warm overhead: the runtime loop's share of an invocation (time from handing out an event to receiving the answer, minus the handler's own time; %d invocations).", coldSamples, warmSamples)
+	p("Bootstrap: the deployable arm64 binary (`make build`). Cold start: process start to its first `/next` request (%d starts per function, native build, no I/O at init). First request: process start to the answer of its first request, against DynamoDB Local: cold start, init, the SDK's connection set-up and the first calls (%d starts per function; the event names an account that does not exist and sends wrong credentials, so it reaches DynamoDB wherever the route can; a dummy password hash it pays is subtracted; round trips as the function logged them, and where they are 0 the event was refused before any DynamoDB call, so that row is a cold start and a handler without I/O). Warm overhead: the runtime loop's share of an invocation (time from handing out an event to receiving the answer, minus the handler's own time; %d invocations).", coldSamples, firstSamples, warmSamples)
 	p("")
-	p("| function | bootstrap | memory | cold start p50 | cold start p90 | warm overhead p50 |")
-	p("|---|---:|---:|---:|---:|---:|")
+	p("| function | bootstrap | memory | cold start p50 | cold start p90 | first request p50 | first request p90 | its round trips | warm overhead p50 |")
+	p("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
 	for _, f := range r.Functions {
-		p("| %s | %.2f MB | %d MB | %.2f ms | %.2f ms | %.3f ms |", f.Name, float64(f.BootstrapBytes)/(1<<20), f.MemoryMB, f.ColdStartMS.P50, f.ColdStartMS.P90, f.WarmOverheadMS.P50)
+		p("| %s | %.2f MB | %d MB | %.2f ms | %.2f ms | %.2f ms | %.2f ms | %d | %.3f ms |", f.Name, float64(f.BootstrapBytes)/(1<<20), f.MemoryMB, f.ColdStartMS.P50, f.ColdStartMS.P90, f.FirstRequestMS.P50, f.FirstRequestMS.P90, f.FirstRequestRTs, f.WarmOverheadMS.P50)
 	}
 	p("")
 	p("## Routes")
 	p("")
-	p("Latency through the gateway (%d warm requests each). Handler columns are medians from the functions' own measurements: the handler's time without the password hash, the mail service and DynamoDB (\"own\"), the hash, the mail, and DynamoDB with its round trips, counted by an SDK middleware. Units: the consumed capacity DynamoDB Local reports, with transactional writes counted at two units per item as DynamoDB bills them.", routeSamples)
+	p("Latency through the gateway, warm. Samples per route: %d; routes that pay a production argon2id hash (or a fresh account) per request get %d and are judged at p90, as their p99 rests on a few samples (shown in italics). Handler columns are from the functions' own measurements: the handler's time without the password hash, the mail service and DynamoDB (\"own\", median and p99), the hash, the mail, and DynamoDB with its round trips (median and max), counted by an SDK middleware. Units: the consumed capacity DynamoDB Local reports, with transactional writes counted at two units per item as DynamoDB bills them. Admins are made with the production hash (argon2id %s).", routeSamples, hashSamples, r.PasswordHash.Params)
 	p("")
-	p("| route | p50 | p99 | own | own p99 | hash | mail | DynamoDB | round trips | RCU | WCU | est. Lambda | $ per 1M |")
-	p("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+	p("| route | samples | p50 | p90 | p99 | own | own p99 | hash | mail | DynamoDB | round trips (max) | RCU | WCU | est. Lambda | $ per 1M |")
+	p("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 	for _, rt := range r.Routes {
-		p("| `%s %s` | %.2f ms | %.2f ms | %.3f ms | %.3f ms | %.1f ms | %.1f ms | %.2f ms | %d | %.1f | %.1f | %.0f ms | %.2f |", rt.Method, rt.Path, rt.P50MS, rt.P99MS, rt.OwnMS, rt.OwnP99MS, rt.KDFMS, rt.MailMS, rt.DynamoMS, rt.DynamoRoundTrips, rt.ReadUnits, rt.WriteUnits, rt.LambdaMS, rt.CostPerMillionUSD)
+		p99 := fmt.Sprintf("%.2f ms", rt.P99MS)
+		if rt.P99Thin {
+			p99 = "_" + p99 + "_"
+		}
+		p("| `%s %s` | %d | %.2f ms | %.2f ms | %s | %.3f ms | %.3f ms | %.1f ms | %.1f ms | %.2f ms | %d (%d) | %.1f | %.1f | %.0f ms | %.2f |", rt.Method, rt.Path, rt.Samples, rt.P50MS, rt.P90MS, p99, rt.OwnMS, rt.OwnP99MS, rt.KDFMS, rt.MailMS, rt.DynamoMS, rt.DynamoRoundTrips, rt.MaxRoundTrips, rt.ReadUnits, rt.WriteUnits, rt.LambdaMS, rt.CostPerMillionUSD)
 	}
 	p("")
+	r.adminMarkdown(p)
 	p("## Password hash")
 	p("")
-	p("%s at %s: hash %.1f ms, verify %.1f ms here (assembly); %.1f ms with Go's portable code, which arm64 runs.", r.PasswordHash.Algorithm, r.PasswordHash.Params, r.PasswordHash.HashMS, r.PasswordHash.VerifyMS, r.PasswordHash.PortableVerifyMS)
+	p("%s at %s: hash %.1f ms, verify %.1f ms here (assembly, median of 20); %.1f ms with Go's portable code, which arm64 runs.", r.PasswordHash.Algorithm, r.PasswordHash.Params, r.PasswordHash.HashMS, r.PasswordHash.VerifyMS, r.PasswordHash.PortableVerifyMS)
 	p("")
 	p("## Throughput")
+	p("")
+	p("Each cell: c workers sending back to back for %s through the local gateway (its instances scale with the load, as Lambda's do), all on this machine. This measures the code and the local stack on shared cores, not AWS: deployed, API Gateway throttles first, at %s.", tpDuration, r.throttle)
 	p("")
 	p("| route | concurrency | requests/s | requests | errors |")
 	p("|---|---:|---:|---:|---:|")
@@ -349,35 +271,7 @@ func (r *Results) markdown() string {
 		p("| `%s %s` | %d | %.1f | %d | %d |", t.Method, t.Path, t.Concurrency, t.PerSecond, t.Requests, t.Errors)
 	}
 	p("")
-	p("## Cost")
-	p("")
-	p("Per million requests of each route: see the table above (breakdown in results.json). For 10,000 monthly active users with the profile below: **$%.2f a month** on AWS, against $%.2f on Amazon Cognito Lite ($%.4f/MAU) or $%.2f on Cognito Essentials ($%.3f/MAU). %s", r.Monthly.GatehouseUSD, r.Monthly.CognitoLiteUSD, prices.CognitoLitePerMAU, r.Monthly.CognitoEssUSD, prices.CognitoEssentialMAU, r.Monthly.Note)
-	p("")
-	p("| route | requests per user per month |")
-	p("|---|---:|")
-	for _, rt := range r.Routes {
-		if n, ok := profile[rt.Method+" "+rt.Path]; ok {
-			p("| `%s %s` | %g |", rt.Method, rt.Path, n)
-		}
-	}
-	p("")
-	p("Prices assumed: %s.", prices.Source)
-	p("")
-	p("| item | price |")
-	p("|---|---:|")
-	p("| Lambda arm64 | $%.10f per GB-second, $%.2f per million requests |", prices.LambdaGBSecond, prices.LambdaRequest)
-	p("| API Gateway HTTP API | $%.2f per million requests |", prices.HTTPAPIRequest)
-	p("| DynamoDB on-demand | $%.3f per million read units, $%.3f per million write units |", prices.DynamoReadUnit, prices.DynamoWriteUnit)
-	p("| CloudWatch Logs | $%.2f per GB ingested |", prices.LogsIngestGB)
-	p("| SES | $%.2f per 1,000 mails |", prices.SESPerThousand)
-	p("| X-Ray | $%.2f per million traces |", prices.XRayPerMillion)
-	p("| Cognito user pools | Lite $%.4f, Essentials $%.3f per MAU |", prices.CognitoLitePerMAU, prices.CognitoEssentialMAU)
-	p("")
-	p("Assumptions:")
-	p("")
-	for _, a := range r.Assumptions {
-		p("- %s", a)
-	}
+	r.costMarkdown(p)
 	_ = w.Flush()
 	return sb.String()
 }
@@ -471,16 +365,70 @@ func (r *Results) budgets() []budget {
 		case "POST /users/register":
 			register = float64(rt.DynamoRoundTrips)
 		}
-		if rt.OwnMS > maxOwn {
-			maxOwn, ownRoute = rt.OwnMS, rt.Method+" "+rt.Path
+		own := rt.OwnP99MS
+		if rt.P99Thin {
+			own = rt.OwnP90MS
+		}
+		if own > maxOwn {
+			maxOwn, ownRoute = own, rt.Method+" "+rt.Path
 		}
 	}
-	return []budget{
+	out := []budget{
 		{"cold start (process start to first /next), every function", "< 30 ms", fmt.Sprintf("p50 at most %.2f ms (%s)", maxCold, coldFn), maxCold < 30},
 		{"bootstrap size, every function", "< 10 MB", fmt.Sprintf("at most %.2f MB (%s)", maxSize, sizeFn), maxSize < 10},
 		{"session check (GET /users/info)", "1 round trip", fmt.Sprintf("%.0f", session), session == 1},
 		{"login (POST /users/login)", "<= 3 round trips", fmt.Sprintf("%.0f", login), login <= 3},
 		{"registration (POST /users/register)", "2 round trips", fmt.Sprintf("%.0f", register), register == 2},
-		{"handler's own time (no hash, mail, DynamoDB), every route", "< 1 ms", fmt.Sprintf("p50 at most %.3f ms (%s)", maxOwn, ownRoute), maxOwn < 1},
+		{"handler's own time (no hash, mail, DynamoDB), every route", "< 1 ms at p99 (p90 for hashing routes)", fmt.Sprintf("at most %.3f ms (%s)", maxOwn, ownRoute), maxOwn < 1},
 	}
+	for _, rt := range r.Routes {
+		hit, ok := adminBudget[rt.Method+" "+rt.Path]
+		if !ok {
+			continue
+		}
+		name := fmt.Sprintf("admin `%s %s`, remembered credential", rt.Method, rt.Path)
+		out = append(out, budget{name, fmt.Sprintf("<= %d round trips", hit), fmt.Sprintf("median %d, max %d", rt.DynamoRoundTrips, rt.MaxRoundTrips), rt.DynamoRoundTrips <= hit})
+	}
+	return out
+}
+
+// adminBudget is issue 15's target for the admin routes on a remembered credential.
+var adminBudget = map[string]int{
+	"GET /api/v2/users": 2, "GET /api/v2/users/{username}": 2, "PUT /api/v2/users/{username}/update": 2,
+	"PATCH /api/v2/users/{username}/update": 2, "POST /api/v2/users/{username}/refresh": 2,
+	"DELETE /api/v2/users/{username}": 3,
+}
+
+// adminBefore are the admin routes' round trips before the acting admin was folded into
+// the route's own reads (commit d0538e4), measured by pkg/dynamo's TestAdminRouteRoundTrips
+// run against that commit: remembered credential, and miss. The "after" columns are this
+// run's measurements.
+var adminBefore = map[string][2]int{
+	"GET /api/v2/users":                     {3, 5},
+	"GET /api/v2/users/{username}":          {4, 6},
+	"PUT /api/v2/users/{username}/update":   {5, 7},
+	"POST /api/v2/users/{username}/refresh": {6, 8},
+	"DELETE /api/v2/users/{username}":       {6, 8},
+}
+
+// adminMarkdown is the admin section: round trips before and after, and cache misses.
+func (r *Results) adminMarkdown(p func(string, ...any)) {
+	p("## Admin routes: round trips, cache hit and miss")
+	p("")
+	p("The acting admin is read in the route's own BatchGetItem, with the account the route names and the source's failure count, by user ids the warm function remembers; a remembered credential is accepted only against that fresh read (its hashes, credential version and role), so a new password or token, a demotion or a deletion refuses the next call. Remembered: the median and max of the route's warm samples above (the function's credential cache holds the admin; names seen before). Miss: %d calls each by an admin the function has never seen, on a target it has never seen (the worst case: the production hash, the counted check's reservation and clearing, and both username keys). Before: measured at commit d0538e4 with the same test as pkg/dynamo's TestAdminRouteRoundTrips.", missSamples)
+	p("")
+	p("| route | before, remembered | after, remembered (max) | before, miss | after, miss (max) | miss p50 | miss p90 | miss hash |")
+	p("|---|---:|---:|---:|---:|---:|---:|---:|")
+	for _, rt := range r.Routes {
+		key := rt.Method + " " + rt.Path
+		before, ok := adminBefore[key]
+		if !ok || rt.CacheMiss == nil {
+			continue
+		}
+		m := rt.CacheMiss
+		p("| `%s` | %d | %d (%d) | %d | %d (%d) | %.2f ms | %.2f ms | %.1f ms |", key, before[0], rt.DynamoRoundTrips, rt.MaxRoundTrips, before[1], rt.MissRoundTrips, m.RoundTripsMax, m.P50MS, m.P90MS, m.HashMS)
+	}
+	p("")
+	p("A miss by an admin whose id the function remembers (its credential expired from the cache) costs one read less: get 3, list 4, update 4, refresh 4, delete 5 (pkg/dynamo TestAdminRouteRoundTrips). Below 3 on a miss is not reachable while a password check is counted before it happens and cleared after it (the failed-login policy), both writes of their own.")
+	p("")
 }

@@ -16,10 +16,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gatehouse/gatehouse/infra/local/emulators"
 	"github.com/gatehouse/gatehouse/pkg/account"
-	"github.com/gatehouse/gatehouse/pkg/accounttest"
-	"github.com/gatehouse/gatehouse/pkg/dynamo"
 	"github.com/gatehouse/gatehouse/tests/e2e"
 )
 
@@ -29,6 +26,17 @@ type scenario struct {
 	method, path string
 	want         int
 	prepare      func(t testing.TB, n int) []func() e2e.Response
+}
+
+// hashingRoutes pay a production argon2id hash per request, or need a fresh account (a
+// registration, a hash) per sample: they get hashSamples and report p90.
+var hashingRoutes = map[string]bool{
+	"POST /users/register": true, "POST /users/login": true, "POST /users/logout": true,
+	"POST /users/requestotp": true, "POST /users/modifypassword": true, "POST /user/create": true,
+	"POST /user/auth": true, "POST /user/password-reset-token": true, "POST /user/password-reset": true,
+	"POST /user/logout": true, "POST /api/user/v1/register": true, "PATCH /api/user/v1/changepassword": true,
+	"PATCH /api/user/v1/resetpassword": true, "POST /api/v2/users/{username}": true,
+	"PUT /api/v2/users/{username}/update": true, "PATCH /api/v2/users/{username}/update": true,
 }
 
 func basic(user, secret string) string {
@@ -41,6 +49,29 @@ func each(n int, f func(i int) func() e2e.Response) []func() e2e.Response {
 		out[i] = f(i)
 	}
 	return out
+}
+
+// passwordLogin is the scenario of a login route: n logins of one account.
+func passwordLogin(path string) func(t testing.TB, n int) []func() e2e.Response {
+	return func(t testing.TB, n int) []func() e2e.Response {
+		names, pws, _ := users(t, 1)
+		body := e2e.JSONBody("username", names[0], "password", pws[0])
+		return each(n, func(int) func() e2e.Response {
+			return func() e2e.Response { return e2e.PostJSON(t, path, body) }
+		})
+	}
+}
+
+// sessionCheck is the scenario of a session route: n checks of one session, which
+// header(token) carries.
+func sessionCheck(path string, header func(token string) []string) func(t testing.TB, n int) []func() e2e.Response {
+	return func(t testing.TB, n int) []func() e2e.Response {
+		names, pws, _ := users(t, 1)
+		h := header(e2e.Login(t, names[0], pws[0]))
+		return each(n, func(int) func() e2e.Response {
+			return func() e2e.Response { return e2e.Get(t, path, h...) }
+		})
+	}
 }
 
 // users registers n accounts with email (concurrently, it is only setup).
@@ -79,11 +110,34 @@ func scenarios(t testing.TB) []scenario {
 	do := func(method, path, ct, body string, h ...string) e2e.Response {
 		return e2e.Do(t, e2e.Stack.URL, method, path, ct, body, h...)
 	}
+	// v1Register registers the i-th account of a v1 set, keeping its email, password and
+	// user_secret.
+	v1Register := func(i int, emails, pws, secrets []string) e2e.Response {
+		emails[i], pws[i] = e2e.Unique("v1")+"@example.com", "bench-password-1"
+		r := do(http.MethodPost, "/api/user/v1/register", "application/x-www-form-urlencoded",
+			url.Values{"name": {"Bench User"}, "email": {emails[i]}, "password": {pws[i]}}.Encode())
+		if d, ok := r.JSON(t)["data"].(map[string]any); ok {
+			secrets[i], _ = d["user_secret"].(string)
+			e2e.Secret(secrets[i])
+		}
+		return r
+	}
 	// Shared state between scenarios.
 	var otpNames, otpEmails, otpReqIDs []string
 	var rstEmails []string
-	var v1Emails, v1Passwords, v1Secrets []string
+	var v1Emails, v1Passwords, v1Secrets []string // made by the register scenario
 	var adminCreated []string
+	// created makes sure n accounts are there for the admin routes after create (which
+	// takes fewer samples): the rest through the domain, as they are only setup.
+	created := func(t testing.TB, n int) {
+		for len(adminCreated) < n {
+			name := e2e.Unique("ac")
+			if _, err := benchService(t).Register(context.Background(), account.NewAccount{Username: name, Password: "bench-password-1"}); err != nil {
+				t.Fatal(err)
+			}
+			adminCreated = append(adminCreated, name)
+		}
+	}
 	admin, adminPW := e2e.Unique("benchadmin"), "bench-admin-password"
 	adminAuth := []string{"Authorization", basic(admin, adminPW)}
 
@@ -95,21 +149,8 @@ func scenarios(t testing.TB) []scenario {
 				}
 			})
 		}},
-		{"POST", "/users/login", 200, func(t testing.TB, n int) []func() e2e.Response {
-			names, pws, _ := users(t, 1)
-			return each(n, func(int) func() e2e.Response {
-				return func() e2e.Response {
-					return post("/users/login", e2e.JSONBody("username", names[0], "password", pws[0]))
-				}
-			})
-		}},
-		{"GET", "/users/info", 200, func(t testing.TB, n int) []func() e2e.Response {
-			names, pws, _ := users(t, 1)
-			tok := e2e.Login(t, names[0], pws[0])
-			return each(n, func(int) func() e2e.Response {
-				return func() e2e.Response { return e2e.Get(t, "/users/info", "Authorization", "Bearer "+tok) }
-			})
-		}},
+		{"POST", "/users/login", 200, passwordLogin("/users/login")},
+		{"GET", "/users/info", 200, sessionCheck("/users/info", func(tok string) []string { return []string{"Authorization", "Bearer " + tok} })},
 		{"POST", "/users/logout", 200, func(t testing.TB, n int) []func() e2e.Response {
 			names, pws, _ := users(t, 1)
 			toks := sessions(t, names[0], pws[0], n)
@@ -144,19 +185,8 @@ func scenarios(t testing.TB) []scenario {
 				}
 			})
 		}},
-		{"POST", "/user/auth", 200, func(t testing.TB, n int) []func() e2e.Response {
-			names, pws, _ := users(t, 1)
-			return each(n, func(int) func() e2e.Response {
-				return func() e2e.Response { return post("/user/auth", e2e.JSONBody("username", names[0], "password", pws[0])) }
-			})
-		}},
-		{"GET", "/user/logged", 200, func(t testing.TB, n int) []func() e2e.Response {
-			names, pws, _ := users(t, 1)
-			tok := e2e.Login(t, names[0], pws[0])
-			return each(n, func(int) func() e2e.Response {
-				return func() e2e.Response { return e2e.Get(t, "/user/logged", "Cookie", "TOKEN="+tok) }
-			})
-		}},
+		{"POST", "/user/auth", 200, passwordLogin("/user/auth")},
+		{"GET", "/user/logged", 200, sessionCheck("/user/logged", func(tok string) []string { return []string{"Cookie", "TOKEN=" + tok} })},
 		{"GET", "/user/profile/{username}", 200, func(t testing.TB, n int) []func() e2e.Response {
 			names, _, _ := users(t, 1)
 			return each(n, func(int) func() e2e.Response {
@@ -188,23 +218,21 @@ func scenarios(t testing.TB) []scenario {
 		{"POST", "/api/user/v1/register", 201, func(t testing.TB, n int) []func() e2e.Response {
 			v1Emails, v1Passwords, v1Secrets = make([]string, n), make([]string, n), make([]string, n)
 			return each(n, func(i int) func() e2e.Response {
-				return func() e2e.Response {
-					v1Emails[i], v1Passwords[i] = e2e.Unique("v1")+"@example.com", "bench-password-1"
-					r := do(http.MethodPost, "/api/user/v1/register", "application/x-www-form-urlencoded",
-						url.Values{"name": {"Bench User"}, "email": {v1Emails[i]}, "password": {v1Passwords[i]}}.Encode())
-					if d, ok := r.JSON(t)["data"].(map[string]any); ok {
-						v1Secrets[i], _ = d["user_secret"].(string)
-						e2e.Secret(v1Secrets[i])
-					}
-					return r
-				}
+				return func() e2e.Response { return v1Register(i, v1Emails, v1Passwords, v1Secrets) }
 			})
 		}},
 		{"PATCH", "/api/user/v1/changepassword", 200, func(t testing.TB, n int) []func() e2e.Response {
+			// Accounts of its own: a new password voids the user_secret resetpassword uses.
+			emails, pws := make([]string, n), make([]string, n)
+			for i := range n {
+				if r := v1Register(i, emails, pws, make([]string, n)); r.Status != 201 {
+					t.Fatalf("v1 register: %s", describe(r))
+				}
+			}
 			return each(n, func(i int) func() e2e.Response {
 				return func() e2e.Response {
 					return do(http.MethodPatch, "/api/user/v1/changepassword", "application/x-www-form-urlencoded",
-						url.Values{"email": {v1Emails[i]}, "oldpassword": {v1Passwords[i]}, "newpassword": {"bench-password-2"}}.Encode())
+						url.Values{"email": {emails[i]}, "oldpassword": {pws[i]}, "newpassword": {"bench-password-2"}}.Encode())
 				}
 			})
 		}},
@@ -217,12 +245,7 @@ func scenarios(t testing.TB) []scenario {
 			})
 		}},
 		{"GET", "/api/v2/users", 200, func(t testing.TB, n int) []func() e2e.Response {
-			store := dynamo.New(emulators.DynamoDBClient(e2e.Stack.DynamoEndpoint), e2e.Stack.TableName)
-			svc := account.NewService(store, accounttest.NewHasher(), nil, account.Config{}, nil)
-			if _, _, err := svc.EnsureAdmin(context.Background(), admin, adminPW); err != nil {
-				t.Fatal(err)
-			}
-			e2e.Secret(adminPW)
+			ensureAdmin(t, admin, adminPW) // a production hash: what a deployed admin has
 			return each(n, func(int) func() e2e.Response {
 				return func() e2e.Response { return do(http.MethodGet, "/api/v2/users?limit=50", "", "", adminAuth...) }
 			})
@@ -251,11 +274,13 @@ func scenarios(t testing.TB) []scenario {
 			})
 		}},
 		{"GET", "/api/v2/users/{username}", 200, func(t testing.TB, n int) []func() e2e.Response {
+			created(t, n)
 			return each(n, func(i int) func() e2e.Response {
 				return func() e2e.Response { return do(http.MethodGet, "/api/v2/users/"+adminCreated[i], "", "", adminAuth...) }
 			})
 		}},
 		{"PUT", "/api/v2/users/{username}/update", 200, func(t testing.TB, n int) []func() e2e.Response {
+			created(t, n)
 			return each(n, func(i int) func() e2e.Response {
 				return func() e2e.Response {
 					return do(http.MethodPut, "/api/v2/users/"+adminCreated[i]+"/update", "application/json", `{"password":"bench-password-2"}`, adminAuth...)
@@ -263,6 +288,7 @@ func scenarios(t testing.TB) []scenario {
 			})
 		}},
 		{"PATCH", "/api/v2/users/{username}/update", 200, func(t testing.TB, n int) []func() e2e.Response {
+			created(t, n)
 			return each(n, func(i int) func() e2e.Response {
 				return func() e2e.Response {
 					return do(http.MethodPatch, "/api/v2/users/"+adminCreated[i]+"/update", "application/json", `{"password":"bench-password-3"}`, adminAuth...)
@@ -270,6 +296,7 @@ func scenarios(t testing.TB) []scenario {
 			})
 		}},
 		{"POST", "/api/v2/users/{username}/refresh", 200, func(t testing.TB, n int) []func() e2e.Response {
+			created(t, n)
 			return each(n, func(i int) func() e2e.Response {
 				return func() e2e.Response {
 					r := do(http.MethodPost, "/api/v2/users/"+adminCreated[i]+"/refresh", "application/json", `{}`, adminAuth...)
@@ -279,6 +306,7 @@ func scenarios(t testing.TB) []scenario {
 			})
 		}},
 		{"DELETE", "/api/v2/users/{username}", 200, func(t testing.TB, n int) []func() e2e.Response {
+			created(t, n)
 			return each(n, func(i int) func() e2e.Response {
 				return func() e2e.Response {
 					return do(http.MethodDelete, "/api/v2/users/"+adminCreated[i], "", "", adminAuth...)
@@ -355,11 +383,10 @@ func rawDo(method, path, contentType, body string, headers ...string) int {
 	if err != nil {
 		return 0
 	}
-	if contentType != "" {
-		req.Header.Set("Content-Type", contentType)
-	}
-	for i := 0; i+1 < len(headers); i += 2 {
-		req.Header.Add(headers[i], headers[i+1])
+	for kv := append([]string{"Content-Type", contentType}, headers...); len(kv) >= 2; kv = kv[2:] {
+		if kv[1] != "" {
+			req.Header.Add(kv[0], kv[1])
+		}
 	}
 	resp, err := rawClient.Do(req)
 	if err != nil {

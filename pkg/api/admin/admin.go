@@ -178,13 +178,14 @@ func invalidText(e *account.Error) string {
 
 // authenticate checks the credentials of an admin before anything else of the request is
 // looked at: a Bearer API token (what Nebula's SDK and CLI send), else Basic credentials.
-// Malformed headers are simply no credentials (401).
-func (h *Handler) authenticate(ctx context.Context, req *events.APIGatewayV2HTTPRequest) (*account.Account, error) {
+// Malformed headers are simply no credentials (401). The account the route names (target,
+// "" = none) is read with the admin (account.AdminRequest).
+func (h *Handler) authenticate(ctx context.Context, req *events.APIGatewayV2HTTPRequest, target string) (*account.AdminRequest, error) {
 	if token, ok := apigw.Bearer(req); ok {
-		return h.Svc.AuthenticateAdminToken(ctx, token)
+		return h.Svc.AuthenticateAdminTokenFor(ctx, token, target)
 	}
 	if name, secret, ok := apigw.Basic(req); ok {
-		return h.Svc.AuthenticateAdmin(ctx, name, secret)
+		return h.Svc.AuthenticateAdminFor(ctx, name, secret, target)
 	}
 	return nil, family.Refuse(unauthorized())
 }
@@ -225,7 +226,7 @@ func secrets(req *events.APIGatewayV2HTTPRequest) (password, token *string, err 
 
 // ListUsers is GET /api/v2/users[?limit=N][&cursor=C].
 func (h *Handler) ListUsers(ctx context.Context, req *events.APIGatewayV2HTTPRequest) (apigw.Response, error) {
-	if _, err := h.authenticate(ctx, req); err != nil {
+	if _, err := h.authenticate(ctx, req, ""); err != nil {
 		return apigw.Response{}, err
 	}
 	q, err := apigw.Query(req)
@@ -279,10 +280,11 @@ func parseLimit(s string) (int, bool) {
 
 // GetUser is GET /api/v2/users/{username}.
 func (h *Handler) GetUser(ctx context.Context, req *events.APIGatewayV2HTTPRequest) (apigw.Response, error) {
-	if _, err := h.authenticate(ctx, req); err != nil {
+	call, err := h.authenticate(ctx, req, pathUsername(req))
+	if err != nil {
 		return apigw.Response{}, err
 	}
-	return userAnswer(h.Svc.AccountByUsername(ctx, pathUsername(req)))
+	return userAnswer(call.Named())
 }
 
 // userAnswer answers with the account a use case returns, or with its error.
@@ -293,17 +295,19 @@ func userAnswer(a *account.Account, err error) (apigw.Response, error) {
 	return apigw.JSON(http.StatusOK, userOf(a)), nil
 }
 
-// adminSecrets authenticates the admin, then reads the body's secrets (secrets).
-func (h *Handler) adminSecrets(ctx context.Context, req *events.APIGatewayV2HTTPRequest) (password, token *string, err error) {
-	if _, err := h.authenticate(ctx, req); err != nil {
-		return nil, nil, err
+// adminSecrets authenticates the admin (with target, as authenticate), then reads the
+// body's secrets (secrets).
+func (h *Handler) adminSecrets(ctx context.Context, req *events.APIGatewayV2HTTPRequest, target string) (call *account.AdminRequest, password, token *string, err error) {
+	if call, err = h.authenticate(ctx, req, target); err != nil {
+		return nil, nil, nil, err
 	}
-	return secrets(req)
+	password, token, err = secrets(req)
+	return call, password, token, err
 }
 
 // CreateUser is POST /api/v2/users/{username} with {"password"?,"token"?}.
 func (h *Handler) CreateUser(ctx context.Context, req *events.APIGatewayV2HTTPRequest) (apigw.Response, error) {
-	pw, token, err := h.adminSecrets(ctx, req)
+	_, pw, token, err := h.adminSecrets(ctx, req, "")
 	if err != nil {
 		return apigw.Response{}, err
 	}
@@ -314,20 +318,21 @@ func (h *Handler) CreateUser(ctx context.Context, req *events.APIGatewayV2HTTPRe
 // (the manager takes both methods, with the same meaning). The body is validated before the
 // account is looked up.
 func (h *Handler) UpdateUser(ctx context.Context, req *events.APIGatewayV2HTTPRequest) (apigw.Response, error) {
-	pw, token, err := h.adminSecrets(ctx, req)
+	call, pw, token, err := h.adminSecrets(ctx, req, pathUsername(req))
 	if err != nil {
 		return apigw.Response{}, err
 	}
-	return userAnswer(h.Svc.UpdateCredentials(ctx, pathUsername(req), pw, token))
+	return userAnswer(h.Svc.UpdateCredentialsOf(ctx, call, pw, token))
 }
 
 // RefreshToken is POST /api/v2/users/{username}/refresh. Its body (the seed sends {}) is
 // not read.
 func (h *Handler) RefreshToken(ctx context.Context, req *events.APIGatewayV2HTTPRequest) (apigw.Response, error) {
-	if _, err := h.authenticate(ctx, req); err != nil {
+	call, err := h.authenticate(ctx, req, pathUsername(req))
+	if err != nil {
 		return apigw.Response{}, err
 	}
-	token, err := h.Svc.RefreshToken(ctx, pathUsername(req))
+	token, err := h.Svc.RefreshTokenOf(ctx, call)
 	if err != nil {
 		return apigw.Response{}, err
 	}
@@ -336,11 +341,11 @@ func (h *Handler) RefreshToken(ctx context.Context, req *events.APIGatewayV2HTTP
 
 // DeleteUser is DELETE /api/v2/users/{username}. An admin cannot delete itself.
 func (h *Handler) DeleteUser(ctx context.Context, req *events.APIGatewayV2HTTPRequest) (apigw.Response, error) {
-	actor, err := h.authenticate(ctx, req)
+	call, err := h.authenticate(ctx, req, pathUsername(req))
 	if err != nil {
 		return apigw.Response{}, err
 	}
-	if err := h.Svc.DeleteUser(ctx, actor, pathUsername(req)); err != nil {
+	if err := h.Svc.DeleteUserOf(ctx, call); err != nil {
 		return apigw.Response{}, err
 	}
 	return apigw.JSON(http.StatusOK, struct{}{}), nil
@@ -349,7 +354,7 @@ func (h *Handler) DeleteUser(ctx context.Context, req *events.APIGatewayV2HTTPRe
 // Status is GET /api/v2/status, the manager's reachability check (`nebulactl ping`, the
 // SDK's check_api): {"api_available":true} to an admin.
 func (h *Handler) Status(ctx context.Context, req *events.APIGatewayV2HTTPRequest) (apigw.Response, error) {
-	if _, err := h.authenticate(ctx, req); err != nil {
+	if _, err := h.authenticate(ctx, req, ""); err != nil {
 		return apigw.Response{}, err
 	}
 	return apigw.JSON(http.StatusOK, statusBody{APIAvailable: true}), nil

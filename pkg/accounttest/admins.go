@@ -1,0 +1,120 @@
+package accounttest
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/gatehouse/gatehouse/pkg/account"
+)
+
+func (s *Store) ReadBatch(ctx context.Context, r account.BatchRead) (*account.BatchResult, error) {
+	res := &account.BatchResult{Accounts: map[int64]*account.Account{}, UserIDs: map[string]int64{}}
+	for _, id := range r.IDs {
+		a, err := s.AccountByID(ctx, id)
+		if err := keepFound(res.Accounts, id, a, err); err != nil {
+			return nil, err
+		}
+	}
+	for _, k := range r.UsernameKeys {
+		id, err := s.UserIDByUsername(ctx, k)
+		if err := keepFound(res.UserIDs, k, id, err); err != nil {
+			return nil, err
+		}
+	}
+	if r.Source != nil {
+		res.SourceFailures, _ = s.SourceFailures(ctx, *r.Source)
+	}
+	return res, nil
+}
+
+// keepFound puts a found value into m; not found is no error for a batch read.
+func keepFound[K comparable, V any](m map[K]V, k K, v V, err error) error {
+	if err == nil {
+		m[k] = v
+	}
+	if errors.Is(err, account.ErrNotFound) {
+		return nil
+	}
+	return err
+}
+
+// ChangeCredentialsFrom needs no hints here: the fake changes the account as it is.
+func (s *Store) ChangeCredentialsFrom(ctx context.Context, _ *account.Account, c account.CredentialChange) error {
+	return s.ChangeCredentials(ctx, c)
+}
+
+// The contract of ReadBatch and ChangeCredentialsFrom (StoreContract runs them).
+
+// testReadBatch: one ReadBatch returns the accounts, username keys' ids and the source's
+// count asked for; what does not exist is absent, and a key asked twice is one answer.
+func testReadBatch(t *testing.T, s account.Store) {
+	ctx := context.Background()
+	a := mustCreate(t, s, newAccount("batch-a", ""))
+	b := mustCreate(t, s, newAccount("batch-b", "batch-b@example.com"))
+	src := account.Source{Net: "198.51.100.7", Window: t0.Truncate(account.SourceWindow)}
+	for range 2 {
+		if err := s.AddSourceFailure(ctx, src, t0.Add(account.SourceWindow)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r, err := s.ReadBatch(ctx, account.BatchRead{
+		IDs:          []int64{a.UserID, b.UserID, a.UserID, b.UserID + 1000},
+		UsernameKeys: []string{"batch-b", "nobody", "batch-b"},
+		Source:       &src,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Accounts) != 2 || r.Accounts[a.UserID] == nil || r.Accounts[b.UserID] == nil {
+		t.Fatalf("accounts = %v, want %d and %d", r.Accounts, a.UserID, b.UserID)
+	}
+	if got := r.Accounts[b.UserID]; got.UsernameKey != "batch-b" || got.EmailKey != "batch-b@example.com" || got.PasswordHash != b.PasswordHash {
+		t.Errorf("account b = %+v", got)
+	}
+	if len(r.UserIDs) != 1 || r.UserIDs["batch-b"] != b.UserID {
+		t.Errorf("user ids = %v, want batch-b: %d", r.UserIDs, b.UserID)
+	}
+	if r.SourceFailures != 2 {
+		t.Errorf("source failures = %d, want 2", r.SourceFailures)
+	}
+	if r, err := s.ReadBatch(ctx, account.BatchRead{}); err != nil || len(r.Accounts)+len(r.UserIDs)+r.SourceFailures != 0 {
+		t.Errorf("empty read = %+v, %v", r, err)
+	}
+}
+
+// testChangeCredentialsFrom: a change from an account as read applies like
+// ChangeCredentials, and a stale read (the token moved on meanwhile) still moves the
+// token's index item right.
+func testChangeCredentialsFrom(t *testing.T, s account.Store) {
+	ctx := context.Background()
+	a := mustCreate(t, s, newAccount("from-a", ""))
+	stale, err := s.AccountByID(ctx, a.UserID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h1, i1 := "$sha256$first", "index-from-first"
+	if err := s.ChangeCredentials(ctx, account.CredentialChange{UserID: a.UserID, TokenHash: &h1, TokenIndex: &i1, Now: t0}); err != nil {
+		t.Fatal(err)
+	}
+	h2, i2 := "$sha256$second", "index-from-second"
+	if err := s.ChangeCredentialsFrom(ctx, stale, account.CredentialChange{UserID: a.UserID, TokenHash: &h2, TokenIndex: &i2, Now: t0}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.AccountByID(ctx, a.UserID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.TokenHash != h2 || got.TokenIndex != i2 || got.CredVersion != a.CredVersion+2 {
+		t.Errorf("after the change: token %q index %q version %d", got.TokenHash, got.TokenIndex, got.CredVersion)
+	}
+	if _, err := s.AccountByTokenIndex(ctx, i1); !errors.Is(err, account.ErrNotFound) {
+		t.Errorf("old index: %v, want ErrNotFound", err)
+	}
+	if b, err := s.AccountByTokenIndex(ctx, i2); err != nil || b.UserID != a.UserID {
+		t.Errorf("new index: %v, %v", b, err)
+	}
+	if err := s.ChangeCredentialsFrom(ctx, got, account.CredentialChange{UserID: a.UserID + 1000, PasswordHash: &h1, Now: t0}); !errors.Is(err, account.ErrNotFound) {
+		t.Errorf("change of a missing account: %v, want ErrNotFound", err)
+	}
+}
