@@ -55,6 +55,7 @@ func StoreContract(t *testing.T, newStore func(t *testing.T) account.Store) {
 		{"FailuresForgotten", testFailuresForgotten},
 		{"Guesses", testGuesses},
 		{"GuessesRace", testGuessesRace},
+		{"ListAccounts", testListAccounts}, // export.go
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -371,6 +371,7 @@ func (st *Store) changeCredentials(ctx context.Context, c account.CredentialChan
 			update.values[":ek"] = s(h.emailKey)
 			update.remove("email")
 			update.remove("email_key")
+			update.remove(attrEmailVerified)
 			extra = append(extra, types.TransactWriteItem{Delete: &types.Delete{TableName: st.table, Key: key(emailPK(h.emailKey), skEmail)}})
 		}
 	}
@@ -1031,6 +1032,9 @@ func accountItem(a *account.Account) map[string]types.AttributeValue {
 			item[name] = s(v)
 		}
 	}
+	if a.EmailVerified {
+		item[attrEmailVerified] = &types.AttributeValueMemberBOOL{Value: true}
+	}
 	return item
 }
 
@@ -1071,6 +1075,8 @@ func parseAccount(it map[string]types.AttributeValue) (*account.Account, error) 
 		CreatedAt:    parseTime(str(it, "created_at")),
 		UpdatedAt:    parseTime(str(it, "updated_at")),
 		TokenIndex:   str(it, attrTokenIndex),
+		// Absent (false) on accounts from before the flag.
+		EmailVerified: boolean(it, attrEmailVerified),
 	}, nil
 }
 
