@@ -315,12 +315,12 @@ func jsonKind(field string) string {
 func (rec UserRecord) account(hc HashChecker) (*Account, error) {
 	u, err := ParseUsername(rec.Username)
 	if err != nil {
-		return nil, fmt.Errorf("invalid username (%s)", why(err))
+		return nil, fmt.Errorf("invalid username (%s)", Explain(err))
 	}
 	var e Email
 	if rec.Email != "" {
 		if e, err = ParseEmail(rec.Email); err != nil {
-			return nil, fmt.Errorf("invalid email (%s)", why(err))
+			return nil, fmt.Errorf("invalid email (%s)", Explain(err))
 		}
 	} else if rec.EmailVerified {
 		return nil, errors.New("email_verified without an email")
@@ -330,7 +330,7 @@ func (rec UserRecord) account(hc HashChecker) (*Account, error) {
 	if err := p.Validate(); err != nil {
 		var de *Error
 		errors.As(err, &de)
-		return nil, fmt.Errorf("invalid %s (%s)", de.Field, why(err))
+		return nil, fmt.Errorf("invalid %s (%s)", de.Field, Explain(err))
 	}
 	if rec.PasswordHash != "" {
 		if err := checkHash(hc, rec.PasswordHash); err != nil {
@@ -375,10 +375,11 @@ func checkHash(hc HashChecker, h string) error {
 	return hc.CheckHash(h)
 }
 
-// why is the human text of a validation error's reason.
-func why(err error) string {
+// Explain is the human text of a validation error, for operators' tools (the API
+// families answer with their own documented messages).
+func Explain(err error) string {
 	var e *Error
-	if !errors.As(err, &e) {
+	if !errors.As(err, &e) || e.Code != CodeInvalidInput {
 		return err.Error()
 	}
 	switch e.Reason {
@@ -387,9 +388,38 @@ func why(err error) string {
 	case ReasonWhitespace:
 		return "contains white space"
 	case ReasonLength:
-		return "length"
+		if e.Field == FieldEmail {
+			return fmt.Sprintf("longer than %d characters", EmailMax)
+		}
+		lo, hi := fieldLimits(e.Field)
+		return fmt.Sprintf("must be %d to %d characters", lo, hi)
 	}
-	return "format"
+	switch e.Field {
+	case FieldUsername:
+		return "not allowed by the username rules (RFC 8265)"
+	case FieldEmail:
+		return "not a single bare address (name@domain)"
+	case FieldPassword, FieldToken:
+		return "contains a character that is not allowed (NUL or invalid UTF-8)"
+	}
+	return "contains a control character or invalid UTF-8"
+}
+
+// fieldLimits are the length bounds of a field, as validate.go applies them.
+func fieldLimits(field string) (int, int) {
+	switch field {
+	case FieldUsername:
+		return UsernameMin, UsernameMax
+	case FieldName:
+		return NameMin, NameMax
+	case FieldBio:
+		return 1, BioMax
+	case FieldWebsite:
+		return 1, WebsiteMax
+	case FieldPronounce:
+		return 1, PronounceMax
+	}
+	return PasswordMin, PasswordMax
 }
 
 // ExportOptions tune Export.

@@ -17,23 +17,18 @@ func (s *Store) ListAccounts(_ context.Context, after string, limit int) ([]*acc
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	keys := make([]string, 0, len(s.byUsername))
-	for k := range s.byUsername {
-		if k > after {
-			keys = append(keys, k)
+	var out []*account.Account
+	for _, a := range s.accounts {
+		if a.UsernameKey > after {
+			a.MailSent = slices.Clone(a.MailSent)
+			out = append(out, &a)
 		}
 	}
-	slices.SortFunc(keys, strings.Compare)
+	slices.SortFunc(out, func(a, b *account.Account) int { return strings.Compare(a.UsernameKey, b.UsernameKey) })
 	next := ""
-	if len(keys) > limit {
-		keys = keys[:limit]
-		next = keys[limit-1]
-	}
-	out := make([]*account.Account, len(keys))
-	for i, k := range keys {
-		a := s.accounts[s.byUsername[k]]
-		a.MailSent = slices.Clone(a.MailSent)
-		out[i] = &a
+	if len(out) > limit {
+		out = out[:limit]
+		next = out[limit-1].UsernameKey
 	}
 	return out, next, nil
 }

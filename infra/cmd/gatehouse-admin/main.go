@@ -274,27 +274,7 @@ func storeError(err error, table, region string) error {
 }
 
 // reason is the human text of a validation error.
-func reason(err error) string {
-	var e *account.Error
-	if !errors.As(err, &e) {
-		return err.Error()
-	}
-	switch e.Reason {
-	case account.ReasonEmpty:
-		return "empty"
-	case account.ReasonWhitespace:
-		return "contains white space"
-	case account.ReasonLength:
-		if e.Field == account.FieldUsername {
-			return fmt.Sprintf("must be %d to %d characters", account.UsernameMin, account.UsernameMax)
-		}
-		return fmt.Sprintf("must be %d to %d characters", account.PasswordMin, account.PasswordMax)
-	}
-	if e.Field == account.FieldUsername {
-		return "not allowed by the username rules (RFC 8265)"
-	}
-	return "contains a character that is not allowed (NUL or invalid UTF-8)"
-}
+func reason(err error) string { return account.Explain(err) }
 
 // readPassword reads the password: the first line of stdin when it is not a terminal,
 // otherwise a prompt (on stderr) answered twice with echo off.
