@@ -57,6 +57,10 @@ type Account struct {
 	// item, kept here so the store can delete that item when the token changes or the
 	// account goes. "" when there is no token, or the token predates the index.
 	TokenIndex string
+
+	// EmailVerified is whether the account has proven control of Email (an imported
+	// account brings its old system's flag). Cleared with the email.
+	EmailVerified bool
 }
 
 // UserHash is the account's userhash (lowercase hex SHA-256 of the canonical username).
@@ -248,6 +252,10 @@ type Store interface {
 	// ReadBatch and ChangeCredentialsFrom serve the admin routes (admin.go).
 	ReadBatch(ctx context.Context, r BatchRead) (*BatchResult, error)
 	ChangeCredentialsFrom(ctx context.Context, cur *Account, c CredentialChange) error
+	// ListAccounts is ListUsernames returning the accounts themselves (export, see
+	// importexport.go): at most limit (1 to MaxListAccounts) ordered by canonical key,
+	// starting after the key `after`; next is the key to continue from, "" at the end.
+	ListAccounts(ctx context.Context, after string, limit int) (accounts []*Account, next string, err error)
 }
 
 // Mailer sends Gatehouse's mails. Implementations render the text and HTML bodies.

@@ -56,6 +56,7 @@ func StoreContract(t *testing.T, newStore func(t *testing.T) account.Store) {
 		// The admin routes' reads and writes (admins.go).
 		{"ReadBatch", testReadBatch},
 		{"ChangeCredentialsFrom", testChangeCredentialsFrom},
+		{"ListAccounts", testListAccounts}, // export.go
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

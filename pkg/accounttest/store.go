@@ -259,7 +259,7 @@ func (s *Store) ChangeCredentials(_ context.Context, c account.CredentialChange)
 	}
 	if c.ReleaseEmail != "" && a.EmailKey != "" {
 		delete(s.byEmail, a.EmailKey)
-		a.Email, a.EmailKey = "", ""
+		a.Email, a.EmailKey, a.EmailVerified = "", "", false
 	}
 	if c.PasswordHash != nil {
 		a.PasswordHash = *c.PasswordHash

@@ -127,6 +127,9 @@ func accountItem(a *account.Account) map[string]types.AttributeValue {
 			item[name] = s(v)
 		}
 	}
+	if a.EmailVerified {
+		item[attrEmailVerified] = &types.AttributeValueMemberBOOL{Value: true}
+	}
 	return item
 }
 
@@ -156,6 +159,7 @@ func parseAccount(it map[string]types.AttributeValue) (*account.Account, error) 
 	a.CreatedAt = parseTime(str(it, attrCreatedAt))
 	a.UpdatedAt = parseTime(str(it, attrUpdatedAt))
 	a.TokenIndex = str(it, attrTokenIndex)
+	a.EmailVerified = boolean(it, attrEmailVerified) // absent (false) on accounts from before the flag
 	return a, nil
 }
 
@@ -243,4 +247,15 @@ func (e *expr) String() string {
 		out += part.kw + " " + strings.Join(part.items, ", ")
 	}
 	return out
+}
+
+// attrEmailVerified is the account's email_verified flag: a BOOL present only when true,
+// so accounts from before the flag read as unverified.
+const attrEmailVerified = "email_verified"
+
+// boolean reads a BOOL attribute; absent is false.
+
+func boolean(it map[string]types.AttributeValue, name string) bool {
+	v, ok := it[name].(*types.AttributeValueMemberBOOL)
+	return ok && v.Value
 }

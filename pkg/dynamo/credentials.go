@@ -149,6 +149,7 @@ func (st *Store) changeCredentials(ctx context.Context, c account.CredentialChan
 			update.values[":ek"] = s(h.emailKey)
 			update.remove(attrEmail)
 			update.remove(attrEmailKey)
+			update.remove(attrEmailVerified)
 			deletes = append(deletes, txItem{TransactWriteItem: st.remove(emailKey(h.emailKey))})
 		}
 	}

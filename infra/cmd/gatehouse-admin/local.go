@@ -1,6 +1,8 @@
 package main
 
 import (
+	"context"
+	"flag"
 	"net"
 	"net/url"
 	"os"
@@ -9,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 )
 
 // The local stack's defaults (make run): DynamoDB Local on this port, this table. They are
@@ -55,4 +58,44 @@ func withEndpoint(endpoint string) *string {
 		return nil
 	}
 	return aws.String(endpoint)
+}
+
+// target is where every command works: the stack's table (--table, --region) or the local
+// stack's (--local, --dynamodb-port).
+type target struct {
+	table, region string
+	local         bool
+	dynamoPort    int
+}
+
+func (t *target) flags(fs *flag.FlagSet) {
+	fs.StringVar(&t.table, "table", "", "")
+	fs.StringVar(&t.region, "region", "", "")
+	fs.BoolVar(&t.local, "local", false, "")
+	fs.IntVar(&t.dynamoPort, "dynamodb-port", localDynamoDBPort, "")
+}
+
+// dial loads the AWS configuration (it fetches no credentials yet) and builds the client.
+func (t *target) dial() (aws.Config, *dynamodb.Client, error) {
+	loadOpts, localEndpoint := localOptions(t.local, t.dynamoPort)
+	if t.region != "" {
+		loadOpts = append(loadOpts, config.WithRegion(t.region))
+	}
+	cfg, err := config.LoadDefaultConfig(context.Background(), loadOpts...)
+	if err != nil {
+		return aws.Config{}, nil, failf("AWS configuration: %v", err)
+	}
+	if cfg.Region == "" {
+		return aws.Config{}, nil, usageError("no AWS region: pass --region or set AWS_REGION")
+	}
+	// The client is built from the config as is (not with dynamo.NewClient's endpoint
+	// override), so the SDK's own endpoint settings, AWS_ENDPOINT_URL_DYNAMODB among them,
+	// apply.
+	client := dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) {
+		o.DisableValidateResponseChecksum = true
+		if e := withEndpoint(localEndpoint); e != nil {
+			o.BaseEndpoint = e
+		}
+	})
+	return cfg, client, nil
 }

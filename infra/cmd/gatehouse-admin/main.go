@@ -1,7 +1,12 @@
-// Command gatehouse-admin bootstraps the admin account of a deployed Gatehouse stack:
+// Command gatehouse-admin bootstraps the admin account of a deployed Gatehouse stack and
+// moves users in and out of it:
 //
 //	gatehouse-admin create --table NAME --username NAME [--region REGION] [--promote-existing]
 //	gatehouse-admin create --local [--dynamodb-port 8000] [--table gatehouse-local] --username NAME
+//	gatehouse-admin import --file users.jsonl [--dry-run] (--table NAME | --local)
+//	gatehouse-admin export [--with-hashes] [--rate N] (--table NAME | --local) > users.jsonl
+//
+// import and export are described in migrate.go and the README's "Migrating users".
 //
 // creates an admin account with a password, or sets a new password for an existing admin
 // (ending its sessions), directly in the stack's DynamoDB table, through the
@@ -29,8 +34,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/gatehouse/gatehouse/pkg/account"
@@ -40,6 +43,8 @@ import (
 
 const usage = `usage: gatehouse-admin create --table NAME --username NAME [--region REGION] [--promote-existing]
        gatehouse-admin create --local [--dynamodb-port PORT] [--table NAME] --username NAME
+       gatehouse-admin import --file users.jsonl [--dry-run] [--concurrency N] (--table NAME [--region REGION] | --local)
+       gatehouse-admin export [--with-hashes] [--rate N] (--table NAME [--region REGION] | --local) > users.jsonl
 
 Creates an admin account in a Gatehouse table, or sets a new password for an existing
 admin. The password is read from standard input when it is not a terminal (first
@@ -56,6 +61,18 @@ line), otherwise prompted for twice without echo.
                       gatehouse-local by default, no region or credentials needed (also
                       when AWS_ENDPOINT_URL_DYNAMODB is a loopback address)
   --dynamodb-port     DynamoDB Local's port with --local (default 8000)
+
+import creates one account per line of a JSON lines file (README "Migrating users"),
+keeping its password hash and created_at; refused lines are reported on standard
+output (exit status 1), progress on standard error. A re-run skips what it imported.
+  --file              the file ("-" for standard input)
+  --dry-run           validate and look up every line, write nothing
+  --concurrency       lines in flight against the table (default 16)
+
+export writes every account as JSON lines to standard output, without secrets.
+  --with-hashes       include password hashes (API tokens, user_secrets and sessions
+                      are never exported)
+  --rate              accounts read per second at most (default 500; 0 = no bound)
 `
 
 // maxLine bounds what is read as a password line (the rule allows 200 code points, at
@@ -86,7 +103,15 @@ func usageError(format string, args ...any) error {
 }
 
 func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
-	err := create(args, stdin, stdout, stderr)
+	var err error
+	switch {
+	case len(args) > 0 && args[0] == "import":
+		err = importCommand(args[1:], stdin, stdout, stderr)
+	case len(args) > 0 && args[0] == "export":
+		err = exportCommand(args[1:], stdout, stderr)
+	default:
+		err = create(args, stdin, stdout, stderr)
+	}
 	if err == nil {
 		return 0
 	}
@@ -103,12 +128,9 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 }
 
 type options struct {
-	table, username, region string
-	promote                 bool
-
-	// --local: the local stack's DynamoDB Local.
-	local      bool
-	dynamoPort int
+	target
+	username string
+	promote  bool
 }
 
 func parseArgs(args []string, stderr io.Writer) (options, error) {
@@ -125,12 +147,9 @@ func parseArgs(args []string, stderr io.Writer) (options, error) {
 	fs := flag.NewFlagSet("create", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	var o options
-	fs.StringVar(&o.table, "table", "", "")
+	o.target.flags(fs)
 	fs.StringVar(&o.username, "username", "", "")
-	fs.StringVar(&o.region, "region", "", "")
 	fs.BoolVar(&o.promote, "promote-existing", false, "")
-	fs.BoolVar(&o.local, "local", false, "")
-	fs.IntVar(&o.dynamoPort, "dynamodb-port", localDynamoDBPort, "")
 	if err := fs.Parse(args[1:]); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fmt.Fprint(stderr, usage)
@@ -154,37 +173,17 @@ func parseArgs(args []string, stderr io.Writer) (options, error) {
 func create(args []string, stdin *os.File, stdout, stderr io.Writer) error {
 	o, err := parseArgs(args, stderr)
 	if err != nil {
-		var ee *exitError
-		if errors.As(err, &ee) && ee.code == 0 {
-			return nil
-		}
-		return err
+		return quietHelp(err)
 	}
 	// Check the name before asking for a password.
 	if _, err := account.ParseUsername(o.username); err != nil {
 		return failf("invalid username: %s", reason(err))
 	}
 	// The AWS configuration too (it fetches no credentials yet).
-	loadOpts, localEndpoint := localOptions(o.local, o.dynamoPort)
-	if o.region != "" {
-		loadOpts = append(loadOpts, config.WithRegion(o.region))
-	}
-	cfg, err := config.LoadDefaultConfig(context.Background(), loadOpts...)
+	cfg, client, err := o.target.dial()
 	if err != nil {
-		return failf("AWS configuration: %v", err)
+		return err
 	}
-	if cfg.Region == "" {
-		return usageError("no AWS region: pass --region or set AWS_REGION")
-	}
-	// The client is built from the config as is (not with dynamo.NewClient's endpoint
-	// override), so the SDK's own endpoint settings, AWS_ENDPOINT_URL_DYNAMODB among them,
-	// apply.
-	client := dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) {
-		o.DisableValidateResponseChecksum = true
-		if e := withEndpoint(localEndpoint); e != nil {
-			o.BaseEndpoint = e
-		}
-	})
 	hasher, err := password.New(password.OWASP)
 	if err != nil {
 		return failf("password hasher: %v", err)
@@ -275,27 +274,7 @@ func storeError(err error, table, region string) error {
 }
 
 // reason is the human text of a validation error.
-func reason(err error) string {
-	var e *account.Error
-	if !errors.As(err, &e) {
-		return err.Error()
-	}
-	switch e.Reason {
-	case account.ReasonEmpty:
-		return "empty"
-	case account.ReasonWhitespace:
-		return "contains white space"
-	case account.ReasonLength:
-		if e.Field == account.FieldUsername {
-			return fmt.Sprintf("must be %d to %d characters", account.UsernameMin, account.UsernameMax)
-		}
-		return fmt.Sprintf("must be %d to %d characters", account.PasswordMin, account.PasswordMax)
-	}
-	if e.Field == account.FieldUsername {
-		return "not allowed by the username rules (RFC 8265)"
-	}
-	return "contains a character that is not allowed (NUL or invalid UTF-8)"
-}
+func reason(err error) string { return account.Explain(err) }
 
 // readPassword reads the password: the first line of stdin when it is not a terminal,
 // otherwise a prompt (on stderr) answered twice with echo off.

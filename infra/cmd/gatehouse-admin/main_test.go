@@ -281,3 +281,28 @@ func TestReadLine(t *testing.T) {
 		t.Errorf("long line: %v", err)
 	}
 }
+
+// TestMigrateUsage: import and export refuse bad flags with a usage error (status 2)
+// before touching any table, and a missing file with status 1.
+func TestMigrateUsage(t *testing.T) {
+	bin := buildCommand(t)
+	for _, tc := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"import", "--local"}, 2, "--file is required"},
+		{[]string{"import", "--file", "x.jsonl"}, 2, "--table is required"},
+		{[]string{"import", "--file", "x.jsonl", "--local", "--concurrency", "0"}, 2, "--concurrency must be 1 to 256"},
+		{[]string{"import", "--file", "x.jsonl", "--local", "extra"}, 2, `unexpected argument "extra"`},
+		{[]string{"import", "--file", filepath.Join(t.TempDir(), "missing.jsonl"), "--local"}, 1, "no such file"},
+		{[]string{"export", "--local", "--rate", "-1"}, 2, "--rate must not be negative"},
+		{[]string{"export", "--with-hashes=maybe", "--local"}, 2, "invalid boolean value"},
+		{[]string{"export", "--help"}, 0, "gatehouse-admin export [--with-hashes]"},
+	} {
+		r := runCommand(t, bin, "", nil, tc.args...)
+		if r.code != tc.code || !strings.Contains(r.stderr, tc.want) || r.stdout != "" {
+			t.Errorf("%v: %+v, want status %d and %q", tc.args, r, tc.code, tc.want)
+		}
+	}
+}
