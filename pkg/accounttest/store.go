@@ -124,16 +124,6 @@ func (s *Store) accountBy(index map[string]int64, key string) (*account.Account,
 	return s.account(id)
 }
 
-// mailSentWas returns account id if its list of mails sent is still prev (the caller's
-// optimistic lock), under s.mu.
-func (s *Store) mailSentWas(id int64, prev []time.Time) (account.Account, error) {
-	a, err := lookup(s.accounts, id, account.ErrNotFound)
-	if err == nil && !slices.EqualFunc(a.MailSent, prev, time.Time.Equal) {
-		err = account.ErrConflict
-	}
-	return a, err
-}
-
 // lookup returns m[k], or notFound when m has no k.
 func lookup[K comparable, V any](m map[K]V, k K, notFound error) (V, error) {
 	v, ok := m[k]
@@ -141,62 +131,6 @@ func lookup[K comparable, V any](m map[K]V, k K, notFound error) (V, error) {
 		return v, notFound
 	}
 	return v, nil
-}
-
-// lockOnce locks the failure state m holds at k once n failures have reached it and no
-// one has locked it yet: of racing lockers, one sets the time.
-func lockOnce[K comparable](m map[K]account.Account, k K, n int, until time.Time) {
-	f, ok := m[k]
-	if ok && f.FailedLogins == n && f.LockedUntil.IsZero() {
-		f.LockedUntil = until.Truncate(time.Millisecond)
-		m[k] = f
-	}
-}
-
-func (s *Store) ReserveLoginAttempt(_ context.Context, id int64, now time.Time) (*account.Account, error) {
-	now = now.Truncate(time.Millisecond) // what DynamoDB keeps
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	a, ok := s.accounts[id]
-	if !ok {
-		return nil, account.ErrNotFound
-	}
-	if err := reserveCheck(&a, now); err != nil {
-		return nil, err
-	}
-	s.accounts[id] = a
-	return s.account(id)
-}
-
-func (s *Store) LockAccount(_ context.Context, id int64, n int, until time.Time) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	lockOnce(s.accounts, id, n, until)
-	return nil
-}
-
-func (s *Store) ClearLoginFailures(_ context.Context, id int64) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	a, ok := s.accounts[id]
-	if !ok {
-		return account.ErrNotFound
-	}
-	a.FailedLogins, a.LockedUntil = 0, time.Time{}
-	s.accounts[id] = a
-	return nil
-}
-
-func (s *Store) ReserveMail(_ context.Context, id int64, prev, next []time.Time) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	a, err := s.mailSentWas(id, prev)
-	if err != nil {
-		return err
-	}
-	a.MailSent = slices.Clone(next)
-	s.accounts[id] = a
-	return nil
 }
 
 func (s *Store) AccountByUsername(_ context.Context, key string) (*account.Account, error) {
@@ -464,32 +398,4 @@ func (s *Store) AccountByTokenIndex(_ context.Context, index string) (*account.A
 		return nil, account.ErrNotFound
 	}
 	return s.accountBy(s.byToken, index)
-}
-
-// mailQuota holds the fake's hourly mail counters (ReserveMailQuota), under Store.mu.
-type mailQuota struct {
-	recipient map[string]int    // recipient key + hour -> mails
-	budget    map[time.Time]int // hour -> mails
-}
-
-func (s *Store) ReserveMailQuota(_ context.Context, id int64, prev, next []time.Time, q account.MailQuota) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	a, err := s.mailSentWas(id, prev)
-	if err != nil {
-		return err
-	}
-	if s.quota.recipient == nil {
-		s.quota = mailQuota{recipient: map[string]int{}, budget: map[time.Time]int{}}
-	}
-	hour := q.Hour.UTC().Truncate(time.Hour)
-	rk := q.Recipient + "#" + hour.Format(time.RFC3339)
-	if s.quota.recipient[rk] >= q.PerRecipient || s.quota.budget[hour] >= q.Budget {
-		return account.ErrTooManyAttempts
-	}
-	s.quota.recipient[rk]++
-	s.quota.budget[hour]++
-	a.MailSent = slices.Clone(next)
-	s.accounts[id] = a
-	return nil
 }
