@@ -75,6 +75,24 @@ var Functions = []Function{
 		DynamoDB: []Grant{table(acts("BatchGetItem", "DeleteItem"), PKUser)},
 	},
 	{
+		Dir: "user-sessions", Description: "GET /user/sessions",
+		Family: User, Handler: "Sessions", Memory: 256, Events: get("/user/sessions"),
+		// the session check (with its last-seen write), then the account's sessions.
+		DynamoDB: []Grant{table(acts("BatchGetItem", "UpdateItem", "Query"), PKUser)},
+	},
+	{
+		Dir: "user-end-session", Description: "DELETE /user/sessions/{id}",
+		Family: User, Handler: "EndSession", Memory: 256,
+		Events:   []Event{{Name: "Api", Method: "DELETE", Path: "/user/sessions/{id}"}},
+		DynamoDB: []Grant{table(acts("BatchGetItem", "Query", "DeleteItem"), PKUser)},
+	},
+	{
+		Dir: "user-logout-all", Description: "POST /user/logout-all",
+		Family: User, Handler: "LogoutAll", Memory: 256, Events: post("/user/logout-all"),
+		// the session check, then the account's credential version.
+		DynamoDB: []Grant{table(acts("BatchGetItem", "UpdateItem"), PKUser)},
+	},
+	{
 		Dir: "account-register", Description: "POST /api/user/v1/register",
 		Family: AccountV1, Handler: "Register", Events: post("/api/user/v1/register"),
 		DynamoDB: []Grant{registering},
