@@ -112,7 +112,8 @@ type CredentialChange struct {
 	Role         *Role   // new role
 
 	// KeepSessions leaves CredVersion alone (a rehash of the same password); every other
-	// change ends all sessions.
+	// change ends all sessions. An otherwise empty change (UserID and Now) does only
+	// that: POST /user/logout-all.
 	KeepSessions bool
 	// IfPasswordHash makes the change conditional on the stored password hash (optimistic
 	// concurrency for "verify old, then set new"); ErrConflict when it no longer matches.

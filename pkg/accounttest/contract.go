@@ -60,6 +60,7 @@ func StoreContract(t *testing.T, newStore func(t *testing.T) account.Store) {
 		// Sessions an account's owner sees (contract_sessions.go).
 		{"SessionMetadata", testSessionMetadata},
 		{"TouchSession", testTouchSession},
+		{"EndEverySession", testEndEverySession},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

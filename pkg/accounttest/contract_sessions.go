@@ -140,3 +140,28 @@ func testTouchSession(t *testing.T, s account.Store) {
 		t.Errorf("%d sessions listed, want 1", len(list))
 	}
 }
+
+// An empty credential change ends every session (logout-all) and changes nothing else.
+func testEndEverySession(t *testing.T, s account.Store) {
+	ctx := context.Background()
+	a := mustCreate(t, s, newAccount("sessend", "sessend@example.com"))
+	if err := s.CreateSession(ctx, metaSession(a, "eh", t0), false); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.ChangeCredentials(ctx, account.CredentialChange{UserID: a.UserID, Now: t0}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.AccountByID(ctx, a.UserID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.CredVersion != a.CredVersion+1 || got.PasswordHash != a.PasswordHash || got.Email != a.Email || got.Role != a.Role {
+		t.Errorf("after an empty change: %+v, want version %d and the rest as before", got, a.CredVersion+1)
+	}
+	x, _, err := s.SessionWithAccount(ctx, a.UserID, "eh")
+	if err != nil || x.CredVersion == got.CredVersion {
+		t.Errorf("the session (%+v, %v) still carries the account's version", x, err)
+	}
+	err = s.ChangeCredentials(ctx, account.CredentialChange{UserID: a.UserID + 1000, Now: t0})
+	wantCode(t, "no such account", err, account.ErrNotFound)
+}
