@@ -32,7 +32,7 @@ var Functions = []Function{
 	{
 		Dir: "users-info", Description: "GET /users/info",
 		Family: Users, Handler: "Info", Memory: 256, Events: get("/users/info"),
-		DynamoDB: []Grant{bySession},
+		DynamoDB: []Grant{seeingSession},
 	},
 	{
 		Dir: "users-logout", Description: "POST /users/logout",
@@ -52,7 +52,7 @@ var Functions = []Function{
 	{
 		Dir: "user-logged", Description: "GET /user/logged",
 		Family: User, Handler: "Logged", Memory: 256, Events: get("/user/logged"),
-		DynamoDB: []Grant{bySession},
+		DynamoDB: []Grant{seeingSession},
 	},
 	{
 		Dir: "user-profile", Description: "GET /user/profile/{username}",

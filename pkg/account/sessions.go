@@ -59,7 +59,12 @@ func (s *Service) Authorize(ctx context.Context, token string) (*Account, *Sessi
 	return a, sess, nil
 }
 
-// authorize is Authorize without the last-seen write, for the routes that end sessions.
+// PeekSession is Authorize without the last-seen write: for the session authorizer, whose
+// policy only reads, and (unexported) for the routes that end sessions.
+func (s *Service) PeekSession(ctx context.Context, token string) (*Account, *Session, error) {
+	return s.authorize(ctx, token)
+}
+
 func (s *Service) authorize(ctx context.Context, token string) (*Account, *Session, error) {
 	id, hash, ok := ParseSessionToken(token)
 	if !ok {

@@ -19,7 +19,11 @@ func (s *Service) AuthorizeAs(ctx context.Context, userHash, token string) (*Acc
 	return a, sess, nil
 }
 
-// authorizeAs is AuthorizeAs without the last-seen write (see authorize).
+// PeekSessionAs is AuthorizeAs without the last-seen write (see PeekSession).
+func (s *Service) PeekSessionAs(ctx context.Context, userHash, token string) (*Account, *Session, error) {
+	return s.authorizeAs(ctx, userHash, token)
+}
+
 func (s *Service) authorizeAs(ctx context.Context, userHash, token string) (*Account, *Session, error) {
 	userHash = strings.ToLower(userHash)
 	if !IsUserHash(userHash) {
