@@ -93,23 +93,25 @@ func (s *Service) touch(ctx context.Context, sess *Session) {
 	sess.LastSeenAt = now
 }
 
-// liveSessions returns the account's valid sessions. Round trips: 1 (one query).
-func (s *Service) liveSessions(ctx context.Context, a *Account) ([]*Session, error) {
+// liveSessions checks token with check and returns the presented session and the
+// account's valid sessions. Round trips: the check, then one query.
+func (s *Service) liveSessions(ctx context.Context, token string,
+	check func(context.Context, string) (*Account, *Session, error)) (*Account, *Session, []*Session, error) {
+	a, cur, err := check(ctx, token)
+	if err != nil {
+		return nil, nil, nil, err
+	}
 	all, err := s.Store.ListSessions(ctx, a.UserID)
 	if err != nil {
-		return nil, err
+		return nil, nil, nil, err
 	}
-	return slices.DeleteFunc(all, func(x *Session) bool { return !s.live(x, a) }), nil
+	return a, cur, slices.DeleteFunc(all, func(x *Session) bool { return !s.live(x, a) }), nil
 }
 
 // Sessions lists the live sessions of the account of token, newest first. Round trips:
 // the session check, then one query.
 func (s *Service) Sessions(ctx context.Context, token string) ([]SessionInfo, error) {
-	a, cur, err := s.Authorize(ctx, token)
-	if err != nil {
-		return nil, err
-	}
-	all, err := s.liveSessions(ctx, a)
+	_, cur, all, err := s.liveSessions(ctx, token, s.Authorize)
 	if err != nil {
 		return nil, err
 	}
@@ -139,11 +141,7 @@ func (s *Service) Sessions(ctx context.Context, token string) ([]SessionInfo, er
 // of that id, which is also the answer for another account's. Round trips: the session
 // check, one query, one delete.
 func (s *Service) EndSession(ctx context.Context, token, id string) (current bool, err error) {
-	a, cur, err := s.authorize(ctx, token)
-	if err != nil {
-		return false, err
-	}
-	all, err := s.liveSessions(ctx, a)
+	a, cur, all, err := s.liveSessions(ctx, token, s.authorize)
 	if err != nil {
 		return false, err
 	}
