@@ -14,6 +14,9 @@ FUNCTION_DIRS := \
   user-password-reset-token \
   user-password-reset \
   user-logout \
+  user-sessions \
+  user-end-session \
+  user-logout-all \
   account-register \
   account-change-password \
   account-reset-password \
@@ -39,6 +42,9 @@ FUNCTION_DIR_UserProfileFunction := user-profile
 FUNCTION_DIR_UserPasswordResetTokenFunction := user-password-reset-token
 FUNCTION_DIR_UserPasswordResetFunction := user-password-reset
 FUNCTION_DIR_UserLogoutFunction := user-logout
+FUNCTION_DIR_UserSessionsFunction := user-sessions
+FUNCTION_DIR_UserEndSessionFunction := user-end-session
+FUNCTION_DIR_UserLogoutAllFunction := user-logout-all
 FUNCTION_DIR_AccountRegisterFunction := account-register
 FUNCTION_DIR_AccountChangePasswordFunction := account-change-password
 FUNCTION_DIR_AccountResetPasswordFunction := account-reset-password

@@ -106,8 +106,12 @@ var (
 	// checking is a password check by username: the account, the source's failures and
 	// those of unknown names.
 	checking = table(acts("GetItem", "BatchGetItem", "PutItem", "UpdateItem"), PKUsername, PKUser, PKIP, PKFail)
-	// bySession is a session check, by the id the token carries.
+	// bySession is a session check, by the id the token carries (the authorizer's: it only
+	// reads).
 	bySession = table(acts("BatchGetItem"), PKUser)
+	// seeingSession is a session check that also writes the session's last-seen time, at
+	// most once a minute.
+	seeingSession = table(acts("BatchGetItem", "UpdateItem"), PKUser)
 	// adminAuth is an admin's Basic (a password check) or Bearer (the token index) check.
 	adminAuth = table(acts("GetItem", "BatchGetItem", "UpdateItem"), PKUsername, PKUser, PKToken, PKIP, PKFail)
 	// accountsIndex is the admin list, GSI1's one partition.

@@ -32,7 +32,7 @@ var Functions = []Function{
 	{
 		Dir: "users-info", Description: "GET /users/info",
 		Family: Users, Handler: "Info", Memory: 256, Events: get("/users/info"),
-		DynamoDB: []Grant{bySession},
+		DynamoDB: []Grant{seeingSession},
 	},
 	{
 		Dir: "users-logout", Description: "POST /users/logout",
@@ -52,7 +52,7 @@ var Functions = []Function{
 	{
 		Dir: "user-logged", Description: "GET /user/logged",
 		Family: User, Handler: "Logged", Memory: 256, Events: get("/user/logged"),
-		DynamoDB: []Grant{bySession},
+		DynamoDB: []Grant{seeingSession},
 	},
 	{
 		Dir: "user-profile", Description: "GET /user/profile/{username}",
@@ -73,6 +73,24 @@ var Functions = []Function{
 		Dir: "user-logout", Description: "POST /user/logout",
 		Family: User, Handler: "Logout", Memory: 256, Events: post("/user/logout"),
 		DynamoDB: []Grant{table(acts("BatchGetItem", "DeleteItem"), PKUser)},
+	},
+	{
+		Dir: "user-sessions", Description: "GET /user/sessions",
+		Family: User, Handler: "Sessions", Memory: 256, Events: get("/user/sessions"),
+		// the session check (with its last-seen write), then the account's sessions.
+		DynamoDB: []Grant{table(acts("BatchGetItem", "UpdateItem", "Query"), PKUser)},
+	},
+	{
+		Dir: "user-end-session", Description: "DELETE /user/sessions/{id}",
+		Family: User, Handler: "EndSession", Memory: 256,
+		Events:   []Event{{Name: "Api", Method: "DELETE", Path: "/user/sessions/{id}"}},
+		DynamoDB: []Grant{table(acts("BatchGetItem", "Query", "DeleteItem"), PKUser)},
+	},
+	{
+		Dir: "user-logout-all", Description: "POST /user/logout-all",
+		Family: User, Handler: "LogoutAll", Memory: 256, Events: post("/user/logout-all"),
+		// the session check, then the account's credential version.
+		DynamoDB: []Grant{table(acts("BatchGetItem", "UpdateItem"), PKUser)},
 	},
 	{
 		Dir: "account-register", Description: "POST /api/user/v1/register",

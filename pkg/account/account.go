@@ -73,6 +73,12 @@ type Session struct {
 	CredVersion int64
 	CreatedAt   time.Time
 	ExpiresAt   time.Time
+	// What the account's owner sees of it (GET /user/sessions; sessionlist.go): when it
+	// was last used (at most SessionSeenInterval stale; zero for sessions from before it
+	// was kept), and the address and user agent of the login. No secret.
+	LastSeenAt time.Time
+	IP         string
+	UserAgent  string
 }
 
 // OTP is a pending one-time password for a password change (Users family). An account has
@@ -106,7 +112,8 @@ type CredentialChange struct {
 	Role         *Role   // new role
 
 	// KeepSessions leaves CredVersion alone (a rehash of the same password); every other
-	// change ends all sessions.
+	// change ends all sessions. An otherwise empty change (UserID and Now) does only
+	// that: POST /user/logout-all.
 	KeepSessions bool
 	// IfPasswordHash makes the change conditional on the stored password hash (optimistic
 	// concurrency for "verify old, then set new"); ErrConflict when it no longer matches.
@@ -256,6 +263,13 @@ type Store interface {
 	// importexport.go): at most limit (1 to MaxListAccounts) ordered by canonical key,
 	// starting after the key `after`; next is the key to continue from, "" at the end.
 	ListAccounts(ctx context.Context, after string, limit int) (accounts []*Account, next string, err error)
+	// ListSessions returns every stored session of the account, void and expired ones
+	// included (callers check), in one query (sessionlist.go).
+	ListSessions(ctx context.Context, userID int64) ([]*Session, error)
+	// TouchSession sets the session's LastSeenAt to now, provided it still exists and its
+	// LastSeenAt is not after staleAt (or unset); otherwise it does nothing, without error,
+	// so that racing checks write once and a deleted session is not brought back.
+	TouchSession(ctx context.Context, userID int64, tokenHash string, now, staleAt time.Time) error
 }
 
 // Mailer sends Gatehouse's mails. Implementations render the text and HTML bodies.

@@ -28,12 +28,16 @@ func (s *Service) StartSession(ctx context.Context, a *Account) (string, error) 
 		return "", Internal("session token: %w", err)
 	}
 	now := s.now()
+	ip, ua := requestOrigin(ctx)
 	sess := &Session{
 		UserID:      a.UserID,
 		TokenHash:   hash,
 		CredVersion: a.CredVersion,
 		CreatedAt:   now,
 		ExpiresAt:   expiry(now, s.SessionTTL),
+		LastSeenAt:  now.Truncate(time.Millisecond), // what the table keeps
+		IP:          ip,
+		UserAgent:   ua,
 	}
 	// A successful login ends the run of failures, in the same write as the session.
 	if err := s.Store.CreateSession(ctx, sess, a.FailedLogins > 0); err != nil {
@@ -44,8 +48,24 @@ func (s *Service) StartSession(ctx context.Context, a *Account) (string, error) 
 }
 
 // Authorize returns the account of a valid session token: the session exists, has not
-// expired, and was made with the account's current credentials. One round trip.
+// expired, and was made with the account's current credentials. One round trip (and a
+// write of its last-seen time at most once a SessionSeenInterval).
 func (s *Service) Authorize(ctx context.Context, token string) (*Account, *Session, error) {
+	a, sess, err := s.authorize(ctx, token)
+	if err != nil {
+		return nil, nil, err
+	}
+	s.touch(ctx, sess)
+	return a, sess, nil
+}
+
+// PeekSession is Authorize without the last-seen write: for the session authorizer, whose
+// policy only reads, and (unexported) for the routes that end sessions.
+func (s *Service) PeekSession(ctx context.Context, token string) (*Account, *Session, error) {
+	return s.authorize(ctx, token)
+}
+
+func (s *Service) authorize(ctx context.Context, token string) (*Account, *Session, error) {
 	id, hash, ok := ParseSessionToken(token)
 	if !ok {
 		return nil, nil, ErrNotAuthenticated
@@ -57,7 +77,7 @@ func (s *Service) Authorize(ctx context.Context, token string) (*Account, *Sessi
 	if err != nil {
 		return nil, nil, err
 	}
-	if expired(s.now(), sess.ExpiresAt) || sess.CredVersion != a.CredVersion {
+	if !s.live(sess, a) {
 		return nil, nil, ErrNotAuthenticated
 	}
 	return a, sess, nil
@@ -65,7 +85,7 @@ func (s *Service) Authorize(ctx context.Context, token string) (*Account, *Sessi
 
 // Logout ends the session of token. ErrNotAuthenticated when it is not a valid session.
 func (s *Service) Logout(ctx context.Context, token string) error {
-	_, sess, err := s.Authorize(ctx, token)
+	_, sess, err := s.authorize(ctx, token)
 	if err != nil {
 		return err
 	}

@@ -11,11 +11,25 @@ import (
 // account of that userhash, else ErrNotAuthenticated. Still one round trip: the userhash
 // is derived from the account the session read returns.
 func (s *Service) AuthorizeAs(ctx context.Context, userHash, token string) (*Account, *Session, error) {
+	a, sess, err := s.authorizeAs(ctx, userHash, token)
+	if err != nil {
+		return nil, nil, err
+	}
+	s.touch(ctx, sess)
+	return a, sess, nil
+}
+
+// PeekSessionAs is AuthorizeAs without the last-seen write (see PeekSession).
+func (s *Service) PeekSessionAs(ctx context.Context, userHash, token string) (*Account, *Session, error) {
+	return s.authorizeAs(ctx, userHash, token)
+}
+
+func (s *Service) authorizeAs(ctx context.Context, userHash, token string) (*Account, *Session, error) {
 	userHash = strings.ToLower(userHash)
 	if !IsUserHash(userHash) {
 		return nil, nil, ErrNotAuthenticated
 	}
-	a, sess, err := s.Authorize(ctx, token)
+	a, sess, err := s.authorize(ctx, token)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -28,7 +42,7 @@ func (s *Service) AuthorizeAs(ctx context.Context, userHash, token string) (*Acc
 // LogoutAs is Logout for a session presented with its account's userhash (see
 // AuthorizeAs); another account's session is left alone.
 func (s *Service) LogoutAs(ctx context.Context, userHash, token string) error {
-	_, sess, err := s.AuthorizeAs(ctx, userHash, token)
+	_, sess, err := s.authorizeAs(ctx, userHash, token)
 	if err != nil {
 		return err
 	}

@@ -57,6 +57,10 @@ func StoreContract(t *testing.T, newStore func(t *testing.T) account.Store) {
 		{"ReadBatch", testReadBatch},
 		{"ChangeCredentialsFrom", testChangeCredentialsFrom},
 		{"ListAccounts", testListAccounts}, // export.go
+		// Sessions an account's owner sees (contract_sessions.go).
+		{"SessionMetadata", testSessionMetadata},
+		{"TouchSession", testTouchSession},
+		{"EndEverySession", testEndEverySession},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -17,10 +17,7 @@ func sessionKey(id int64, hash string) map[string]types.AttributeValue {
 // CreateSession is one PutItem, or, when it also clears failed logins, one transaction.
 // Round trips: 1.
 func (st *Store) CreateSession(ctx context.Context, x *account.Session, clearFailures bool) error {
-	item := sessionKey(x.UserID, x.TokenHash)
-	item[attrCredVersion] = n(x.CredVersion)
-	item[attrCreatedAt] = stamp(x.CreatedAt)
-	item[attrExpiresAt] = n(x.ExpiresAt.Unix())
+	item := sessionItem(x)
 	if !clearFailures {
 		if _, err := st.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: st.table, Item: item}); err != nil {
 			return account.Internal("create session: %w", err)
@@ -55,11 +52,7 @@ func (st *Store) SessionWithAccount(ctx context.Context, id int64, hash string) 
 			}
 			acc = a
 		case k == sessionSK(hash):
-			cv, _ := num(it, attrCredVersion)
-			sess = &account.Session{
-				UserID: id, TokenHash: hash, CredVersion: cv,
-				CreatedAt: parseTime(str(it, attrCreatedAt)), ExpiresAt: expiry(it),
-			}
+			sess = parseSession(id, it)
 		}
 	}
 	if sess == nil || acc == nil {
@@ -78,21 +71,9 @@ func (st *Store) DeleteSession(ctx context.Context, id int64, hash string) error
 
 // deleteSessions deletes every session of account id (DeleteAccount).
 func (st *Store) deleteSessions(ctx context.Context, id int64) error {
-	var start map[string]types.AttributeValue
-	for {
-		out, err := st.db.Query(ctx, &dynamodb.QueryInput{
-			TableName:                 st.table,
-			KeyConditionExpression:    aws.String(pk + " = :pk AND begins_with(" + sk + ", :sp)"),
-			ExpressionAttributeValues: map[string]types.AttributeValue{":pk": s(userPK(id)), ":sp": s(sessionPrefix)},
-			ProjectionExpression:      aws.String(pk + ", " + sk),
-			ConsistentRead:            aws.Bool(true),
-			ExclusiveStartKey:         start,
-		})
-		if err != nil {
-			return account.Internal("query sessions of %d: %w", id, err)
-		}
-		for i := 0; i < len(out.Items); i += 25 {
-			batch := out.Items[i:min(i+25, len(out.Items))]
+	return st.eachSessionPage(ctx, id, aws.String(pk+", "+sk), func(items []map[string]types.AttributeValue) error {
+		for i := 0; i < len(items); i += 25 {
+			batch := items[i:min(i+25, len(items))]
 			reqs := make([]types.WriteRequest, len(batch))
 			for j, it := range batch {
 				reqs[j] = types.WriteRequest{DeleteRequest: &types.DeleteRequest{Key: keyOf(it)}}
@@ -101,9 +82,6 @@ func (st *Store) deleteSessions(ctx context.Context, id int64) error {
 				return err
 			}
 		}
-		if out.LastEvaluatedKey == nil {
-			return nil
-		}
-		start = out.LastEvaluatedKey
-	}
+		return nil
+	})
 }

@@ -68,13 +68,15 @@ func (h *Handler) Authorize(ctx context.Context, req *events.APIGatewayV2CustomA
 		// MMDL's "Basic base64(userhash:ssid)": the session must be the userhash's account's.
 		// A malformed Basic header decides too (an empty userhash matches no account).
 		userHash, token, _ := apigw.Basic(http)
-		a, _, err = h.svc.AuthorizeAs(ctx, userHash, token)
+		a, _, err = h.svc.PeekSessionAs(ctx, userHash, token)
 	} else {
 		token, presented := apigw.SessionToken(http)
 		if !presented || token == "" {
 			return Response{IsAuthorized: false}
 		}
-		a, _, err = h.svc.Authorize(ctx, token)
+		// Read only: the authorizer's policy grants no write, so it leaves the last-seen
+		// time to Gatehouse's own routes.
+		a, _, err = h.svc.PeekSession(ctx, token)
 	}
 	if err != nil {
 		if !errors.Is(err, account.ErrNotAuthenticated) {

@@ -161,6 +161,8 @@ func answerOf(e *account.Error) (apigw.Response, bool) {
 		return fail(http.StatusInternalServerError, msgEmailNotSent), true
 	case account.CodeTooManyAttempts:
 		return fail(http.StatusTooManyRequests, msgTooManyAttempts, apigw.WithRetryAfter(e.RetryAfter)), true
+	case account.CodeSessionNotFound:
+		return fail(http.StatusNotFound, msgSessionIDNotFound), true
 	}
 	return apigw.Response{}, false
 }
