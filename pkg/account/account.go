@@ -256,6 +256,11 @@ type Store interface {
 	// importexport.go): at most limit (1 to MaxListAccounts) ordered by canonical key,
 	// starting after the key `after`; next is the key to continue from, "" at the end.
 	ListAccounts(ctx context.Context, after string, limit int) (accounts []*Account, next string, err error)
+	// UpdateProfile applies c in one conditional write and returns the account as it is
+	// after it: only the fields c gives are written (concurrent changes of other fields
+	// stay). ErrNotFound when the account is gone or its CredVersion is no longer
+	// c.CredVersion (lifecycle.go).
+	UpdateProfile(ctx context.Context, c ProfileChange) (*Account, error)
 }
 
 // Mailer sends Gatehouse's mails. Implementations render the text and HTML bodies.

@@ -57,6 +57,7 @@ func StoreContract(t *testing.T, newStore func(t *testing.T) account.Store) {
 		{"ReadBatch", testReadBatch},
 		{"ChangeCredentialsFrom", testChangeCredentialsFrom},
 		{"ListAccounts", testListAccounts}, // export.go
+		{"UpdateProfile", testUpdateProfile}, // lifecycle.go
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
