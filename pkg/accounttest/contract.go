@@ -56,7 +56,7 @@ func StoreContract(t *testing.T, newStore func(t *testing.T) account.Store) {
 		// The admin routes' reads and writes (admins.go).
 		{"ReadBatch", testReadBatch},
 		{"ChangeCredentialsFrom", testChangeCredentialsFrom},
-		{"ListAccounts", testListAccounts}, // export.go
+		{"ListAccounts", testListAccounts},   // export.go
 		{"UpdateProfile", testUpdateProfile}, // lifecycle.go
 	}
 	for _, tc := range tests {
