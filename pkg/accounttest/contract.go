@@ -56,8 +56,9 @@ func StoreContract(t *testing.T, newStore func(t *testing.T) account.Store) {
 		// The admin routes' reads and writes (admins.go).
 		{"ReadBatch", testReadBatch},
 		{"ChangeCredentialsFrom", testChangeCredentialsFrom},
-		{"ListAccounts", testListAccounts},   // export.go
-		{"UpdateProfile", testUpdateProfile}, // lifecycle.go
+		{"ListAccounts", testListAccounts}, // export.go
+		// Self-service profile update (lifecycle.go).
+		{"UpdateProfile", testUpdateProfile},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
