@@ -4,7 +4,6 @@ package profile_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -16,25 +15,10 @@ import (
 	"github.com/gatehouse/gatehouse/tests/e2e"
 )
 
-// body is the User family's envelope.
-func body(status int, msg, data string) string {
-	b, err := json.Marshal(map[string]string{"statusCode": fmt.Sprint(status), "message": msg, "data": data})
-	if err != nil {
-		panic(err)
-	}
-	return string(b)
-}
-
-func expect(t *testing.T, what string, r e2e.Response, status int, msg, data string) {
-	t.Helper()
-	e2e.Expect(t, what, r, status, body(status, msg, data))
-}
-
-// profile is the document GET /user/profile carries as data.
-func profile(username, name, bio, website, pronounce string) string {
-	return fmt.Sprintf(`{"username":%q,"name":%q,"bio":%q,"website":%q,"pronounce":%q,"followers":"0","following":"0"}`,
-		username, name, bio, website, pronounce)
-}
+var (
+	expect  = e2e.ExpectUser
+	profile = e2e.UserProfile
+)
 
 func bearer(token string) []string { return []string{"Authorization", "Bearer " + token} }
 
