@@ -17,6 +17,8 @@ FUNCTION_DIRS := \
   user-sessions \
   user-end-session \
   user-logout-all \
+  user-update-profile \
+  user-delete \
   account-register \
   account-change-password \
   account-reset-password \
@@ -45,6 +47,8 @@ FUNCTION_DIR_UserLogoutFunction := user-logout
 FUNCTION_DIR_UserSessionsFunction := user-sessions
 FUNCTION_DIR_UserEndSessionFunction := user-end-session
 FUNCTION_DIR_UserLogoutAllFunction := user-logout-all
+FUNCTION_DIR_UserUpdateProfileFunction := user-update-profile
+FUNCTION_DIR_UserDeleteFunction := user-delete
 FUNCTION_DIR_AccountRegisterFunction := account-register
 FUNCTION_DIR_AccountChangePasswordFunction := account-change-password
 FUNCTION_DIR_AccountResetPasswordFunction := account-reset-password

@@ -93,6 +93,24 @@ var Functions = []Function{
 		DynamoDB: []Grant{table(acts("BatchGetItem", "UpdateItem"), PKUser)},
 	},
 	{
+		Dir: "user-update-profile", Description: "PUT /user/profile",
+		Family: User, Handler: "UpdateProfile", Memory: 256, Events: []Event{{Name: "Api", Method: "PUT", Path: "/user/profile"}},
+		// the session check, then one conditional update of the account.
+		DynamoDB: []Grant{table(acts("BatchGetItem", "UpdateItem"), PKUser)},
+	},
+	{
+		Dir: "user-delete", Description: "DELETE /user",
+		Family: User, Handler: "DeleteAccount", Events: []Event{{Name: "Api", Method: "DELETE", Path: "/user"}},
+		// the session check, the counted password check (an unknown name's count should the
+		// account go meanwhile), then the admin delete's writes: the account with its unique
+		// keys, OTP, reset token, token index and sessions, and the admin count.
+		DynamoDB: []Grant{
+			table(acts("BatchGetItem", "GetItem", "UpdateItem", "PutItem", "DeleteItem", "Query", "BatchWriteItem"),
+				PKUser, PKUsername, PKEmail, PKReset, PKToken, PKFail, PKAdmins),
+			{GSI1: true, Actions: acts("Query"), Keys: []string{GSIAccount}, Comment: "The admin count is computed once, on an installation from before it."},
+		},
+	},
+	{
 		Dir: "account-register", Description: "POST /api/user/v1/register",
 		Family: AccountV1, Handler: "Register", Events: post("/api/user/v1/register"),
 		DynamoDB: []Grant{registering},

@@ -270,6 +270,11 @@ type Store interface {
 	// LastSeenAt is not after staleAt (or unset); otherwise it does nothing, without error,
 	// so that racing checks write once and a deleted session is not brought back.
 	TouchSession(ctx context.Context, userID int64, tokenHash string, now, staleAt time.Time) error
+	// UpdateProfile applies c in one conditional write and returns the account as it is
+	// after it: only the fields c gives are written (concurrent changes of other fields
+	// stay). ErrNotFound when the account is gone or its CredVersion is no longer
+	// c.CredVersion (lifecycle.go).
+	UpdateProfile(ctx context.Context, c ProfileChange) (*Account, error)
 }
 
 // Mailer sends Gatehouse's mails. Implementations render the text and HTML bodies.

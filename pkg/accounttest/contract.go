@@ -61,6 +61,8 @@ func StoreContract(t *testing.T, newStore func(t *testing.T) account.Store) {
 		{"SessionMetadata", testSessionMetadata},
 		{"TouchSession", testTouchSession},
 		{"EndEverySession", testEndEverySession},
+		// Self-service profile update (lifecycle.go).
+		{"UpdateProfile", testUpdateProfile},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

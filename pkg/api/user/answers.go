@@ -61,6 +61,12 @@ const (
 	msgPronounceInvalid = "Pronounce is invalid"
 	msgRequestTooLarge  = "Request body too large"
 	msgInternal         = "Internal server error"
+
+	// Account lifecycle (API.md, "Account lifecycle"; the 400s are docs/API.md Decisions).
+	msgProfileUpdated  = "Profile updated"
+	msgAccountDeleted  = "Account deleted"
+	msgUsernameFixed   = "Username cannot be changed"
+	msgLastAdminDelete = "The last admin cannot be deleted"
 )
 
 // data values that are not documents.
@@ -163,6 +169,10 @@ func answerOf(e *account.Error) (apigw.Response, bool) {
 		return fail(http.StatusTooManyRequests, msgTooManyAttempts, apigw.WithRetryAfter(e.RetryAfter)), true
 	case account.CodeSessionNotFound:
 		return fail(http.StatusNotFound, msgSessionIDNotFound), true
+	case account.CodeUsernameFixed:
+		return fail(http.StatusBadRequest, msgUsernameFixed), true
+	case account.CodeLastAdmin:
+		return fail(http.StatusBadRequest, msgLastAdminDelete), true
 	}
 	return apigw.Response{}, false
 }

@@ -37,6 +37,7 @@ func FuzzUserHandlers(f *testing.F) {
 			return h.Profile(ctx, r)
 		},
 		h.PasswordResetToken, h.PasswordReset, h.Logout,
+		h.UpdateProfile, h.DeleteAccount,
 	}
 	const (
 		create = iota
@@ -46,6 +47,8 @@ func FuzzUserHandlers(f *testing.F) {
 		resetToken
 		reset
 		logout
+		updateProfile
+		deleteAccount
 	)
 
 	for _, s := range []struct {
@@ -71,6 +74,9 @@ func FuzzUserHandlers(f *testing.F) {
 		{reset, "application/json", `{"uuid":"1b4e28ba-2fa1-11d2-883f-0016d3cca427","newPassword":"new-password"}`, "", "", ""},
 		{reset, "application/json", `{"uuid":"","newPassword":null}`, "", "", ""},
 		{logout, "", "", "", "", "TOKEN=" + token},
+		{updateProfile, "application/json", `{"name":"Seed User","bio":"","website":null,"username":"SEEDUSER"}`, "", "Bearer " + token, ""},
+		{updateProfile, "application/x-www-form-urlencoded", "pronounce=seed&username=other", "", "", "TOKEN=" + token},
+		{deleteAccount, "application/json", `{"password":"wrong-password"}`, "", "Bearer " + token, ""},
 		// Bodies that are not what a route reads.
 		{create, "application/json", `{"username":5,"email":true,"password":{"a":[1]}}`, "", "", ""},
 		{auth, "", `{"a":{"b":[1,2,{"c":null}]},"d":1e999}`, "", "", ""},

@@ -17,25 +17,16 @@ import (
 	"github.com/gatehouse/gatehouse/tests/e2e"
 )
 
-// body is the family's envelope with the HTTP status as statusCode.
-func body(status int, msg, data string) string {
-	b, err := json.Marshal(map[string]string{"statusCode": fmt.Sprint(status), "message": msg, "data": data})
-	if err != nil {
-		panic(err)
-	}
-	return string(b)
-}
+// body, expect and profile are the harness's User family helpers (e2e.UserBody, …).
+func body(status int, msg, data string) string { return e2e.UserBody(status, msg, data) }
 
-// expect checks the exact status and body of an answer.
 func expect(t *testing.T, what string, r e2e.Response, status int, msg, data string) {
 	t.Helper()
-	e2e.Expect(t, what, r, status, body(status, msg, data))
+	e2e.ExpectUser(t, what, r, status, msg, data)
 }
 
-// profile is the JSON document GET /user/profile and POST /user/create carry as data.
 func profile(username, name, bio, website, pronounce string) string {
-	return fmt.Sprintf(`{"username":%q,"name":%q,"bio":%q,"website":%q,"pronounce":%q,"followers":"0","following":"0"}`,
-		username, name, bio, website, pronounce)
+	return e2e.UserProfile(username, name, bio, website, pronounce)
 }
 
 func post(t *testing.T, base, path, b string, headers ...string) e2e.Response {
