@@ -14,6 +14,8 @@ FUNCTION_DIRS := \
   user-password-reset-token \
   user-password-reset \
   user-logout \
+  user-change-email \
+  user-verify-email \
   account-register \
   account-change-password \
   account-reset-password \
@@ -39,6 +41,8 @@ FUNCTION_DIR_UserProfileFunction := user-profile
 FUNCTION_DIR_UserPasswordResetTokenFunction := user-password-reset-token
 FUNCTION_DIR_UserPasswordResetFunction := user-password-reset
 FUNCTION_DIR_UserLogoutFunction := user-logout
+FUNCTION_DIR_UserChangeEmailFunction := user-change-email
+FUNCTION_DIR_UserVerifyEmailFunction := user-verify-email
 FUNCTION_DIR_AccountRegisterFunction := account-register
 FUNCTION_DIR_AccountChangePasswordFunction := account-change-password
 FUNCTION_DIR_AccountResetPasswordFunction := account-reset-password

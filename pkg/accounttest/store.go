@@ -28,6 +28,8 @@ type Store struct {
 
 	quota mailQuota // ReserveMailQuota's counters
 
+	verifications map[int64]account.EmailVerification // pending email verifications (verify.go)
+
 	// Limits beyond the account's failed logins (limits.go); made on first use.
 	sourceFails map[account.Source]int
 	unknown     map[string]account.Account // failure state only
@@ -257,6 +259,9 @@ func (s *Store) ChangeCredentials(_ context.Context, c account.CredentialChange)
 			a.SecretHash = ""
 		}
 	}
+	if c.VerifyEmail && c.ReleaseEmail == "" {
+		a.EmailVerified = true
+	}
 	if c.ReleaseEmail != "" && a.EmailKey != "" {
 		delete(s.byEmail, a.EmailKey)
 		a.Email, a.EmailKey, a.EmailVerified = "", "", false
@@ -315,6 +320,7 @@ func (s *Store) DeleteAccount(_ context.Context, a *account.Account) error {
 		delete(s.byEmail, cur.EmailKey)
 	}
 	delete(s.otps, a.UserID)
+	delete(s.verifications, a.UserID)
 	if cur.TokenIndex != "" {
 		delete(s.byToken, cur.TokenIndex)
 	}
@@ -479,16 +485,9 @@ func (s *Store) ReserveMailQuota(_ context.Context, id int64, prev, next []time.
 	if err != nil {
 		return err
 	}
-	if s.quota.recipient == nil {
-		s.quota = mailQuota{recipient: map[string]int{}, budget: map[time.Time]int{}}
-	}
-	hour := q.Hour.UTC().Truncate(time.Hour)
-	rk := q.Recipient + "#" + hour.Format(time.RFC3339)
-	if s.quota.recipient[rk] >= q.PerRecipient || s.quota.budget[hour] >= q.Budget {
+	if !s.countMail(q) {
 		return account.ErrTooManyAttempts
 	}
-	s.quota.recipient[rk]++
-	s.quota.budget[hour]++
 	a.MailSent = slices.Clone(next)
 	s.accounts[id] = a
 	return nil
