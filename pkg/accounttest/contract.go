@@ -57,6 +57,11 @@ func StoreContract(t *testing.T, newStore func(t *testing.T) account.Store) {
 		{"ReadBatch", testReadBatch},
 		{"ChangeCredentialsFrom", testChangeCredentialsFrom},
 		{"ListAccounts", testListAccounts}, // export.go
+		// Email verification (contract_verify.go).
+		{"CreateAccountWithVerification", testCreateWithVerification},
+		{"ConfirmEmail", testConfirmEmail},
+		{"ConfirmEmailChange", testConfirmEmailChange},
+		{"ChangeCredentialsVerifiesEmail", testChangeVerifiesEmail},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
