@@ -2,6 +2,7 @@ package account
 
 import (
 	"context"
+	"crypto/subtle"
 	"encoding/binary"
 	"errors"
 	"net/url"
@@ -126,7 +127,7 @@ func (s *Service) VerifyEmail(ctx context.Context, token string) error {
 	if err != nil {
 		return err
 	}
-	if !SecretMatches(v.TokenHash, hash) || v.CredVersion != a.CredVersion {
+	if subtle.ConstantTimeCompare([]byte(v.TokenHash), []byte(hash)) != 1 || v.CredVersion != a.CredVersion {
 		return ErrTokenNotFound
 	}
 	if expired(s.now(), v.ExpiresAt) {
