@@ -19,6 +19,8 @@ FUNCTION_DIRS := \
   user-logout-all \
   user-update-profile \
   user-delete \
+  user-change-email \
+  user-verify-email \
   account-register \
   account-change-password \
   account-reset-password \
@@ -49,6 +51,8 @@ FUNCTION_DIR_UserEndSessionFunction := user-end-session
 FUNCTION_DIR_UserLogoutAllFunction := user-logout-all
 FUNCTION_DIR_UserUpdateProfileFunction := user-update-profile
 FUNCTION_DIR_UserDeleteFunction := user-delete
+FUNCTION_DIR_UserChangeEmailFunction := user-change-email
+FUNCTION_DIR_UserVerifyEmailFunction := user-verify-email
 FUNCTION_DIR_AccountRegisterFunction := account-register
 FUNCTION_DIR_AccountChangePasswordFunction := account-change-password
 FUNCTION_DIR_AccountResetPasswordFunction := account-reset-password

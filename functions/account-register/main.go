@@ -7,11 +7,11 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 
 	accountv1 "github.com/gatehouse/gatehouse/pkg/api/v1"
-	"github.com/gatehouse/gatehouse/pkg/boot"
+	"github.com/gatehouse/gatehouse/pkg/boot/mailboot"
 )
 
 func main() {
-	rt := boot.Init()
+	rt := mailboot.Init()
 	h := accountv1.New(rt.Service, rt.Log)
 	lambda.Start(h.Lambda(h.Register))
 }

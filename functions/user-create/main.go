@@ -7,11 +7,11 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/gatehouse/gatehouse/pkg/api/user"
-	"github.com/gatehouse/gatehouse/pkg/boot"
+	"github.com/gatehouse/gatehouse/pkg/boot/mailboot"
 )
 
 func main() {
-	rt := boot.Init()
+	rt := mailboot.Init()
 	h := user.New(rt.Service, rt.Log)
 	lambda.Start(h.Lambda(h.Create))
 }

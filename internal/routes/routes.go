@@ -102,7 +102,7 @@ func get(path string) []Event  { return []Event{{Name: "Api", Method: "GET", Pat
 
 var (
 	// registering takes an id from the counter and writes the account with its unique keys.
-	registering = table(acts("UpdateItem", "PutItem"), PKCounter, PKUsername, PKEmail, PKUser)
+	registering = table(acts("UpdateItem", "PutItem"), PKCounter, PKUsername, PKEmail, PKUser, PKMailTo, PKBudget)
 	// checking is a password check by username: the account, the source's failures and
 	// those of unknown names.
 	checking = table(acts("GetItem", "BatchGetItem", "PutItem", "UpdateItem"), PKUsername, PKUser, PKIP, PKFail)

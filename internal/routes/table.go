@@ -13,7 +13,7 @@ var Functions = []Function{
 	},
 	{
 		Dir: "users-register", Description: "POST /users/register",
-		Family: Users, Handler: "Register", Events: post("/users/register"),
+		Family: Users, Handler: "Register", Boot: MailBoot, Events: post("/users/register"),
 		DynamoDB: []Grant{registering},
 	},
 	{
@@ -41,7 +41,7 @@ var Functions = []Function{
 	},
 	{
 		Dir: "user-create", Description: "POST /user/create",
-		Family: User, Handler: "Create", Events: post("/user/create"),
+		Family: User, Handler: "Create", Boot: MailBoot, Events: post("/user/create"),
 		DynamoDB: []Grant{registering},
 	},
 	{
@@ -111,8 +111,20 @@ var Functions = []Function{
 		},
 	},
 	{
+		Dir: "user-change-email", Description: "PUT /user/email",
+		Family: User, Handler: "ChangeEmail", Boot: MailBoot, Memory: 256, Events: []Event{{Name: "Api", Method: "PUT", Path: "/user/email"}},
+		// the session, the new address's key, the password check, the mail quota, the verification.
+		DynamoDB: []Grant{table(acts("BatchGetItem", "GetItem", "PutItem", "UpdateItem"), PKUser, PKEmail, PKIP, PKFail, PKMailTo, PKBudget)},
+	},
+	{
+		Dir: "user-verify-email", Description: "POST /user/verify-email",
+		Family: User, Handler: "VerifyEmail", Memory: 256, Events: post("/user/verify-email"),
+		// the verification with its account; the address's key reserved and the old one released.
+		DynamoDB: []Grant{table(acts("BatchGetItem", "GetItem", "PutItem", "UpdateItem", "DeleteItem"), PKUser, PKEmail)},
+	},
+	{
 		Dir: "account-register", Description: "POST /api/user/v1/register",
-		Family: AccountV1, Handler: "Register", Events: post("/api/user/v1/register"),
+		Family: AccountV1, Handler: "Register", Boot: MailBoot, Events: post("/api/user/v1/register"),
 		DynamoDB: []Grant{registering},
 	},
 	{

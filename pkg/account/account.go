@@ -144,6 +144,9 @@ type CredentialChange struct {
 	// when another account holds it). nil or "" leaves the new token without an index item
 	// (Bearer cannot find it, Basic still works); the old one goes all the same.
 	TokenIndex *string
+	// VerifyEmail marks the account's email verified in the same write: using an emailed
+	// OTP or reset token proves control of the address.
+	VerifyEmail bool
 }
 
 // Store keeps accounts and their short-lived records. Implementations must make every
@@ -275,12 +278,35 @@ type Store interface {
 	// stay). ErrNotFound when the account is gone or its CredVersion is no longer
 	// c.CredVersion (lifecycle.go).
 	UpdateProfile(ctx context.Context, c ProfileChange) (*Account, error)
+
+	// Email verification (verify.go).
+	//
+	// CreateAccountWithVerification is CreateAccount that also writes v (its UserID set to
+	// the new id) and counts one mail against q's recipient and installation counters, in
+	// the same transaction. When a counter is at its limit it creates the account without
+	// v and the count, and mailed is false (one more transaction); the account's keys are
+	// checked first, as in CreateAccount.
+	CreateAccountWithVerification(ctx context.Context, a *Account, v *EmailVerification, q MailQuota) (mailed bool, err error)
+	// PutVerification stores v as the account's only pending verification, replacing any
+	// older one.
+	PutVerification(ctx context.Context, v *EmailVerification) error
+	// VerificationWithAccount reads the account's pending verification and the account in
+	// one round trip. ErrNotFound when either is missing.
+	VerificationWithAccount(ctx context.Context, userID int64) (*EmailVerification, *Account, error)
+	// ConfirmEmail consumes v and marks cur's email verified, atomically; when v is for
+	// another address it becomes the account's, its key reserved and the old one released
+	// in the same transaction. ErrTokenNotFound when v is no longer the pending one or the
+	// account moved on (its email or credential version changed, or it is gone);
+	// ErrEmailTaken when another account holds the new address.
+	ConfirmEmail(ctx context.Context, v *EmailVerification, cur *Account, now time.Time) error
 }
 
 // Mailer sends Gatehouse's mails. Implementations render the text and HTML bodies.
 type Mailer interface {
 	SendOTP(ctx context.Context, m OTPMail) error
 	SendResetToken(ctx context.Context, m ResetMail) error
+	SendVerification(ctx context.Context, m VerifyMail) error
+	SendEmailChangeNotice(ctx context.Context, m EmailChangeNotice) error
 }
 
 // OTPMail is the one-time password mail. Mails carry no text a user chose (no username,

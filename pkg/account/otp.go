@@ -145,7 +145,7 @@ func (s *Service) ChangePasswordWithOTP(ctx context.Context, userHash, reqID, co
 		return Internal("hash password: %w", err)
 	}
 	err = s.Store.ChangeCredentials(ctx, CredentialChange{
-		UserID: userID, PasswordHash: &hash, ConsumeOTP: reqHash, Now: s.now(),
+		UserID: userID, PasswordHash: &hash, ConsumeOTP: reqHash, Now: s.now(), VerifyEmail: true,
 	})
 	if errors.Is(err, ErrNotFound) {
 		return ErrInvalidRequest // the account was deleted meanwhile

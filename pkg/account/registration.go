@@ -122,7 +122,12 @@ func (s *Service) Register(ctx context.Context, n NewAccount) (*Created, error) 
 			return nil, Internal("user secret: %w", err)
 		}
 	}
-	if err := s.Store.CreateAccount(ctx, a); err != nil {
+	if a.EmailKey != "" && s.Mailer != nil {
+		err = s.registerVerifying(ctx, a, e)
+	} else {
+		err = s.Store.CreateAccount(ctx, a)
+	}
+	if err != nil {
 		return nil, err
 	}
 	return out, nil

@@ -70,6 +70,6 @@ func (s *Service) ResetPasswordWithToken(ctx context.Context, token, newPassword
 		return Internal("hash password: %w", err)
 	}
 	return s.Store.ChangeCredentials(ctx, CredentialChange{
-		UserID: r.UserID, PasswordHash: &pw, ConsumeReset: hash, ResetHash: hash, Now: s.now(),
+		UserID: r.UserID, PasswordHash: &pw, ConsumeReset: hash, ResetHash: hash, Now: s.now(), VerifyEmail: true,
 	})
 }

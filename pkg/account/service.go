@@ -25,6 +25,8 @@ type Config struct {
 	// Mail limits per account (API.md): one mail per MailInterval, MailPerHour an hour.
 	MailInterval time.Duration // 60 s
 	MailPerHour  int           // 5
+	// AppURL, when set, makes verification mails carry a link APP_URL/verify-email?token=.
+	AppURL string
 
 	// TokenIndexKey keys the index of API tokens (see TokenIndex): per stack, never stored
 	// in the table. The admin use cases (setting a token, a Bearer check) are internal

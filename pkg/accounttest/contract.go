@@ -63,6 +63,11 @@ func StoreContract(t *testing.T, newStore func(t *testing.T) account.Store) {
 		{"EndEverySession", testEndEverySession},
 		// Self-service profile update (lifecycle.go).
 		{"UpdateProfile", testUpdateProfile},
+		// Email verification (contract_verify.go).
+		{"CreateAccountWithVerification", testCreateWithVerification},
+		{"ConfirmEmail", testConfirmEmail},
+		{"ConfirmEmailChange", testConfirmEmailChange},
+		{"ChangeCredentialsVerifiesEmail", testChangeVerifiesEmail},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -15,7 +15,10 @@ type Mailer struct {
 	mu    sync.Mutex
 	OTPs  []account.OTPMail
 	Reset []account.ResetMail
-	Fail  error
+	// Verifications and Notices are the email verification mails and email change notices.
+	Verifications []account.VerifyMail
+	Notices       []account.EmailChangeNotice
+	Fail          error
 }
 
 var _ account.Mailer = (*Mailer)(nil)
@@ -26,6 +29,19 @@ func (m *Mailer) SendOTP(_ context.Context, msg account.OTPMail) error {
 
 func (m *Mailer) SendResetToken(_ context.Context, msg account.ResetMail) error {
 	return send(m, &m.Reset, msg)
+}
+
+func (m *Mailer) SendVerification(_ context.Context, msg account.VerifyMail) error {
+	return send(m, &m.Verifications, msg)
+}
+
+func (m *Mailer) SendEmailChangeNotice(_ context.Context, msg account.EmailChangeNotice) error {
+	return send(m, &m.Notices, msg)
+}
+
+// LastVerification returns the newest verification mail.
+func (m *Mailer) LastVerification() (account.VerifyMail, error) {
+	return last(m, &m.Verifications, "no verification mail sent")
 }
 
 // LastOTP returns the newest OTP mail.

@@ -28,6 +28,8 @@ type Store struct {
 
 	quota mailQuota // ReserveMailQuota's counters
 
+	verifications map[int64]account.EmailVerification // pending email verifications (verify.go)
+
 	// Limits beyond the account's failed logins (limits.go); made on first use.
 	sourceFails map[account.Source]int
 	unknown     map[string]account.Account // failure state only
@@ -191,6 +193,9 @@ func (s *Store) ChangeCredentials(_ context.Context, c account.CredentialChange)
 			a.SecretHash = ""
 		}
 	}
+	if c.VerifyEmail && c.ReleaseEmail == "" {
+		a.EmailVerified = true
+	}
 	if c.ReleaseEmail != "" && a.EmailKey != "" {
 		delete(s.byEmail, a.EmailKey)
 		a.Email, a.EmailKey, a.EmailVerified = "", "", false
@@ -249,6 +254,7 @@ func (s *Store) DeleteAccount(_ context.Context, a *account.Account) error {
 		delete(s.byEmail, cur.EmailKey)
 	}
 	delete(s.otps, a.UserID)
+	delete(s.verifications, a.UserID)
 	if cur.TokenIndex != "" {
 		delete(s.byToken, cur.TokenIndex)
 	}

@@ -89,16 +89,9 @@ func (s *Store) ReserveMailQuota(_ context.Context, id int64, prev, next []time.
 	if err != nil {
 		return err
 	}
-	if s.quota.recipient == nil {
-		s.quota = mailQuota{recipient: map[string]int{}, budget: map[time.Time]int{}}
-	}
-	hour := q.Hour.UTC().Truncate(time.Hour)
-	rk := q.Recipient + "#" + hour.Format(time.RFC3339)
-	if s.quota.recipient[rk] >= q.PerRecipient || s.quota.budget[hour] >= q.Budget {
+	if !s.countMail(q) {
 		return account.ErrTooManyAttempts
 	}
-	s.quota.recipient[rk]++
-	s.quota.budget[hour]++
 	a.MailSent = slices.Clone(next)
 	s.accounts[id] = a
 	return nil

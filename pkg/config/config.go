@@ -23,6 +23,7 @@ type Config struct {
 	SessionTTL        time.Duration
 	OTPTTL            time.Duration
 	ResetTTL          time.Duration
+	AppURL            string // the front end's base URL for links in mails; "" for none
 	MailInterval      time.Duration
 	MailPerHour       int
 	LogLevel          slog.Level

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/mail"
+	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
@@ -57,6 +58,7 @@ var Settings = []Setting{
 		Description: "most mails to one recipient mailbox in a clock hour, from any accounts", set: count(func(c *Config) *int { return &c.RecipientMailsPerHour }, 1, 1000)},
 	{Env: "MAIL_BUDGET_PER_HOUR", Parameter: "MailBudgetPerHour", Default: strconv.Itoa(defaults.MailBudgetPerHour), Scope: Mailing,
 		Description: "most mails of the whole installation in a clock hour (SES reputation)", set: count(func(c *Config) *int { return &c.MailBudgetPerHour }, 1, 1_000_000)},
+	{Env: "APP_URL", Parameter: "AppUrl", Scope: Mailing, Description: "base URL of the front end; verification mails link to `APP_URL/verify-email?token=…` (empty: the mail carries the token only)", set: appURL},
 	{Env: "SES_CONFIGURATION_SET", Resource: "MailConfigurationSet", Scope: Mailing, Description: "SES configuration set every mail goes through (the template's `MailConfigurationSet`); empty: none", set: configSet},
 	{Env: "LOG_LEVEL", Parameter: "LogLevel", Default: defaults.LogLevel, Description: "`DEBUG`, `INFO`, `WARN`, `ERROR`", set: logLevel},
 	{Env: "OTP_FAILURES_PER_DAY", Parameter: "OtpFailuresPerDay", Default: strconv.Itoa(defaults.OTPFailuresPerDay),
@@ -153,5 +155,15 @@ func logLevel(c *Config, v string) error {
 		return fmt.Errorf("must be DEBUG, INFO, WARN or ERROR")
 	}
 	c.LogLevel = l
+	return nil
+}
+
+// appURL accepts an absolute http(s) URL: it goes into mails as a link.
+func appURL(c *Config, v string) error {
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+		return fmt.Errorf("APP_URL %q: want an absolute http(s) URL without query or fragment", v)
+	}
+	c.AppURL = strings.TrimRight(v, "/")
 	return nil
 }

@@ -31,9 +31,19 @@ func pointer(k map[string]types.AttributeValue, id int64) map[string]types.Attri
 // CreateAccount takes an id from the counter, then writes the account and its unique
 // keys in one transaction. Round trips: 2.
 func (st *Store) CreateAccount(ctx context.Context, a *account.Account) error {
-	id, err := st.nextID(ctx)
+	items, err := st.createItems(ctx, a)
 	if err != nil {
 		return err
+	}
+	return st.transact(ctx, items)
+}
+
+// createItems takes an id from the counter for a and returns the transaction that writes
+// it with its unique keys (and the admin count).
+func (st *Store) createItems(ctx context.Context, a *account.Account) ([]txItem, error) {
+	id, err := st.nextID(ctx)
+	if err != nil {
+		return nil, err
 	}
 	a.UserID = id
 	items := []txItem{{st.putNew(pointer(usernameKey(a.UsernameKey), id)), account.ErrUsernameTaken}}
@@ -47,11 +57,11 @@ func (st *Store) CreateAccount(ctx context.Context, a *account.Account) error {
 	items = append(items, txItem{st.putNew(accountItem(a)), fresh})
 	if a.Role == account.RoleAdmin { // a new admin counts (see admins.go)
 		if err := st.ensureAdminCount(ctx); err != nil {
-			return err
+			return nil, err
 		}
 		items = append(items, txItem{st.adminCountItem(1), fresh})
 	}
-	return st.transact(ctx, items)
+	return items, nil
 }
 
 func (st *Store) nextID(ctx context.Context) (int64, error) {
@@ -180,6 +190,7 @@ func (st *Store) deleteAccount(ctx context.Context, cur *account.Account) error 
 	}}, errAccountCondition},
 		txItem{TransactWriteItem: st.remove(usernameKey(cur.UsernameKey))},
 		txItem{TransactWriteItem: st.remove(otpKey(cur.UserID))},
+		txItem{TransactWriteItem: st.remove(verifyKey(cur.UserID))}, // a pending verification dies with it
 	)
 	if cur.EmailKey != "" {
 		items = append(items, txItem{TransactWriteItem: st.remove(emailKey(cur.EmailKey))})

@@ -141,6 +141,10 @@ func (st *Store) changeCredentials(ctx context.Context, c account.CredentialChan
 			update.values[":keep"] = s(c.KeepSecret)
 		}
 	}
+	if c.VerifyEmail && c.ReleaseEmail == "" {
+		// The code or token was mailed to the account's address: it proves control of it.
+		update.set(attrEmailVerified, &types.AttributeValueMemberBOOL{Value: true})
+	}
 	if c.ReleaseEmail != "" {
 		if h.emailKey == "" {
 			cond += " AND " + absent(attrEmailKey)

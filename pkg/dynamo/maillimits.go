@@ -50,6 +50,18 @@ var (
 // overlap are cancelled and retried (transact), which at the budget's rates (1000 an hour
 // by default) is rare.
 func (st *Store) ReserveMailQuota(ctx context.Context, id int64, prev, next []time.Time, q account.MailQuota) error {
+	err := st.transact(ctx, append([]txItem{
+		{types.TransactWriteItem{Update: st.mailSentSwap(id, prev, next)}, errAccountCondition},
+	}, st.mailCounts(q)...))
+	if err == errAccountCondition {
+		return st.whyAccountCondition(ctx, id)
+	}
+	return err
+}
+
+// mailCounts are the transaction items that count one mail against q's recipient and
+// installation counters, each refused (CodeTooManyAttempts) at its limit.
+func (st *Store) mailCounts(q account.MailQuota) []txItem {
 	hour := q.Hour.UTC().Truncate(time.Hour)
 	expires := hour.Add(2 * time.Hour).Unix()
 	count := func(k map[string]types.AttributeValue, limit int) types.TransactWriteItem {
@@ -62,15 +74,10 @@ func (st *Store) ReserveMailQuota(ctx context.Context, id int64, prev, next []ti
 			ExpressionAttributeValues: map[string]types.AttributeValue{":one": n(1), ":max": n(int64(limit)), ":exp": n(expires)},
 		}}
 	}
-	err := st.transact(ctx, []txItem{
-		{types.TransactWriteItem{Update: st.mailSentSwap(id, prev, next)}, errAccountCondition},
+	return []txItem{
 		{count(mailToKey(q.Recipient, hour.Unix()), q.PerRecipient), account.E(account.CodeTooManyAttempts, errRecipientLimit)},
 		{count(mailBudgetKey(hour.Unix()), q.Budget), account.E(account.CodeTooManyAttempts, errMailBudget)},
-	})
-	if err == errAccountCondition {
-		return st.whyAccountCondition(ctx, id)
 	}
-	return err
 }
 
 // mailSentSwap is the compare-and-swap of the account's list of recent mails from prev

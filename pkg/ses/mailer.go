@@ -34,7 +34,7 @@ var files embed.FS
 // only ever stand in element text, where escaping is all that is needed.
 var templates = func() map[string]string {
 	m := map[string]string{}
-	for _, name := range []string{"otp.txt", "otp.html", "reset.txt", "reset.html"} {
+	for _, name := range []string{"otp.txt", "otp.html", "reset.txt", "reset.html", "verify.txt", "verify.html", "emailchange.txt", "emailchange.html"} {
 		b, err := files.ReadFile("templates/" + name)
 		if err != nil {
 			panic(err)
@@ -46,8 +46,10 @@ var templates = func() map[string]string {
 
 // Subjects are fixed ASCII text: SES requires 7-bit subjects, and no user input goes there.
 const (
-	otpSubject   = "Your Gatehouse one-time password"
-	resetSubject = "Reset your Gatehouse password"
+	otpSubject    = "Your Gatehouse one-time password"
+	resetSubject  = "Reset your Gatehouse password"
+	verifySubject = "Confirm your Gatehouse email address"
+	noticeSubject = "Your Gatehouse email address is being changed"
 )
 
 // Mailer sends Gatehouse's mails from one sender address.
@@ -88,6 +90,22 @@ func (m *Mailer) SendResetToken(ctx context.Context, msg account.ResetMail) erro
 	return m.send(ctx, msg.To, resetSubject, "reset", map[string]string{
 		"token": msg.Token, "minutes": minutes(msg.ValidFor),
 	})
+}
+
+// SendVerification sends the email verification mail. Without a link (no APP_URL) the
+// text's link line carries the token-only instructions alone.
+func (m *Mailer) SendVerification(ctx context.Context, msg account.VerifyMail) error {
+	link := msg.Link
+	if link == "" {
+		link = "(no link: send the token below)"
+	}
+	hours := strconv.Itoa(max(1, int((msg.ValidFor+time.Hour-1)/time.Hour)))
+	return m.send(ctx, msg.To, verifySubject, "verify", map[string]string{"token": msg.Token, "link": link, "hours": hours})
+}
+
+// SendEmailChangeNotice tells the old address of an email change; it carries no link.
+func (m *Mailer) SendEmailChangeNotice(ctx context.Context, msg account.EmailChangeNotice) error {
+	return m.send(ctx, msg.To, noticeSubject, "emailchange", nil)
 }
 
 // Render returns the text and HTML bodies of template name with vars filled in.

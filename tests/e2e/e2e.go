@@ -223,8 +223,36 @@ func Expect(t testing.TB, what string, r Response, status int, body string) {
 
 // ---------------------------------------------------------------------------- mails
 
-// MailsTo returns the mails SES local captured for address, oldest first.
+// VerifySubject is the subject of the email verification mail (pkg/ses).
+const VerifySubject = "Confirm your Gatehouse email address"
+
+// MailsTo returns the mails SES local captured for address, oldest first, other than the
+// email verification mails a registration sends (VerificationMailsTo): those are not the
+// mails of the routes the suites count.
 func MailsTo(t testing.TB, address string) []emulators.Mail {
+	t.Helper()
+	var out []emulators.Mail
+	for _, m := range allMailsTo(t, address) {
+		if m.Subject != VerifySubject {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// VerificationMailsTo returns the email verification mails to address, oldest first.
+func VerificationMailsTo(t testing.TB, address string) []emulators.Mail {
+	t.Helper()
+	var out []emulators.Mail
+	for _, m := range allMailsTo(t, address) {
+		if m.Subject == VerifySubject {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+func allMailsTo(t testing.TB, address string) []emulators.Mail {
 	t.Helper()
 	resp, err := httpClient.Get(Stack.SESEndpoint + "/store")
 	if err != nil {

@@ -45,10 +45,12 @@ type user struct {
 	UserName string `json:"user_name"`
 	Password string `json:"password"`
 	Token    string `json:"token"`
+	// EmailVerified is beyond the seed (API.md, "Account lifecycle"); the SDK ignores it.
+	EmailVerified bool `json:"email_verified"`
 }
 
 func userOf(a *account.Account) user {
-	return user{UserID: a.UserID, UserName: a.Username, Password: a.PasswordHash, Token: a.TokenHash}
+	return user{UserID: a.UserID, UserName: a.Username, Password: a.PasswordHash, Token: a.TokenHash, EmailVerified: a.EmailVerified}
 }
 
 type errorBody struct {

@@ -98,7 +98,7 @@ func expect(t *testing.T, what string, resp events.APIGatewayV2HTTPResponse, sta
 }
 
 func userJSON(a *account.Account) string {
-	b, _ := json.Marshal(map[string]any{"user_id": a.UserID, "user_name": a.Username, "password": a.PasswordHash, "token": a.TokenHash})
+	b, _ := json.Marshal(map[string]any{"user_id": a.UserID, "user_name": a.Username, "password": a.PasswordHash, "token": a.TokenHash, "email_verified": a.EmailVerified})
 	return string(b)
 }
 

@@ -69,6 +69,8 @@ type userInfo struct {
 	Bio       string `json:"bio"`
 	Website   string `json:"website"`
 	Pronounce string `json:"pronounce"`
+	// EmailVerified is beyond the seed (API.md, "Account lifecycle"); MMDL ignores it.
+	EmailVerified bool `json:"email_verified"`
 }
 
 // reply is an answer before it is encoded, because the login routes encode "success" as

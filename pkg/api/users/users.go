@@ -205,6 +205,8 @@ func (h *Handler) Info(ctx context.Context, req *events.APIGatewayV2HTTPRequest)
 		Bio:       a.Bio,
 		Website:   a.Website,
 		Pronounce: a.Pronounce,
+
+		EmailVerified: a.EmailVerified,
 	})
 }
 

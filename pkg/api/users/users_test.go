@@ -320,7 +320,7 @@ func TestInfo(t *testing.T) {
 	uh := account.UserHash("alice")
 	a, _ := f.svc.AccountByUsername(ctx, "alice")
 	want := `{"success":true,"data":{"message":{"users_id":1,"username":"Alice","email":"alice@example.com","userhash":"` + uh +
-		`","created":"` + strconv.FormatInt(a.CreatedAt.Unix(), 10) + `","level":"0","name":"","bio":"","website":"","pronounce":""}}}`
+		`","created":"` + strconv.FormatInt(a.CreatedAt.Unix(), 10) + `","level":"0","name":"","bio":"","website":"","pronounce":"","email_verified":false}}}`
 	if a.CreatedAt.Unix() != f.now.Unix() {
 		t.Fatalf("created %v", a.CreatedAt)
 	}

@@ -96,7 +96,7 @@ func stored(t *testing.T, name string) *account.Account {
 }
 
 func userObject(a *account.Account) string {
-	return fmt.Sprintf(`{"user_id":%d,"user_name":%q,"password":%q,"token":%q}`, a.UserID, a.Username, a.PasswordHash, a.TokenHash)
+	return fmt.Sprintf(`{"user_id":%d,"user_name":%q,"password":%q,"token":%q,"email_verified":%t}`, a.UserID, a.Username, a.PasswordHash, a.TokenHash, a.EmailVerified)
 }
 
 // TestAdminSeedFlow follows the seed document: create, create again, update, refresh,

@@ -133,7 +133,7 @@ func TestUsersInfo(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := fmt.Sprintf(`{"success":true,"data":{"message":{"users_id":%d,"username":%q,"email":%q,"userhash":%q,"created":"%d","level":"0","name":"","bio":"","website":"","pronounce":""}}}`,
+	want := fmt.Sprintf(`{"success":true,"data":{"message":{"users_id":%d,"username":%q,"email":%q,"userhash":%q,"created":"%d","level":"0","name":"","bio":"","website":"","pronounce":"","email_verified":false}}}`,
 		stored.UserID, name, email, account.UserHash(name), stored.CreatedAt.Unix())
 	e2e.Expect(t, "valid session", r, 200, want)
 	uh := account.UserHash(name)
