@@ -97,7 +97,7 @@ func NewWith(_ context.Context, getenv func(string) string, newMailer MailerFunc
 // line for those no account stores, and, when EVENT_BUS_NAME is set, EventBridge (its
 // client built here, once per cold start, and only then).
 func Observer(cfg *config.Config, awsCfg aws.Config, getenv func(string) string, log *slog.Logger) account.EventObserver {
-	metrics := events.NewMetrics(os.Stdout)
+	metrics := events.NewMetrics(os.Stdout, cfg.LogLevel)
 	obs := events.Fanout{metrics, events.Unstored{Log: log}}
 	if cfg.EventBusName != "" {
 		obs = append(obs, &bus.Publisher{API: bus.NewClient(awsCfg, bus.Endpoint(getenv)), Bus: cfg.EventBusName, Log: log, Metrics: metrics})

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"sync"
 	"time"
 
@@ -54,14 +55,21 @@ func MetricNames() []string {
 // which Lambda sends to CloudWatch Logs; CloudWatch extracts the metric from the line, no
 // PutMetricData call, no latency). Each metric has the dimension Family and a
 // dimensionless rollup over all families.
+//
+// Each line carries the level the function logs at (INFO at least): Lambda's log-level
+// filter (LoggingConfig ApplicationLogLevel) reads a JSON line without a level as INFO and
+// would drop every metric of a function logging at WARN or ERROR.
 type Metrics struct {
-	mu  sync.Mutex
-	w   io.Writer
-	Now func() time.Time
+	mu    sync.Mutex
+	w     io.Writer
+	level string
+	Now   func() time.Time
 }
 
-// NewMetrics returns Metrics writing to w.
-func NewMetrics(w io.Writer) *Metrics { return &Metrics{w: w, Now: time.Now} }
+// NewMetrics returns Metrics writing to w for a function logging at level.
+func NewMetrics(w io.Writer, level slog.Level) *Metrics {
+	return &Metrics{w: w, level: max(level, slog.LevelInfo).String(), Now: time.Now}
+}
 
 // Observe implements account.EventObserver: the event's metric, counted once.
 func (m *Metrics) Observe(_ context.Context, ev account.Event) {
@@ -103,6 +111,7 @@ func (m *Metrics) Count(name, family string, n int) {
 				Metrics:    []emfMetric{{Name: name, Unit: "Count"}},
 			}},
 		},
+		"level":  m.level,
 		"Family": family,
 		name:     n,
 	}

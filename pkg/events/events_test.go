@@ -71,7 +71,7 @@ func TestMetricsWriteOneEMFLinePerEvent(t *testing.T) {
 	at := time.Date(2026, 12, 1, 13, 0, 0, 0, time.UTC)
 	for _, typ := range allTypes {
 		var out bytes.Buffer
-		m := events.NewMetrics(&out)
+		m := events.NewMetrics(&out, slog.LevelInfo)
 		m.Now = func() time.Time { return at }
 		m.Observe(context.Background(), account.Event{Type: typ, Family: "users", Username: "alice"})
 		docs := parseEMF(t, out.String())
@@ -103,11 +103,24 @@ func TestMetricsWriteOneEMFLinePerEvent(t *testing.T) {
 	}
 }
 
+// TestMetricsPassLambdaLogLevelFilter: a metric line carries the function's log level
+// (INFO at least), so Lambda's ApplicationLogLevel filter, which reads a line without a
+// level as INFO, keeps it at WARN and ERROR too.
+func TestMetricsPassLambdaLogLevelFilter(t *testing.T) {
+	for level, want := range map[slog.Level]string{slog.LevelDebug: "INFO", slog.LevelInfo: "INFO", slog.LevelWarn: "WARN", slog.LevelError: "ERROR"} {
+		var out bytes.Buffer
+		events.NewMetrics(&out, level).Observe(context.Background(), account.Event{Type: account.EventLoginFailed})
+		if d := parseEMF(t, out.String()); len(d) != 1 || d[0].rest["level"] != want {
+			t.Errorf("at %v: %s, want level %s", level, out.String(), want)
+		}
+	}
+}
+
 // TestMetricsFamilyNeverEmpty: CloudWatch drops a metric whose dimension value is empty,
 // so an event without a family counts under "none".
 func TestMetricsFamilyNeverEmpty(t *testing.T) {
 	var out bytes.Buffer
-	events.NewMetrics(&out).Observe(context.Background(), account.Event{Type: account.EventLoginFailed})
+	events.NewMetrics(&out, slog.LevelInfo).Observe(context.Background(), account.Event{Type: account.EventLoginFailed})
 	if d := parseEMF(t, out.String()); len(d) != 1 || d[0].Family != "none" {
 		t.Fatalf("%s", out.String())
 	}

@@ -80,7 +80,7 @@ func publisher(t *testing.T, fake http.Handler) (*bus.Publisher, *bytes.Buffer, 
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &bus.Publisher{API: bus.NewClient(cfg, bus.Endpoint(getenv)), Bus: "audit", Log: log, Metrics: events.NewMetrics(&metrics)}, &logs, &metrics
+	return &bus.Publisher{API: bus.NewClient(cfg, bus.Endpoint(getenv)), Bus: "audit", Log: log, Metrics: events.NewMetrics(&metrics, slog.LevelInfo)}, &logs, &metrics
 }
 
 var changed = account.Event{
