@@ -70,6 +70,22 @@ func (f Function) LogicalID() string {
 	return b.String() + "Function"
 }
 
+// Emits reports whether the function emits audit events, which is whether it writes to
+// the table (every event the service emits comes with a write, or a failed check that
+// counts itself with one): such a function may put events on the EventBridge bus
+// (PublishEventsPolicy, when EventBusName is set).
+func (f Function) Emits() bool {
+	for _, g := range f.DynamoDB {
+		for _, a := range g.Actions {
+			switch a {
+			case "PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems":
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // Mails reports whether the function sends mail through SES.
 func (f Function) Mails() bool { return f.Boot == MailBoot }
 

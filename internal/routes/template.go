@@ -73,6 +73,9 @@ func writeFunction(b *strings.Builder, f Function) {
 	case AdminBoot:
 		w("        - !Ref ReadTokenIndexKeyPolicy")
 	}
+	if f.Emits() {
+		w("        - !If [HasEventBus, !Ref PublishEventsPolicy, !Ref AWS::NoValue]")
+	}
 	if len(f.Events) == 0 {
 		return
 	}

@@ -96,10 +96,11 @@ type Service struct {
 
 	cacheOnce sync.Once
 	cache     *authCache
+	observer  EventObserver // observer_option.go
 }
 
 // NewService returns a Service with the real clock and crypto/rand, filling in defaults.
-func NewService(store Store, hasher Hasher, mailer Mailer, cfg Config, log *slog.Logger) *Service {
+func NewService(store Store, hasher Hasher, mailer Mailer, cfg Config, log *slog.Logger, opts ...ServiceOption) *Service {
 	if cfg.SessionTTL <= 0 {
 		cfg.SessionTTL = DefaultSessionTTL
 	}
@@ -142,7 +143,11 @@ func NewService(store Store, hasher Hasher, mailer Mailer, cfg Config, log *slog
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Service{Store: store, Hasher: hasher, Mailer: mailer, Now: time.Now, Rand: rand.Reader, Log: log, Config: cfg}
+	s := &Service{Store: store, Hasher: hasher, Mailer: mailer, Now: time.Now, Rand: rand.Reader, Log: log, Config: cfg, observer: noObserver{}}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
 }
 
 func (s *Service) authCache() *authCache {

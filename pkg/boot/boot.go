@@ -17,6 +17,8 @@ import (
 	"github.com/gatehouse/gatehouse/pkg/awsenv"
 	"github.com/gatehouse/gatehouse/pkg/config"
 	"github.com/gatehouse/gatehouse/pkg/dynamo"
+	"github.com/gatehouse/gatehouse/pkg/events"
+	"github.com/gatehouse/gatehouse/pkg/events/bus"
 	"github.com/gatehouse/gatehouse/pkg/logging"
 	"github.com/gatehouse/gatehouse/pkg/password"
 )
@@ -72,6 +74,7 @@ func NewWith(_ context.Context, getenv func(string) string, newMailer MailerFunc
 	if newMailer != nil {
 		mailer = newMailer(cfg, awsCfg, getenv)
 	}
+	obs := Observer(cfg, awsCfg, getenv, log)
 	store := dynamo.New(dynamo.NewClient(awsCfg, awsenv.Endpoint(getenv, dynamodb.ServiceID)), cfg.TableName)
 	svc := account.NewService(store, hasher, mailer, account.Config{
 		AllowRegistration: cfg.AllowRegistration,
@@ -87,6 +90,18 @@ func NewWith(_ context.Context, getenv func(string) string, newMailer MailerFunc
 		OTPFailuresPerDay:     cfg.OTPFailuresPerDay,
 		// 0 switches the per-IP limit off; the domain reads 0 as its default.
 		IPFailedChecksPerHour: cmp.Or(cfg.IPFailedChecksPerHour, -1),
-	}, log)
+	}, log, account.WithObserver(obs))
 	return &Runtime{Config: cfg, Log: log, AWS: awsCfg, Service: svc, Getenv: getenv}, nil
+}
+
+// Observer is what every function does with audit events: EMF metrics on stdout, a log
+// line for those no account stores, and, when EVENT_BUS_NAME is set, EventBridge (its
+// client built here, once per cold start, and only then).
+func Observer(cfg *config.Config, awsCfg aws.Config, getenv func(string) string, log *slog.Logger) account.EventObserver {
+	metrics := events.NewMetrics(os.Stdout, cfg.LogLevel)
+	obs := events.Fanout{metrics, events.Unstored{Log: log}}
+	if cfg.EventBusName != "" {
+		obs = append(obs, &bus.Publisher{API: bus.NewClient(awsCfg, bus.Endpoint(getenv)), Bus: cfg.EventBusName, Log: log, Metrics: metrics})
+	}
+	return obs
 }

@@ -42,6 +42,8 @@ type Config struct {
 	// Further limits (account/limits.go); IPFailedChecksPerHour 0 is off.
 	OTPFailuresPerDay     int
 	IPFailedChecksPerHour int
+	// The EventBridge bus audit events are put on; "" publishes none.
+	EventBusName string
 }
 
 // Option adds a requirement to Load.

@@ -71,6 +71,8 @@ var Settings = []Setting{
 		Description: "argon2id passes", set: argon(func(p *password.Params, x uint64) { p.Time = uint32(x) }, 64)},
 	{Env: "ARGON2_THREADS", Parameter: "Argon2Threads", Default: strconv.Itoa(int(password.OWASP.Threads)),
 		Description: "argon2id lanes", set: argon(func(p *password.Params, x uint64) { p.Threads = uint8(x) }, 255)},
+	{Env: "EVENT_BUS_NAME", Parameter: "EventBusName", Description: "Amazon EventBridge bus of this account and region the audit events are also put on (its name; README, \"Audit events and metrics\"); empty: none",
+		set: func(c *Config, v string) error { c.EventBusName = v; return nil }},
 	{Env: "TOKEN_INDEX_KEY_ARN", Resource: "TokenIndexKeySecret", Scope: Admins, Description: "admin functions: the Secrets Manager secret holding the token-index key (the template's `TokenIndexKeySecret`), read once per cold start; required there, unless `TOKEN_INDEX_KEY`"},
 	{Env: "TOKEN_INDEX_KEY", Scope: Admins, Description: "the token-index key itself, at least 32 characters (the local stack generates it into `.local/dynamodb/token-index-key`); never both"},
 }

@@ -15,6 +15,7 @@ var createActions = map[string][]string{
 	"AWS::Logs::LogGroup":         {"logs:CreateLogGroup", "logs:PutRetentionPolicy"},
 	"AWS::Logs::MetricFilter":     {"logs:PutMetricFilter"},
 	"AWS::CloudWatch::Alarm":      {"cloudwatch:PutMetricAlarm"},
+	"AWS::CloudWatch::Dashboard":  {"cloudwatch:PutDashboard"},
 	"AWS::DynamoDB::Table":        {"dynamodb:CreateTable", "dynamodb:UpdateTimeToLive", "dynamodb:UpdateContinuousBackups"},
 	"AWS::IAM::ManagedPolicy":     {"iam:CreatePolicy"},
 	"AWS::SecretsManager::Secret": {"secretsmanager:CreateSecret", "secretsmanager:GetRandomPassword"},

@@ -14,6 +14,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/pkg/account"
 	"github.com/gatehouse/gatehouse/pkg/apigw"
+	auditevents "github.com/gatehouse/gatehouse/pkg/events"
 	"github.com/gatehouse/gatehouse/pkg/invocation"
 )
 
@@ -44,6 +45,10 @@ func (b *Base) Lambda(route Route) apigw.LambdaHandler {
 	serve := b.Serve(route)
 	return apigw.Handle(b.Log, b.serverError, func(ctx context.Context, req *events.APIGatewayV2HTTPRequest) apigw.Response {
 		defer b.timeHashes(ctx)()
+		// The request's audit events are published together when the route has its answer (one
+		// EventBridge call, not one per event).
+		ctx, publish := auditevents.Collect(ctx)
+		defer publish()
 		return serve(ctx, req)
 	})
 }
