@@ -256,6 +256,12 @@ type Store interface {
 	// importexport.go): at most limit (1 to MaxListAccounts) ordered by canonical key,
 	// starting after the key `after`; next is the key to continue from, "" at the end.
 	ListAccounts(ctx context.Context, after string, limit int) (accounts []*Account, next string, err error)
+	// Audit events (audit.go). The write methods WithAudit names store the records their
+	// context carries in the same atomic write. PutAudit stores records on their own (one
+	// round trip). Events lists the events stored under userID, newest first, after the
+	// position `after` (a previous next; "" the newest), at most limit; next is "" at the end.
+	PutAudit(ctx context.Context, recs []AuditRecord) error
+	Events(ctx context.Context, userID int64, after string, limit int) (events []Event, next string, err error)
 }
 
 // Mailer sends Gatehouse's mails. Implementations render the text and HTML bodies.

@@ -57,21 +57,23 @@ func (s *Service) checkPassword(ctx context.Context, l lookup, gateErr error, pa
 		return s.unknown("")
 	}
 	if gateErr != nil {
+		s.refused(ctx, EventLoginRefused, l, gateErr, "source_limit")
 		return nil, gateErr
 	}
 	if l.err != nil {
-		return s.unknownCheck(ctx, l, password)
+		return s.unknownFailed(ctx, EventLoginFailed, l, password)
 	}
 	a, err := s.reserveAttempt(ctx, l.id)
 	if errors.Is(err, ErrNotFound) {
-		return s.unknownCheck(ctx, l, password)
+		return s.unknownFailed(ctx, EventLoginFailed, l, password)
 	}
 	if err != nil {
+		s.refused(ctx, EventLoginRefused, l, err, "lockout")
 		return nil, err
 	}
 	if a.PasswordHash == "" {
 		s.failed(ctx, a)
-		s.sourceFailed(ctx, l.src, l.gated)
+		s.sourceFailed(ctx, l.src, l.gated, s.event(ctx, EventLoginFailed, a, ActorAnonymous, OutcomeFailure))
 		return nil, ErrNoPassword
 	}
 	ok, rehash, err := s.Hasher.Verify(a.PasswordHash, password)
@@ -80,7 +82,7 @@ func (s *Service) checkPassword(ctx context.Context, l lookup, gateErr error, pa
 	}
 	if !ok {
 		s.failed(ctx, a)
-		s.sourceFailed(ctx, l.src, l.gated)
+		s.sourceFailed(ctx, l.src, l.gated, s.event(ctx, EventLoginFailed, a, ActorAnonymous, OutcomeFailure))
 		return nil, ErrInvalidCredentials
 	}
 	if rehash {

@@ -122,9 +122,14 @@ func (s *Service) Register(ctx context.Context, n NewAccount) (*Created, error) 
 			return nil, Internal("user secret: %w", err)
 		}
 	}
-	if err := s.Store.CreateAccount(ctx, a); err != nil {
+	// The new account's id comes from the store: its record is bound to it there.
+	ev := s.event(ctx, EventAccountCreated, nil, actorOr(ctx, ActorSelf), OutcomeSuccess)
+	ev.Username = a.Username
+	if err := s.Store.CreateAccount(s.carry(ctx, ev), a); err != nil {
 		return nil, err
 	}
+	ev.UserID = a.UserID
+	s.observe(ctx, ev)
 	return out, nil
 }
 

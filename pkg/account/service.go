@@ -39,6 +39,8 @@ type Config struct {
 	// (negative: no per-source limit).
 	OTPFailuresPerDay     int // 10
 	IPFailedChecksPerHour int // 100
+	// AuditTTL is how long stored audit events are kept (audit.go).
+	AuditTTL time.Duration // 90 days
 }
 
 // Defaults of Config; those of settings are pkg/config/defaults's (defined once).
@@ -90,6 +92,8 @@ type Service struct {
 	Now    func() time.Time
 	Rand   io.Reader
 	Log    *slog.Logger
+	// Observer sees every audit event (audit.go); NopObserver unless WithObserver.
+	Observer EventObserver
 	Config
 
 	cacheOnce sync.Once
@@ -97,7 +101,7 @@ type Service struct {
 }
 
 // NewService returns a Service with the real clock and crypto/rand, filling in defaults.
-func NewService(store Store, hasher Hasher, mailer Mailer, cfg Config, log *slog.Logger) *Service {
+func NewService(store Store, hasher Hasher, mailer Mailer, cfg Config, log *slog.Logger, opts ...Option) *Service {
 	if cfg.SessionTTL <= 0 {
 		cfg.SessionTTL = DefaultSessionTTL
 	}
@@ -137,10 +141,17 @@ func NewService(store Store, hasher Hasher, mailer Mailer, cfg Config, log *slog
 	if cfg.IPFailedChecksPerHour == 0 {
 		cfg.IPFailedChecksPerHour = DefaultIPFailedChecksPerHour
 	}
+	if cfg.AuditTTL <= 0 {
+		cfg.AuditTTL = DefaultAuditTTL
+	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Service{Store: store, Hasher: hasher, Mailer: mailer, Now: time.Now, Rand: rand.Reader, Log: log, Config: cfg}
+	s := &Service{Store: store, Hasher: hasher, Mailer: mailer, Now: time.Now, Rand: rand.Reader, Log: log, Observer: NopObserver{}, Config: cfg}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
 }
 
 func (s *Service) authCache() *authCache {

@@ -51,7 +51,8 @@ func (st *Store) CreateAccount(ctx context.Context, a *account.Account) error {
 		}
 		items = append(items, txItem{st.adminCountItem(1), fresh})
 	}
-	return st.transact(ctx, items)
+	// The account's creation events are bound to its new id (account.AuditRecords).
+	return st.transact(account.WithAudit(ctx, account.AuditRecords(ctx, id)...), items)
 }
 
 func (st *Store) nextID(ctx context.Context) (int64, error) {
@@ -154,7 +155,7 @@ func (st *Store) DeleteAccount(ctx context.Context, a *account.Account) error {
 	if err != nil {
 		return err
 	}
-	return st.deleteSessions(ctx, a.UserID)
+	return st.deleteUnder(ctx, a.UserID, "") // its sessions and its events
 }
 
 // deleteAccount is one try of DeleteAccount with the account as read.

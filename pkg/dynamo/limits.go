@@ -73,16 +73,18 @@ func (st *Store) SourceFailures(ctx context.Context, src account.Source) (int, e
 
 // AddSourceFailure is one UpdateItem (ADD). Round trips: 1.
 func (st *Store) AddSourceFailure(ctx context.Context, src account.Source, expires time.Time) error {
-	_, err := st.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+	u := &types.Update{
 		TableName:                 st.table,
 		Key:                       sourceKey(src),
 		UpdateExpression:          aws.String("ADD " + attrFailures + " :one SET " + attrExpiresAt + " = :exp"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{":one": n(1), ":exp": n(expires.Unix())},
-	})
-	if err != nil {
-		return account.Internal("add source failure: %w", err)
 	}
-	return nil
+	return st.single(ctx, types.TransactWriteItem{Update: u}, nil, func() error {
+		if _, err := st.updateItem(ctx, u, types.ReturnValueNone); err != nil {
+			return account.Internal("add source failure: %w", err)
+		}
+		return nil
+	})
 }
 
 // ReserveUnknownAttempt is ReserveLoginAttempt on the identifier's own record, which the

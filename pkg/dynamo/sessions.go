@@ -22,10 +22,12 @@ func (st *Store) CreateSession(ctx context.Context, x *account.Session, clearFai
 	item[attrCreatedAt] = stamp(x.CreatedAt)
 	item[attrExpiresAt] = n(x.ExpiresAt.Unix())
 	if !clearFailures {
-		if _, err := st.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: st.table, Item: item}); err != nil {
-			return account.Internal("create session: %w", err)
-		}
-		return nil
+		return st.single(ctx, types.TransactWriteItem{Put: &types.Put{TableName: st.table, Item: item}}, nil, func() error {
+			if _, err := st.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: st.table, Item: item}); err != nil {
+				return account.Internal("create session: %w", err)
+			}
+			return nil
+		})
 	}
 	return st.transact(ctx, []txItem{
 		{TransactWriteItem: types.TransactWriteItem{Put: &types.Put{TableName: st.table, Item: item}}},
@@ -69,21 +71,28 @@ func (st *Store) SessionWithAccount(ctx context.Context, id int64, hash string) 
 }
 
 func (st *Store) DeleteSession(ctx context.Context, id int64, hash string) error {
-	_, err := st.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: st.table, Key: sessionKey(id, hash)})
-	if err != nil {
-		return account.Internal("delete session: %w", err)
-	}
-	return nil
+	return st.single(ctx, types.TransactWriteItem{Delete: &types.Delete{TableName: st.table, Key: sessionKey(id, hash)}}, nil, func() error {
+		_, err := st.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: st.table, Key: sessionKey(id, hash)})
+		if err != nil {
+			return account.Internal("delete session: %w", err)
+		}
+		return nil
+	})
 }
 
-// deleteSessions deletes every session of account id (DeleteAccount).
-func (st *Store) deleteSessions(ctx context.Context, id int64) error {
+// deleteUnder deletes every item of account id's partition whose sort key begins with
+// prefix ("": all of them; DeleteAccount's sessions and events, after the account).
+func (st *Store) deleteUnder(ctx context.Context, id int64, prefix string) error {
 	var start map[string]types.AttributeValue
+	cond, vals := pk+" = :pk", map[string]types.AttributeValue{":pk": s(userPK(id))}
+	if prefix != "" {
+		cond, vals[":sp"] = cond+" AND begins_with("+sk+", :sp)", s(prefix)
+	}
 	for {
 		out, err := st.db.Query(ctx, &dynamodb.QueryInput{
 			TableName:                 st.table,
-			KeyConditionExpression:    aws.String(pk + " = :pk AND begins_with(" + sk + ", :sp)"),
-			ExpressionAttributeValues: map[string]types.AttributeValue{":pk": s(userPK(id)), ":sp": s(sessionPrefix)},
+			KeyConditionExpression:    aws.String(cond),
+			ExpressionAttributeValues: vals,
 			ProjectionExpression:      aws.String(pk + ", " + sk),
 			ConsistentRead:            aws.Bool(true),
 			ExclusiveStartKey:         start,
