@@ -71,7 +71,9 @@ type Event struct {
 // EventObserver sees every event after the write that stored it succeeded (and events that
 // are not stored: failures against unknown accounts, mail.sent/failed). It must not fail
 // the request: implementations log and count their own failures.
-type EventObserver interface{ Observe(ctx context.Context, ev Event) }
+type EventObserver interface {
+	Observe(ctx context.Context, ev Event)
+}
 
 // NopObserver is the default EventObserver: it ignores every event.
 type NopObserver struct{}

@@ -118,4 +118,3 @@ func (st *Store) Events(ctx context.Context, id int64, after string, limit int) 
 	}
 	return evs, next, nil
 }
-
