@@ -8,6 +8,8 @@ import (
 	"io"
 	"strings"
 	"time"
+
+	"github.com/gatehouse/gatehouse/pkg/config/defaults"
 )
 
 // Audit events (docs/API.md, "Audit events"): every security-relevant fact of a use case
@@ -159,7 +161,7 @@ func AuditRecords(ctx context.Context, created int64) []AuditRecord {
 }
 
 // DefaultAuditTTL is how long stored events are kept (AUDIT_TTL).
-const DefaultAuditTTL = 90 * 24 * time.Hour
+const DefaultAuditTTL = defaults.AuditTTL
 
 // Events page sizes (GET /api/v2/users/{username}/events).
 const (
@@ -234,19 +236,20 @@ type EventPage struct {
 }
 
 // Events lists the account's stored events, newest first: at most limit (0: the default;
-// above MaxEventsLimit is ErrInvalidRequest), from cursor (a Next; "" the newest).
+// outside 1 to MaxEventsLimit is an invalid "limit"), from cursor (a Next; "" the newest;
+// anything else is an invalid "cursor").
 func (s *Service) Events(ctx context.Context, a *Account, cursor string, limit int) (*EventPage, error) {
 	if limit == 0 {
 		limit = DefaultEventsLimit
 	}
 	if limit < 1 || limit > MaxEventsLimit {
-		return nil, ErrInvalidRequest
+		return nil, Invalid("limit", ReasonFormat)
 	}
 	after := ""
 	if cursor != "" {
 		b, err := base64.RawURLEncoding.DecodeString(cursor)
 		if err != nil || !validEventPosition(string(b)) {
-			return nil, ErrInvalidRequest
+			return nil, Invalid("cursor", ReasonFormat)
 		}
 		after = string(b)
 	}

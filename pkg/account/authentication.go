@@ -138,9 +138,16 @@ func (s *Service) failed(ctx context.Context, a *Account) {
 	if a.FailedLogins != FreeLoginAttempts {
 		return
 	}
-	if err := s.Store.LockAccount(ctx, a.UserID, a.FailedLogins, s.now().Add(Lockout(a.FailedLogins))); err != nil {
+	// The lockout is stored once, when it starts, in the lock's write; each check it then
+	// refuses is only observed (refused), so that refusals of known and unknown names
+	// cost the same round trips.
+	ev := s.event(ctx, EventLoginRefused, a, ActorAnonymous, OutcomeRefused)
+	ev.Method = "lockout"
+	if err := s.Store.LockAccount(s.carry(ctx, ev), a.UserID, a.FailedLogins, s.now().Add(Lockout(a.FailedLogins))); err != nil {
 		s.Log.WarnContext(ctx, "lock not stored", "user_id", a.UserID, "error", err)
+		return
 	}
+	s.observe(ctx, ev)
 }
 
 // rehash upgrades a legacy or weaker hash after a successful login. Failure is harmless

@@ -133,8 +133,9 @@ func (s *Service) unknownFailed(ctx context.Context, typ EventType, l lookup, se
 	return a, err
 }
 
-// refused records that a limit (why) refused a check of the account l found, when err is
-// that refusal.
+// refused observes that a limit (why) refused a check of the account l found, when err
+// is that refusal. It is not stored: a stored refusal would cost known names a round trip
+// that unknown ones do not (the start of a lockout is stored, see failed).
 func (s *Service) refused(ctx context.Context, typ EventType, l lookup, err error, why string) {
 	var e *Error
 	if !errors.As(err, &e) || e.Code != CodeTooManyAttempts {
@@ -146,7 +147,7 @@ func (s *Service) refused(ctx context.Context, typ EventType, l lookup, err erro
 	}
 	ev := s.event(ctx, typ, a, ActorAnonymous, OutcomeRefused)
 	ev.Method = why
-	s.record(ctx, ev)
+	s.observe(ctx, ev)
 }
 
 // lookup is where a password check starts: the account's id (or ErrNotFound) by a unique

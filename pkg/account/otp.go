@@ -96,8 +96,10 @@ func (s *Service) send(ctx context.Context, fn func(context.Context) error) erro
 	ctx, cancel := context.WithTimeout(ctx, s.MailTimeout)
 	defer cancel()
 	if err := fn(ctx); err != nil {
+		s.observe(ctx, s.event(ctx, EventMailFailed, nil, ActorAnonymous, OutcomeFailure))
 		return E(CodeMailFailed, err)
 	}
+	s.observe(ctx, s.event(ctx, EventMailSent, nil, ActorAnonymous, OutcomeSuccess))
 	return nil
 }
 

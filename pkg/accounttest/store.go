@@ -171,10 +171,14 @@ func (s *Store) ReserveLoginAttempt(_ context.Context, id int64, now time.Time) 
 	return s.account(id)
 }
 
-func (s *Store) LockAccount(_ context.Context, id int64, n int, until time.Time) error {
+func (s *Store) LockAccount(ctx context.Context, id int64, n int, until time.Time) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	before := s.accounts[id].LockedUntil
 	lockOnce(s.accounts, id, n, until)
+	if a, ok := s.accounts[id]; ok && !a.LockedUntil.Equal(before) {
+		s.keepAudit(ctx, nil, 0) // only the check that set the lock records it
+	}
 	return nil
 }
 
@@ -328,7 +332,6 @@ func (s *Store) DeleteAccount(ctx context.Context, a *account.Account) (err erro
 		delete(s.resets, cur.ResetHash)
 	}
 	delete(s.sessions, a.UserID)
-	delete(s.events, a.UserID) // its events go with it
 	return nil
 }
 

@@ -78,6 +78,7 @@ func NewWith(_ context.Context, getenv func(string) string, newMailer MailerFunc
 		SessionTTL:        cfg.SessionTTL,
 		OTPTTL:            cfg.OTPTTL,
 		ResetTTL:          cfg.ResetTTL,
+		AuditTTL:          cfg.AuditTTL,
 		MailInterval:      cfg.MailInterval,
 		MailPerHour:       cfg.MailPerHour,
 

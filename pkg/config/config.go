@@ -23,6 +23,7 @@ type Config struct {
 	SessionTTL        time.Duration
 	OTPTTL            time.Duration
 	ResetTTL          time.Duration
+	AuditTTL          time.Duration
 	MailInterval      time.Duration
 	MailPerHour       int
 	LogLevel          slog.Level

@@ -80,19 +80,14 @@ func (st *Store) DeleteSession(ctx context.Context, id int64, hash string) error
 	})
 }
 
-// deleteUnder deletes every item of account id's partition whose sort key begins with
-// prefix ("": all of them; DeleteAccount's sessions and events, after the account).
-func (st *Store) deleteUnder(ctx context.Context, id int64, prefix string) error {
+// deleteSessions deletes every session of account id (DeleteAccount).
+func (st *Store) deleteSessions(ctx context.Context, id int64) error {
 	var start map[string]types.AttributeValue
-	cond, vals := pk+" = :pk", map[string]types.AttributeValue{":pk": s(userPK(id))}
-	if prefix != "" {
-		cond, vals[":sp"] = cond+" AND begins_with("+sk+", :sp)", s(prefix)
-	}
 	for {
 		out, err := st.db.Query(ctx, &dynamodb.QueryInput{
 			TableName:                 st.table,
-			KeyConditionExpression:    aws.String(cond),
-			ExpressionAttributeValues: vals,
+			KeyConditionExpression:    aws.String(pk + " = :pk AND begins_with(" + sk + ", :sp)"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":pk": s(userPK(id)), ":sp": s(sessionPrefix)},
 			ProjectionExpression:      aws.String(pk + ", " + sk),
 			ConsistentRead:            aws.Bool(true),
 			ExclusiveStartKey:         start,
