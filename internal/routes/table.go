@@ -132,7 +132,7 @@ var Functions = []Function{
 		Dir: "admin-user-events", Description: "GET /api/v2/users/{username}/events",
 		Family: Admin, Handler: "UserEvents", Boot: AdminBoot, Events: get("/api/v2/users/{username}/events"),
 		// the audit events, in the account's partition.
-		DynamoDB: []Grant{adminAuth, table(acts("Query"), PKUser)},
+		DynamoDB: []Grant{table(acts("GetItem", "BatchGetItem", "UpdateItem", "PutItem", "Query"), PKUsername, PKUser, PKToken, PKIP, PKFail)},
 	},
 	{
 		Dir: "admin-status", Description: "GET /api/v2/status",
