@@ -57,6 +57,9 @@ func StoreContract(t *testing.T, newStore func(t *testing.T) account.Store) {
 		{"ReadBatch", testReadBatch},
 		{"ChangeCredentialsFrom", testChangeCredentialsFrom},
 		{"ListAccounts", testListAccounts}, // export.go
+		// Audit events (audit_contract.go).
+		{"AuditEvents", testAuditEvents},
+		{"AuditCarried", testAuditCarried},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
