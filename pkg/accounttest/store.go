@@ -332,6 +332,7 @@ func (s *Store) DeleteAccount(ctx context.Context, a *account.Account) (err erro
 		delete(s.resets, cur.ResetHash)
 	}
 	delete(s.sessions, a.UserID)
+	delete(s.events, a.UserID) // its events go with it (the deletion's own are kept after)
 	return nil
 }
 

@@ -80,34 +80,50 @@ func (st *Store) DeleteSession(ctx context.Context, id int64, hash string) error
 	})
 }
 
-// deleteSessions deletes every session of account id (DeleteAccount).
-func (st *Store) deleteSessions(ctx context.Context, id int64) error {
+// partitionRest lists the keys of account id's sessions and audit events (its partition
+// but the account and OTP items, which DeleteAccount's transaction names itself).
+func (st *Store) partitionRest(ctx context.Context, id int64) ([]map[string]types.AttributeValue, error) {
+	var keys []map[string]types.AttributeValue
 	var start map[string]types.AttributeValue
 	for {
 		out, err := st.db.Query(ctx, &dynamodb.QueryInput{
 			TableName:                 st.table,
-			KeyConditionExpression:    aws.String(pk + " = :pk AND begins_with(" + sk + ", :sp)"),
-			ExpressionAttributeValues: map[string]types.AttributeValue{":pk": s(userPK(id)), ":sp": s(sessionPrefix)},
+			KeyConditionExpression:    aws.String(pk + " = :pk"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":pk": s(userPK(id))},
 			ProjectionExpression:      aws.String(pk + ", " + sk),
 			ConsistentRead:            aws.Bool(true),
 			ExclusiveStartKey:         start,
 		})
 		if err != nil {
-			return account.Internal("query sessions of %d: %w", id, err)
+			return nil, account.Internal("query partition of %d: %w", id, err)
 		}
-		for i := 0; i < len(out.Items); i += 25 {
-			batch := out.Items[i:min(i+25, len(out.Items))]
-			reqs := make([]types.WriteRequest, len(batch))
-			for j, it := range batch {
-				reqs[j] = types.WriteRequest{DeleteRequest: &types.DeleteRequest{Key: keyOf(it)}}
-			}
-			if err := st.batchWrite(ctx, reqs); err != nil {
-				return err
+		for _, it := range out.Items {
+			if k := str(it, sk); k != skAccount && k != skOTP {
+				keys = append(keys, keyOf(it))
 			}
 		}
 		if out.LastEvaluatedKey == nil {
-			return nil
+			return keys, nil
 		}
 		start = out.LastEvaluatedKey
 	}
+}
+
+// maxRestInTxn bounds the sessions and events DeleteAccount deletes in its transaction
+// (100 items at most, with the account's own few and the deletion's event).
+const maxRestInTxn = 80
+
+// deleteKeys deletes the items at keys, 25 to a BatchWriteItem.
+func (st *Store) deleteKeys(ctx context.Context, keys []map[string]types.AttributeValue) error {
+	for i := 0; i < len(keys); i += 25 {
+		batch := keys[i:min(i+25, len(keys))]
+		reqs := make([]types.WriteRequest, len(batch))
+		for j, k := range batch {
+			reqs[j] = types.WriteRequest{DeleteRequest: &types.DeleteRequest{Key: k}}
+		}
+		if err := st.batchWrite(ctx, reqs); err != nil {
+			return err
+		}
+	}
+	return nil
 }
