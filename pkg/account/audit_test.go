@@ -126,6 +126,10 @@ func TestAuditEvents(t *testing.T) {
 		tick()
 		_, _, _ = svc.Login(ctx, "bob", secrets[4])
 	}
+	bobEvs, _, _ := e.store.Events(ctx, bob.UserID, "", 100)
+	if got := typesOf(bobEvs); !slices.Contains(got, "login.refused/anonymous/lockout") {
+		t.Errorf("bob's events %v lack the lockout", got)
+	}
 	tick()
 	if err := svc.DeleteUserOf(actx, &account.AdminRequest{Actor: root, Target: bob}); err != nil {
 		t.Fatal(err)
@@ -167,9 +171,8 @@ func TestAuditEvents(t *testing.T) {
 	if d := rootEvs[0]; d.UserID != bob.UserID || d.Username != "bob" {
 		t.Errorf("the deletion names %d %q, want bob", d.UserID, d.Username)
 	}
-	bobEvs, _, _ := e.store.Events(ctx, bob.UserID, "", 100)
-	if got := typesOf(bobEvs); !slices.Contains(got, "login.refused/anonymous/lockout") {
-		t.Errorf("bob's events %v lack the lockout", got)
+	if left, _, _ := e.store.Events(ctx, bob.UserID, "", 100); len(left) != 0 {
+		t.Errorf("bob's events outlived bob: %v", typesOf(left))
 	}
 	unknown := 0
 	for _, ev := range obs.evs {
