@@ -30,6 +30,7 @@ FUNCTION_DIRS := \
   admin-update-user \
   admin-refresh-token \
   admin-delete-user \
+  admin-user-events \
   admin-status \
   session-authorizer
 
@@ -62,5 +63,6 @@ FUNCTION_DIR_AdminCreateUserFunction := admin-create-user
 FUNCTION_DIR_AdminUpdateUserFunction := admin-update-user
 FUNCTION_DIR_AdminRefreshTokenFunction := admin-refresh-token
 FUNCTION_DIR_AdminDeleteUserFunction := admin-delete-user
+FUNCTION_DIR_AdminUserEventsFunction := admin-user-events
 FUNCTION_DIR_AdminStatusFunction := admin-status
 FUNCTION_DIR_SessionAuthorizerFunction := session-authorizer

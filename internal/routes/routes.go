@@ -129,7 +129,8 @@ var (
 	// most once a minute.
 	seeingSession = table(acts("BatchGetItem", "UpdateItem"), PKUser)
 	// adminAuth is an admin's Basic (a password check) or Bearer (the token index) check.
-	adminAuth = table(acts("GetItem", "BatchGetItem", "UpdateItem"), PKUsername, PKUser, PKToken, PKIP, PKFail)
+	// A failed check is an audit event in the account's partition (PutItem).
+	adminAuth = table(acts("GetItem", "BatchGetItem", "UpdateItem", "PutItem"), PKUsername, PKUser, PKToken, PKIP, PKFail)
 	// accountsIndex is the admin list, GSI1's one partition.
 	accountsIndex = Grant{GSI1: true, Actions: acts("Query"), Keys: []string{GSIAccount}}
 )

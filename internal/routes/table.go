@@ -27,7 +27,7 @@ var Functions = []Function{
 		Dir: "users-modify-password", Description: "POST /users/modifypassword",
 		Family: Users, Handler: "ModifyPassword", Events: post("/users/modifypassword"),
 		// the OTP and the account; a new password voids the reset token; failed codes count per source.
-		DynamoDB: []Grant{table(acts("UpdateItem", "GetItem", "DeleteItem"), PKUser, PKIP, PKReset)},
+		DynamoDB: []Grant{table(acts("UpdateItem", "GetItem", "DeleteItem", "PutItem"), PKUser, PKIP, PKReset)},
 	},
 	{
 		Dir: "users-info", Description: "GET /users/info",
@@ -37,7 +37,7 @@ var Functions = []Function{
 	{
 		Dir: "users-logout", Description: "POST /users/logout",
 		Family: Users, Handler: "Logout", Memory: 256, Events: post("/users/logout"),
-		DynamoDB: []Grant{table(acts("BatchGetItem", "DeleteItem"), PKUser)},
+		DynamoDB: []Grant{table(acts("BatchGetItem", "DeleteItem", "PutItem"), PKUser)},
 	},
 	{
 		Dir: "user-create", Description: "POST /user/create",
@@ -67,12 +67,12 @@ var Functions = []Function{
 	{
 		Dir: "user-password-reset", Description: "POST /user/password-reset",
 		Family: User, Handler: "PasswordReset", Events: post("/user/password-reset"),
-		DynamoDB: []Grant{table(acts("GetItem", "UpdateItem", "DeleteItem"), PKReset, PKUser, PKIP)},
+		DynamoDB: []Grant{table(acts("GetItem", "UpdateItem", "DeleteItem", "PutItem"), PKReset, PKUser, PKIP)},
 	},
 	{
 		Dir: "user-logout", Description: "POST /user/logout",
 		Family: User, Handler: "Logout", Memory: 256, Events: post("/user/logout"),
-		DynamoDB: []Grant{table(acts("BatchGetItem", "DeleteItem"), PKUser)},
+		DynamoDB: []Grant{table(acts("BatchGetItem", "DeleteItem", "PutItem"), PKUser)},
 	},
 	{
 		Dir: "user-sessions", Description: "GET /user/sessions",
@@ -130,13 +130,13 @@ var Functions = []Function{
 	{
 		Dir: "account-change-password", Description: "PATCH /api/user/v1/changepassword",
 		Family: AccountV1, Handler: "ChangePassword", Events: []Event{{Name: "Api", Method: "PATCH", Path: "/api/user/v1/changepassword"}},
-		DynamoDB: []Grant{table(acts("GetItem", "UpdateItem", "DeleteItem", "BatchGetItem"), PKEmail, PKUser, PKIP, PKFail, PKReset)},
+		DynamoDB: []Grant{table(acts("GetItem", "UpdateItem", "DeleteItem", "BatchGetItem", "PutItem"), PKEmail, PKUser, PKIP, PKFail, PKReset)},
 	},
 	{
 		Dir: "account-reset-password", Description: "PATCH /api/user/v1/resetpassword",
 		Family: AccountV1, Handler: "ResetPassword", Events: []Event{{Name: "Api", Method: "PATCH", Path: "/api/user/v1/resetpassword"}},
 		// user_secret by email, or an admin's Basic credentials by username.
-		DynamoDB: []Grant{table(acts("GetItem", "UpdateItem", "DeleteItem", "BatchGetItem"), PKEmail, PKUsername, PKUser, PKIP, PKFail, PKReset)},
+		DynamoDB: []Grant{table(acts("GetItem", "UpdateItem", "DeleteItem", "BatchGetItem", "PutItem"), PKEmail, PKUsername, PKUser, PKIP, PKFail, PKReset)},
 	},
 	{
 		Dir: "admin-list-users", Description: "GET /api/v2/users",
@@ -175,6 +175,12 @@ var Functions = []Function{
 				PKUsername, PKEmail, PKReset, PKUser, PKToken, PKIP, PKFail, PKAdmins),
 			{GSI1: true, Actions: acts("Query"), Keys: []string{GSIAccount}, Comment: "The admin count is computed once, on an installation from before it."},
 		},
+	},
+	{
+		Dir: "admin-user-events", Description: "GET /api/v2/users/{username}/events",
+		Family: Admin, Handler: "UserEvents", Boot: AdminBoot, Events: get("/api/v2/users/{username}/events"),
+		// the audit events, in the account's partition.
+		DynamoDB: []Grant{table(acts("GetItem", "BatchGetItem", "UpdateItem", "PutItem", "Query"), PKUsername, PKUser, PKToken, PKIP, PKFail)},
 	},
 	{
 		Dir: "admin-status", Description: "GET /api/v2/status",

@@ -299,6 +299,13 @@ type Store interface {
 	// account moved on (its email or credential version changed, or it is gone);
 	// ErrEmailTaken when another account holds the new address.
 	ConfirmEmail(ctx context.Context, v *EmailVerification, cur *Account, now time.Time) error
+
+	// Audit events (audit.go). The write methods WithAudit names store the records their
+	// context carries in the same atomic write. PutAudit stores records on their own (one
+	// round trip). Events lists the events stored under userID, newest first, after the
+	// position `after` (a previous next; "" the newest), at most limit; next is "" at the end.
+	PutAudit(ctx context.Context, recs []AuditRecord) error
+	Events(ctx context.Context, userID int64, after string, limit int) (events []Event, next string, err error)
 }
 
 // Mailer sends Gatehouse's mails. Implementations render the text and HTML bodies.

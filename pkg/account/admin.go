@@ -120,6 +120,7 @@ func (s *Service) AuthenticateAdminFor(ctx context.Context, username, secret, ta
 	// From here on a name without an account answers as one with: the source's limit,
 	// then an impossible secret, then the lockout.
 	if gateErr != nil {
+		s.refused(ctx, EventLoginRefused, lookup{id: idOf(a)}, gateErr, "source_limit")
 		return nil, gateErr
 	}
 	// No password or token is that long: refused without counting a check, and kept away
@@ -129,7 +130,7 @@ func (s *Service) AuthenticateAdminFor(ctx context.Context, username, secret, ta
 		return nil, err
 	}
 	if !found {
-		_, err := s.unknownCheck(ctx, l, secret)
+		_, err := s.unknownFailed(ctx, EventAdminAuthFailed, l, secret)
 		return nil, err
 	}
 	now := s.now()
@@ -141,6 +142,7 @@ func (s *Service) AuthenticateAdminFor(ctx context.Context, username, secret, ta
 		return req.as(a)
 	}
 	if a, err = s.reserveAttempt(ctx, a.UserID); err != nil {
+		s.refused(ctx, EventLoginRefused, lookup{id: idOf(rd.actor)}, err, "lockout")
 		if errors.Is(err, ErrNotFound) {
 			_, err := s.unknown(secret)
 			return nil, err
@@ -153,7 +155,7 @@ func (s *Service) AuthenticateAdminFor(ctx context.Context, username, secret, ta
 	}
 	if !ok {
 		s.failed(ctx, a)
-		s.sourceFailed(ctx, l.src, l.gated)
+		s.sourceFailed(ctx, l.src, l.gated, s.event(ctx, EventAdminAuthFailed, a, ActorAnonymous, OutcomeFailure))
 		return nil, ErrInvalidCredentials
 	}
 	s.clearFailures(ctx, a)
@@ -403,9 +405,17 @@ func (s *Service) UpdateCredentialsOf(ctx context.Context, r *AdminRequest, pass
 		c.TokenHash, a.TokenHash = &h, h
 		c.TokenIndex, a.TokenIndex = &idx, idx
 	}
-	if err := s.Store.ChangeCredentialsFrom(ctx, named, c); err != nil {
+	var evs []Event
+	if password != nil {
+		evs = append(evs, s.passwordChanged(ctx, named, r.actor(ctx), "admin"))
+	}
+	if token != nil {
+		evs = append(evs, s.event(ctx, EventTokenSet, named, r.actor(ctx), OutcomeSuccess))
+	}
+	if err := s.Store.ChangeCredentialsFrom(s.carry(ctx, evs...), named, c); err != nil {
 		return nil, err
 	}
+	s.observe(ctx, evs...)
 	a.CredVersion++
 	a.UpdatedAt = c.Now
 	return &a, nil
@@ -451,9 +461,11 @@ func (s *Service) RefreshTokenOf(ctx context.Context, r *AdminRequest) (string, 
 	if err != nil {
 		return "", err
 	}
-	if err := s.Store.ChangeCredentialsFrom(ctx, a, CredentialChange{UserID: a.UserID, TokenHash: &h, TokenIndex: &idx, Now: s.now()}); err != nil {
+	ev := s.event(ctx, EventTokenRefreshed, a, r.actor(ctx), OutcomeSuccess)
+	if err := s.Store.ChangeCredentialsFrom(s.carry(ctx, ev), a, CredentialChange{UserID: a.UserID, TokenHash: &h, TokenIndex: &idx, Now: s.now()}); err != nil {
 		return "", err
 	}
+	s.observe(ctx, ev)
 	return token, nil
 }
 
@@ -474,7 +486,20 @@ func (s *Service) DeleteUserOf(ctx context.Context, r *AdminRequest) error {
 	if r.Actor != nil && r.Actor.UserID == a.UserID {
 		return ErrCannotDeleteSelf
 	}
-	return s.Store.DeleteAccount(ctx, a)
+	// The account's own events go with it; the deletion stays on record under the acting
+	// admin's account (without one, the CLI, it is only observed).
+	ev := s.event(ctx, EventAccountDeleted, a, r.actor(ctx), OutcomeSuccess)
+	wctx := ctx
+	if r.Actor != nil {
+		recs := s.records(ev)
+		recs[0].Under = r.Actor.UserID
+		wctx = WithAudit(ctx, recs...)
+	}
+	if err := s.Store.DeleteAccount(wctx, a); err != nil {
+		return err
+	}
+	s.observe(ctx, ev)
+	return nil
 }
 
 // Limits of ListUsers.
@@ -541,7 +566,7 @@ func (s *Service) ensureAdmin(ctx context.Context, username, password string, pr
 	if err := ValidatePassword(password); err != nil {
 		return nil, false, err
 	}
-	c, err := s.Register(ctx, NewAccount{Username: username, Password: password, Role: RoleAdmin})
+	c, err := s.Register(withActor(ctx, actorOr(ctx, ActorCLI), ""), NewAccount{Username: username, Password: password, Role: RoleAdmin})
 	if err == nil {
 		return c.Account, true, nil
 	}
@@ -563,9 +588,16 @@ func (s *Service) ensureAdmin(ctx context.Context, username, password string, pr
 		role, none := RoleAdmin, ""
 		change.Role, change.TokenHash, change.SecretHash, change.ReleaseEmail = &role, &none, &none, a.EmailKey
 	}
-	if err := s.Store.ChangeCredentials(ctx, change); err != nil {
+	evs := []Event{s.passwordChanged(ctx, a, actorOr(ctx, ActorCLI), "admin")}
+	if change.Role != nil {
+		ev := s.event(ctx, EventRoleChanged, a, actorOr(ctx, ActorCLI), OutcomeSuccess)
+		ev.Method = string(RoleAdmin)
+		evs = append(evs, ev)
+	}
+	if err := s.Store.ChangeCredentials(s.carry(ctx, evs...), change); err != nil {
 		return nil, false, err
 	}
+	s.observe(ctx, evs...)
 	a.PasswordHash, a.Role, a.SecretHash, a.ResetHash = hash, RoleAdmin, "", ""
 	if change.Role != nil {
 		a.TokenHash, a.Email, a.EmailKey = "", "", ""

@@ -57,21 +57,23 @@ func (s *Service) checkPassword(ctx context.Context, l lookup, gateErr error, pa
 		return s.unknown("")
 	}
 	if gateErr != nil {
+		s.refused(ctx, EventLoginRefused, l, gateErr, "source_limit")
 		return nil, gateErr
 	}
 	if l.err != nil {
-		return s.unknownCheck(ctx, l, password)
+		return s.unknownFailed(ctx, EventLoginFailed, l, password)
 	}
 	a, err := s.reserveAttempt(ctx, l.id)
 	if errors.Is(err, ErrNotFound) {
-		return s.unknownCheck(ctx, l, password)
+		return s.unknownFailed(ctx, EventLoginFailed, l, password)
 	}
 	if err != nil {
+		s.refused(ctx, EventLoginRefused, l, err, "lockout")
 		return nil, err
 	}
 	if a.PasswordHash == "" {
 		s.failed(ctx, a)
-		s.sourceFailed(ctx, l.src, l.gated)
+		s.sourceFailed(ctx, l.src, l.gated, s.event(ctx, EventLoginFailed, a, ActorAnonymous, OutcomeFailure))
 		return nil, ErrNoPassword
 	}
 	ok, rehash, err := s.Hasher.Verify(a.PasswordHash, password)
@@ -80,7 +82,7 @@ func (s *Service) checkPassword(ctx context.Context, l lookup, gateErr error, pa
 	}
 	if !ok {
 		s.failed(ctx, a)
-		s.sourceFailed(ctx, l.src, l.gated)
+		s.sourceFailed(ctx, l.src, l.gated, s.event(ctx, EventLoginFailed, a, ActorAnonymous, OutcomeFailure))
 		return nil, ErrInvalidCredentials
 	}
 	if rehash {
@@ -136,9 +138,16 @@ func (s *Service) failed(ctx context.Context, a *Account) {
 	if a.FailedLogins != FreeLoginAttempts {
 		return
 	}
-	if err := s.Store.LockAccount(ctx, a.UserID, a.FailedLogins, s.now().Add(Lockout(a.FailedLogins))); err != nil {
+	// The lockout is stored once, when it starts, in the lock's write; each check it then
+	// refuses is only observed (refused), so that refusals of known and unknown names
+	// cost the same round trips.
+	ev := s.event(ctx, EventLoginRefused, a, ActorAnonymous, OutcomeRefused)
+	ev.Method = "lockout"
+	if err := s.Store.LockAccount(s.carry(ctx, ev), a.UserID, a.FailedLogins, s.now().Add(Lockout(a.FailedLogins))); err != nil {
 		s.Log.WarnContext(ctx, "lock not stored", "user_id", a.UserID, "error", err)
+		return
 	}
+	s.observe(ctx, ev)
 }
 
 // rehash upgrades a legacy or weaker hash after a successful login. Failure is harmless

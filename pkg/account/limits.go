@@ -106,13 +106,48 @@ func (s *Service) sourceGate(ctx context.Context) (Source, bool, error) {
 
 // sourceFailed counts a failed check against the source. A lost write only errs on the
 // side of the client: logged, not returned.
-func (s *Service) sourceFailed(ctx context.Context, src Source, ok bool) {
+//
+// evs (the failure's audit events) go with that write, or on their own without one.
+func (s *Service) sourceFailed(ctx context.Context, src Source, ok bool, evs ...Event) {
 	if !ok {
+		s.record(ctx, evs...)
 		return
 	}
-	if err := s.Store.AddSourceFailure(ctx, src, src.Window.Add(SourceWindow+time.Minute)); err != nil {
+	if err := s.Store.AddSourceFailure(s.carry(ctx, evs...), src, src.Window.Add(SourceWindow+time.Minute)); err != nil {
 		s.Log.WarnContext(ctx, "source failure not counted", "error", err)
+		return
 	}
+	s.observe(ctx, evs...)
+}
+
+// unknownFailed is unknownCheck with its audit event: a check against an identifier
+// without an account is observed (logged, counted), never stored.
+func (s *Service) unknownFailed(ctx context.Context, typ EventType, l lookup, secret string) (*Account, error) {
+	a, err := s.unknownCheck(ctx, l, secret)
+	outcome := OutcomeFailure
+	var e *Error
+	if errors.As(err, &e) && e.Code == CodeTooManyAttempts {
+		outcome = OutcomeRefused
+	}
+	s.observe(ctx, s.event(ctx, typ, nil, ActorAnonymous, outcome))
+	return a, err
+}
+
+// refused observes that a limit (why) refused a check of the account l found, when err
+// is that refusal. It is not stored: a stored refusal would cost known names a round trip
+// that unknown ones do not (the start of a lockout is stored, see failed).
+func (s *Service) refused(ctx context.Context, typ EventType, l lookup, err error, why string) {
+	var e *Error
+	if !errors.As(err, &e) || e.Code != CodeTooManyAttempts {
+		return
+	}
+	var a *Account
+	if l.err == nil && l.id != 0 {
+		a = &Account{UserID: l.id}
+	}
+	ev := s.event(ctx, typ, a, ActorAnonymous, OutcomeRefused)
+	ev.Method = why
+	s.observe(ctx, ev)
 }
 
 // lookup is where a password check starts: the account's id (or ErrNotFound) by a unique

@@ -44,9 +44,11 @@ func (s *Service) RequestOTP(ctx context.Context, username string) (*Account, st
 		CreatedAt: now,
 		ExpiresAt: expiry(now, s.OTPTTL),
 	}
-	if err := s.Store.PutOTP(ctx, o); err != nil {
+	ev := s.event(ctx, EventOTPIssued, a, ActorAnonymous, OutcomeSuccess)
+	if err := s.Store.PutOTP(s.carry(ctx, ev), o); err != nil {
 		return nil, "", err
 	}
+	s.observe(ctx, ev)
 	return a, reqID, nil
 }
 
@@ -94,8 +96,10 @@ func (s *Service) send(ctx context.Context, fn func(context.Context) error) erro
 	ctx, cancel := context.WithTimeout(ctx, s.MailTimeout)
 	defer cancel()
 	if err := fn(ctx); err != nil {
+		s.observe(ctx, s.event(ctx, EventMailFailed, nil, ActorAnonymous, OutcomeFailure))
 		return E(CodeMailFailed, err)
 	}
+	s.observe(ctx, s.event(ctx, EventMailSent, nil, ActorAnonymous, OutcomeSuccess))
 	return nil
 }
 
@@ -137,18 +141,25 @@ func (s *Service) ChangePasswordWithOTP(ctx context.Context, userHash, reqID, co
 		return err
 	}
 	if !otpMatches(o.CodeMAC, key, code) {
-		s.sourceFailed(ctx, src, gated)
+		ev := s.event(ctx, EventLoginFailed, &Account{UserID: userID}, ActorAnonymous, OutcomeFailure)
+		ev.Method = "otp"
+		s.sourceFailed(ctx, src, gated, ev)
 		return ErrInvalidOTP
 	}
 	hash, err := s.Hasher.Hash(newPassword)
 	if err != nil {
 		return Internal("hash password: %w", err)
 	}
-	err = s.Store.ChangeCredentials(ctx, CredentialChange{
+	who := &Account{UserID: userID}
+	evs := []Event{s.event(ctx, EventOTPUsed, who, ActorSelf, OutcomeSuccess), s.passwordChanged(ctx, who, ActorSelf, "otp")}
+	err = s.Store.ChangeCredentials(s.carry(ctx, evs...), CredentialChange{
 		UserID: userID, PasswordHash: &hash, ConsumeOTP: reqHash, Now: s.now(), VerifyEmail: true,
 	})
 	if errors.Is(err, ErrNotFound) {
 		return ErrInvalidRequest // the account was deleted meanwhile
+	}
+	if err == nil {
+		s.observe(ctx, evs...)
 	}
 	return err
 }

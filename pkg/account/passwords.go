@@ -25,13 +25,17 @@ func (s *Service) ChangePasswordByEmail(ctx context.Context, email, oldPassword,
 		return Internal("hash password: %w", err)
 	}
 	old := a.PasswordHash
-	err = s.Store.ChangeCredentials(ctx, CredentialChange{
+	ev := s.passwordChanged(ctx, a, ActorSelf, "changepassword")
+	err = s.Store.ChangeCredentials(s.carry(ctx, ev), CredentialChange{
 		UserID: a.UserID, PasswordHash: &hash, IfPasswordHash: &old, ResetHash: a.ResetHash, Now: s.now(),
 	})
 	if errors.Is(err, ErrConflict) || errors.Is(err, ErrNotFound) {
 		// Someone changed the password (or deleted the account) between our check and
 		// our write: the old password is no longer right.
 		return ErrInvalidCredentials
+	}
+	if err == nil {
+		s.observe(ctx, ev)
 	}
 	return err
 }
@@ -68,8 +72,10 @@ func (s *Service) resetGenerated(ctx context.Context, a *Account, keepSecret str
 		return "", Internal("hash password: %w", err)
 	}
 	c := CredentialChange{UserID: a.UserID, PasswordHash: &hash, KeepSecret: keepSecret, ResetHash: a.ResetHash, Now: s.now()}
-	if err := s.Store.ChangeCredentials(ctx, c); err != nil {
+	ev := s.passwordChanged(ctx, a, actorOr(ctx, ActorSelf), methodOr(ctx, "generated"))
+	if err := s.Store.ChangeCredentials(s.carry(ctx, ev), c); err != nil {
 		return "", err
 	}
+	s.observe(ctx, ev)
 	return pw, nil
 }

@@ -122,14 +122,19 @@ func (s *Service) Register(ctx context.Context, n NewAccount) (*Created, error) 
 			return nil, Internal("user secret: %w", err)
 		}
 	}
+	// The new account's id comes from the store: its record is bound to it there.
+	ev := s.event(ctx, EventAccountCreated, nil, actorOr(ctx, ActorSelf), OutcomeSuccess)
+	ev.Username = a.Username
 	if a.EmailKey != "" && s.Mailer != nil {
-		err = s.registerVerifying(ctx, a, e)
+		err = s.registerVerifying(s.carry(ctx, ev), a, e)
 	} else {
-		err = s.Store.CreateAccount(ctx, a)
+		err = s.Store.CreateAccount(s.carry(ctx, ev), a)
 	}
 	if err != nil {
 		return nil, err
 	}
+	ev.UserID = a.UserID
+	s.observe(ctx, ev)
 	return out, nil
 }
 

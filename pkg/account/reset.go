@@ -30,8 +30,12 @@ func (s *Service) RequestPasswordReset(ctx context.Context, email string) error 
 	r := &ResetToken{TokenHash: HashSecret(token), UserID: a.UserID, CreatedAt: now, ExpiresAt: expiry(now, s.ResetTTL)}
 	// A concurrent request may have moved the account's pointer; re-read and retry so the
 	// token just mailed is the one that stays valid.
+	ev := s.event(ctx, EventResetIssued, a, ActorAnonymous, OutcomeSuccess)
 	for range 3 {
-		err = s.Store.PutResetToken(ctx, r, a.ResetHash)
+		err = s.Store.PutResetToken(s.carry(ctx, ev), r, a.ResetHash)
+		if err == nil {
+			s.observe(ctx, ev)
+		}
 		if !errors.Is(err, ErrConflict) {
 			return err
 		}
@@ -69,7 +73,13 @@ func (s *Service) ResetPasswordWithToken(ctx context.Context, token, newPassword
 	if err != nil {
 		return Internal("hash password: %w", err)
 	}
-	return s.Store.ChangeCredentials(ctx, CredentialChange{
+	who := &Account{UserID: r.UserID}
+	evs := []Event{s.event(ctx, EventResetUsed, who, ActorSelf, OutcomeSuccess), s.passwordChanged(ctx, who, ActorSelf, "reset_token")}
+	err = s.Store.ChangeCredentials(s.carry(ctx, evs...), CredentialChange{
 		UserID: r.UserID, PasswordHash: &pw, ConsumeReset: hash, ResetHash: hash, Now: s.now(), VerifyEmail: true,
 	})
+	if err == nil {
+		s.observe(ctx, evs...)
+	}
+	return err
 }

@@ -27,6 +27,10 @@ var dummySecretHash = HashSecret("no account has this user_secret")
 // ErrNotAuthenticated, so the answer does not tell them apart.
 func (s *Service) ResetPasswordAuthorized(ctx context.Context, email string, c ResetCredentials) (*Account, string, error) {
 	a, bySecret, err := s.authorizeReset(ctx, email, c)
+	actor := ActorSelf
+	if !bySecret && c.HasAdmin {
+		actor = "admin:" + c.AdminName
+	}
 	if err != nil {
 		return nil, "", err
 	}
@@ -34,7 +38,7 @@ func (s *Service) ResetPasswordAuthorized(ctx context.Context, email string, c R
 	if bySecret {
 		reset = s.ResetPasswordWithSecret
 	}
-	pw, err := reset(ctx, a)
+	pw, err := reset(withActor(ctx, actor, "v1_reset"), a)
 	if err != nil {
 		return nil, "", err
 	}

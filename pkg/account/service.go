@@ -41,6 +41,8 @@ type Config struct {
 	// (negative: no per-source limit).
 	OTPFailuresPerDay     int // 10
 	IPFailedChecksPerHour int // 100
+	// AuditTTL is how long stored audit events are kept (audit.go).
+	AuditTTL time.Duration // 90 days
 }
 
 // Defaults of Config; those of settings are pkg/config/defaults's (defined once).
@@ -92,6 +94,8 @@ type Service struct {
 	Now    func() time.Time
 	Rand   io.Reader
 	Log    *slog.Logger
+	// Observer sees every audit event (audit.go); NopObserver unless WithObserver.
+	Observer EventObserver
 	Config
 
 	cacheOnce sync.Once
@@ -100,7 +104,7 @@ type Service struct {
 }
 
 // NewService returns a Service with the real clock and crypto/rand, filling in defaults.
-func NewService(store Store, hasher Hasher, mailer Mailer, cfg Config, log *slog.Logger, opts ...ServiceOption) *Service {
+func NewService(store Store, hasher Hasher, mailer Mailer, cfg Config, log *slog.Logger, opts ...Option) *Service {
 	if cfg.SessionTTL <= 0 {
 		cfg.SessionTTL = DefaultSessionTTL
 	}
@@ -140,10 +144,13 @@ func NewService(store Store, hasher Hasher, mailer Mailer, cfg Config, log *slog
 	if cfg.IPFailedChecksPerHour == 0 {
 		cfg.IPFailedChecksPerHour = DefaultIPFailedChecksPerHour
 	}
+	if cfg.AuditTTL <= 0 {
+		cfg.AuditTTL = DefaultAuditTTL
+	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &Service{Store: store, Hasher: hasher, Mailer: mailer, Now: time.Now, Rand: rand.Reader, Log: log, Config: cfg, observer: noObserver{}}
+	s := &Service{Store: store, Hasher: hasher, Mailer: mailer, Now: time.Now, Rand: rand.Reader, Log: log, Observer: NopObserver{}, Config: cfg}
 	for _, o := range opts {
 		o(s)
 	}

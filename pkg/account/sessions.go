@@ -40,9 +40,11 @@ func (s *Service) StartSession(ctx context.Context, a *Account) (string, error) 
 		UserAgent:   ua,
 	}
 	// A successful login ends the run of failures, in the same write as the session.
-	if err := s.Store.CreateSession(ctx, sess, a.FailedLogins > 0); err != nil {
+	ev := s.event(ctx, EventLoginSucceeded, a, ActorSelf, OutcomeSuccess)
+	if err := s.Store.CreateSession(s.carry(ctx, ev), sess, a.FailedLogins > 0); err != nil {
 		return "", err
 	}
+	s.observe(ctx, ev)
 	a.FailedLogins, a.LockedUntil = 0, time.Time{}
 	return token, nil
 }
@@ -85,9 +87,14 @@ func (s *Service) authorize(ctx context.Context, token string) (*Account, *Sessi
 
 // Logout ends the session of token. ErrNotAuthenticated when it is not a valid session.
 func (s *Service) Logout(ctx context.Context, token string) error {
-	_, sess, err := s.authorize(ctx, token)
+	a, sess, err := s.authorize(ctx, token)
 	if err != nil {
 		return err
 	}
-	return s.Store.DeleteSession(ctx, sess.UserID, sess.TokenHash)
+	ev := s.event(ctx, EventSessionEnded, a, ActorSelf, OutcomeSuccess)
+	if err := s.Store.DeleteSession(s.carry(ctx, ev), sess.UserID, sess.TokenHash); err != nil {
+		return err
+	}
+	s.observe(ctx, ev)
+	return nil
 }

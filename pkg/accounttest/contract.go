@@ -68,6 +68,9 @@ func StoreContract(t *testing.T, newStore func(t *testing.T) account.Store) {
 		{"ConfirmEmail", testConfirmEmail},
 		{"ConfirmEmailChange", testConfirmEmailChange},
 		{"ChangeCredentialsVerifiesEmail", testChangeVerifiesEmail},
+		// Audit events (audit_contract.go).
+		{"AuditEvents", testAuditEvents},
+		{"AuditCarried", testAuditCarried},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -47,9 +47,10 @@ func (s *Store) SourceFailures(_ context.Context, src account.Source) (int, erro
 	return s.sourceFails[src], nil
 }
 
-func (s *Store) AddSourceFailure(_ context.Context, src account.Source, _ time.Time) error {
+func (s *Store) AddSourceFailure(ctx context.Context, src account.Source, _ time.Time) (err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	defer func() { s.keepAudit(ctx, err, 0) }()
 	if s.sourceFails == nil {
 		s.sourceFails = map[account.Source]int{}
 	}

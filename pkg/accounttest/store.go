@@ -34,6 +34,8 @@ type Store struct {
 	sourceFails map[account.Source]int
 	unknown     map[string]account.Account // failure state only
 	guesses     map[int64][]time.Time
+
+	events map[int64][]account.AuditRecord // audit records by account, oldest first (audit.go)
 }
 
 // NewStore returns an empty Store.
@@ -51,9 +53,10 @@ func NewStore() *Store {
 
 var _ account.Store = (*Store)(nil)
 
-func (s *Store) CreateAccount(_ context.Context, a *account.Account) error {
+func (s *Store) CreateAccount(ctx context.Context, a *account.Account) (err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	defer func() { s.keepAudit(ctx, err, a.UserID) }()
 	// The real store takes the id from the counter before the transaction, so a failed
 	// creation still uses up an id; mirror that.
 	s.counter++
@@ -143,9 +146,10 @@ func (s *Store) AccountByEmail(_ context.Context, key string) (*account.Account,
 	return s.accountBy(s.byEmail, key)
 }
 
-func (s *Store) ChangeCredentials(_ context.Context, c account.CredentialChange) error {
+func (s *Store) ChangeCredentials(ctx context.Context, c account.CredentialChange) (err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	defer func() { s.keepAudit(ctx, err, 0) }()
 	// Check everything before changing anything: the real store does this in one
 	// transaction.
 	if c.ConsumeOTP != "" {
@@ -238,9 +242,10 @@ func (s *Store) ChangeCredentials(_ context.Context, c account.CredentialChange)
 	return nil
 }
 
-func (s *Store) DeleteAccount(_ context.Context, a *account.Account) error {
+func (s *Store) DeleteAccount(ctx context.Context, a *account.Account) (err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	defer func() { s.keepAudit(ctx, err, 0) }()
 	cur, ok := s.accounts[a.UserID]
 	if !ok {
 		return account.ErrNotFound
@@ -263,6 +268,7 @@ func (s *Store) DeleteAccount(_ context.Context, a *account.Account) error {
 		delete(s.resets, cur.ResetHash)
 	}
 	delete(s.sessions, a.UserID)
+	delete(s.events, a.UserID) // its events go with it (the deletion's own are kept after)
 	return nil
 }
 
@@ -288,9 +294,10 @@ func (s *Store) ListUsernames(_ context.Context, after string, limit int) ([]str
 	return names, next, nil
 }
 
-func (s *Store) CreateSession(_ context.Context, sess *account.Session, clearFailures bool) error {
+func (s *Store) CreateSession(ctx context.Context, sess *account.Session, clearFailures bool) (err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	defer func() { s.keepAudit(ctx, err, 0) }()
 	if clearFailures {
 		a, ok := s.accounts[sess.UserID]
 		if !ok {
@@ -322,9 +329,10 @@ func (s *Store) SessionWithAccount(_ context.Context, userID int64, hash string)
 	return &sess, a, nil
 }
 
-func (s *Store) DeleteSession(_ context.Context, userID int64, hash string) error {
+func (s *Store) DeleteSession(ctx context.Context, userID int64, hash string) (err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	defer func() { s.keepAudit(ctx, err, 0) }()
 	delete(s.sessions[userID], hash)
 	return nil
 }
@@ -336,9 +344,10 @@ func (s *Store) SessionCount(userID int64) int {
 	return len(s.sessions[userID])
 }
 
-func (s *Store) PutOTP(_ context.Context, o *account.OTP) error {
+func (s *Store) PutOTP(ctx context.Context, o *account.OTP) (err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	defer func() { s.keepAudit(ctx, err, 0) }()
 	s.otps[o.UserID] = *o
 	return nil
 }
@@ -358,9 +367,10 @@ func (s *Store) SpendOTPAttempt(_ context.Context, userID int64, reqHash, userHa
 	return &o, nil
 }
 
-func (s *Store) PutResetToken(_ context.Context, r *account.ResetToken, replaces string) error {
+func (s *Store) PutResetToken(ctx context.Context, r *account.ResetToken, replaces string) (err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	defer func() { s.keepAudit(ctx, err, 0) }()
 	a, ok := s.accounts[r.UserID]
 	if !ok {
 		return account.ErrNotFound

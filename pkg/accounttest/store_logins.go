@@ -45,10 +45,14 @@ func (s *Store) ReserveLoginAttempt(_ context.Context, id int64, now time.Time) 
 	return s.account(id)
 }
 
-func (s *Store) LockAccount(_ context.Context, id int64, n int, until time.Time) error {
+func (s *Store) LockAccount(ctx context.Context, id int64, n int, until time.Time) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	before := s.accounts[id].LockedUntil
 	lockOnce(s.accounts, id, n, until)
+	if a, ok := s.accounts[id]; ok && !a.LockedUntil.Equal(before) {
+		s.keepAudit(ctx, nil, 0) // only the check that set the lock records it
+	}
 	return nil
 }
 

@@ -16,6 +16,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/gatehouse/gatehouse/pkg/account"
 )
 
 // MaxBody is the largest request body a handler reads (decoded size).
@@ -295,4 +297,32 @@ func decodeForm(body []byte) (Params, error) {
 		return nil, ErrBadBody
 	}
 	return FromQuery(q)
+}
+
+// RequestInfo is what the request tells its audit events: the client's address and user
+// agent, API Gateway's request id, and the API family its route belongs to.
+func RequestInfo(req *events.APIGatewayV2HTTPRequest) account.RequestInfo {
+	return account.RequestInfo{
+		SourceIP:  req.RequestContext.HTTP.SourceIP,
+		UserAgent: req.RequestContext.HTTP.UserAgent,
+		RequestID: req.RequestContext.RequestID,
+		Family:    Family(req.RouteKey),
+	}
+}
+
+// Family is the API family of a route key ("POST /users/login" is users): by its path's
+// prefix, as docs/API.md groups them; "" for none.
+func Family(routeKey string) string {
+	_, path, _ := strings.Cut(routeKey, " ")
+	if path == "/login" { // MMDL's path of POST /users/login
+		return "users"
+	}
+	for _, f := range [...]struct{ prefix, name string }{
+		{"/api/user/v1/", "v1"}, {"/api/v2/", "admin"}, {"/users/", "users"}, {"/user/", "user"},
+	} {
+		if strings.HasPrefix(path, f.prefix) {
+			return f.name
+		}
+	}
+	return ""
 }

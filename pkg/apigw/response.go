@@ -83,8 +83,7 @@ func Handle(log *slog.Logger, serverError func() Response, h HandlerFunc) Lambda
 	return func(ctx context.Context, req events.APIGatewayV2HTTPRequest) (resp Response, err error) {
 		start := time.Now()
 		ctx, stats := invocation.Start(ctx)
-		ctx = account.WithSourceIP(ctx, req.RequestContext.HTTP.SourceIP)   // for the per-source limit
-		ctx = account.WithUserAgent(ctx, req.RequestContext.HTTP.UserAgent) // a new session records it
+		ctx = account.WithRequest(ctx, RequestInfo(&req)) // for the per-source limit and audit events
 		ctx, release := withDeadline(ctx, log)
 		defer release()
 		defer func() {

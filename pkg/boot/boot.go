@@ -82,6 +82,7 @@ func NewWith(_ context.Context, getenv func(string) string, newMailer MailerFunc
 		OTPTTL:            cfg.OTPTTL,
 		ResetTTL:          cfg.ResetTTL,
 		AppURL:            cfg.AppURL,
+		AuditTTL:          cfg.AuditTTL,
 		MailInterval:      cfg.MailInterval,
 		MailPerHour:       cfg.MailPerHour,
 

@@ -23,9 +23,9 @@ func TestObserverPublishesOnlyWithABus(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		fan, ok := rt.Service.Observer().(events.Fanout)
+		fan, ok := rt.Service.Observer.(events.Fanout)
 		if !ok {
-			t.Fatalf("bus %q: observer %T, want events.Fanout", busName, rt.Service.Observer())
+			t.Fatalf("bus %q: observer %T, want events.Fanout", busName, rt.Service.Observer)
 		}
 		var metrics, unstored int
 		var pub *bus.Publisher

@@ -24,6 +24,7 @@ type Config struct {
 	OTPTTL            time.Duration
 	ResetTTL          time.Duration
 	AppURL            string // the front end's base URL for links in mails; "" for none
+	AuditTTL          time.Duration
 	MailInterval      time.Duration
 	MailPerHour       int
 	LogLevel          slog.Level

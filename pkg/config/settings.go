@@ -50,6 +50,8 @@ var Settings = []Setting{
 		Description: "lifetime of a one-time password, Go duration", set: ttl(func(c *Config) *time.Duration { return &c.OTPTTL })},
 	{Env: "RESET_TTL", Parameter: "ResetTtl", Default: duration(defaults.ResetTTL),
 		Description: "lifetime of a reset token, Go duration", set: ttl(func(c *Config) *time.Duration { return &c.ResetTTL })},
+	{Env: "AUDIT_TTL", Parameter: "AuditTtl", Default: duration(defaults.AuditTTL),
+		Description: "how long an account's stored audit events are kept (DynamoDB TTL), Go duration", set: ttl(func(c *Config) *time.Duration { return &c.AuditTTL })},
 	{Env: "MAIL_INTERVAL", Parameter: "MailInterval", Default: duration(defaults.MailInterval),
 		Description: "least time between two mails to one account (OTPs and reset tokens together)", set: ttl(func(c *Config) *time.Duration { return &c.MailInterval })},
 	{Env: "MAIL_PER_HOUR", Parameter: "MailPerHour", Default: strconv.Itoa(defaults.MailPerHour),

@@ -35,7 +35,8 @@ func (st *Store) CreateAccount(ctx context.Context, a *account.Account) error {
 	if err != nil {
 		return err
 	}
-	return st.transact(ctx, items)
+	// The account's creation events are bound to its new id (account.AuditRecords).
+	return st.transact(account.WithAudit(ctx, account.AuditRecords(ctx, a.UserID)...), items)
 }
 
 // createItems takes an id from the counter for a and returns the transaction that writes
@@ -147,9 +148,16 @@ func (st *Store) whyAccountCondition(ctx context.Context, id int64) error {
 // transaction (conditional on the reset pointer read, so a token created meanwhile is not
 // left behind), then deletes its sessions, which are already dead without their account.
 func (st *Store) DeleteAccount(ctx context.Context, a *account.Account) error {
+	// Its sessions and audit events, found first so that most go in the transaction; the
+	// rest follow in BatchWriteItem, already dead without their account.
+	rest, err := st.partitionRest(ctx, a.UserID)
+	if err != nil {
+		return err
+	}
+	inTxn := rest[:min(len(rest), maxRestInTxn)]
 	cur := a
-	err := st.retry(ctx, func() error {
-		err := st.deleteAccount(ctx, cur)
+	err = st.retry(ctx, func() error {
+		err := st.deleteAccount(ctx, cur, inTxn)
 		if err != errAccountCondition {
 			return err
 		}
@@ -164,11 +172,11 @@ func (st *Store) DeleteAccount(ctx context.Context, a *account.Account) error {
 	if err != nil {
 		return err
 	}
-	return st.deleteSessions(ctx, a.UserID)
+	return st.deleteKeys(ctx, rest[len(inTxn):])
 }
 
 // deleteAccount is one try of DeleteAccount with the account as read.
-func (st *Store) deleteAccount(ctx context.Context, cur *account.Account) error {
+func (st *Store) deleteAccount(ctx context.Context, cur *account.Account, rest []map[string]types.AttributeValue) error {
 	var items []txItem
 	if cur.Role == account.RoleAdmin {
 		// Deleting an admin takes the admin count down in the same write, and only while
@@ -200,6 +208,9 @@ func (st *Store) deleteAccount(ctx context.Context, cur *account.Account) error 
 	}
 	if cur.TokenIndex != "" {
 		items = append(items, txItem{TransactWriteItem: st.tokenIndexDelete(cur.TokenIndex)})
+	}
+	for _, k := range rest {
+		items = append(items, txItem{TransactWriteItem: st.remove(k)})
 	}
 	return st.transact(ctx, items)
 }

@@ -203,13 +203,16 @@ func (st *Store) changeCredentials(ctx context.Context, c account.CredentialChan
 	}
 	var err error
 	if len(first) == 0 && len(deletes) == 0 {
-		_, err = st.updateItem(ctx, upd, types.ReturnValueNone)
-		if err != nil && !isConditionFailed(err) {
-			return account.Internal("change credentials of %d: %w", c.UserID, err)
-		}
-		if err != nil {
-			err = errAccountCondition
-		}
+		err = st.single(ctx, types.TransactWriteItem{Update: upd}, errAccountCondition, func() error {
+			_, err := st.updateItem(ctx, upd, types.ReturnValueNone)
+			if err != nil && !isConditionFailed(err) {
+				return account.Internal("change credentials of %d: %w", c.UserID, err)
+			}
+			if err != nil {
+				return errAccountCondition
+			}
+			return nil
+		})
 	} else {
 		items := append(first, txItem{types.TransactWriteItem{Update: upd}, errAccountCondition})
 		err = st.transact(ctx, append(items, deletes...))

@@ -73,16 +73,18 @@ func (st *Store) SourceFailures(ctx context.Context, src account.Source) (int, e
 
 // AddSourceFailure is one UpdateItem (ADD). Round trips: 1.
 func (st *Store) AddSourceFailure(ctx context.Context, src account.Source, expires time.Time) error {
-	_, err := st.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+	u := &types.Update{
 		TableName:                 st.table,
 		Key:                       sourceKey(src),
 		UpdateExpression:          aws.String("ADD " + attrFailures + " :one SET " + attrExpiresAt + " = :exp"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{":one": n(1), ":exp": n(expires.Unix())},
-	})
-	if err != nil {
-		return account.Internal("add source failure: %w", err)
 	}
-	return nil
+	return st.single(ctx, types.TransactWriteItem{Update: u}, nil, func() error {
+		if _, err := st.updateItem(ctx, u, types.ReturnValueNone); err != nil {
+			return account.Internal("add source failure: %w", err)
+		}
+		return nil
+	})
 }
 
 // ReserveUnknownAttempt is ReserveLoginAttempt on the identifier's own record, which the
@@ -203,18 +205,28 @@ func (st *Store) reserveCheck(ctx context.Context, k map[string]types.AttributeV
 // lockCheck sets the first lock of the item at k once the free-th failure is known, if it
 // still has count failures and no lock. Round trips: 1.
 func (st *Store) lockCheck(ctx context.Context, k map[string]types.AttributeValue, count int, until time.Time) error {
-	_, err := st.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+	u := &types.Update{
 		TableName:                 st.table,
 		Key:                       k,
 		UpdateExpression:          aws.String("SET " + attrLock + " = :lock"),
 		ConditionExpression:       aws.String(attrFailed + " = :n AND " + absent(attrLock)),
 		ExpressionAttributeValues: map[string]types.AttributeValue{":lock": n(until.UnixMilli()), ":n": n(int64(count))},
-	})
-	if err != nil && !isConditionFailed(err) {
-		return account.Internal("lock account: %w", err)
 	}
-	return nil
+	// A failed condition is another check's lock already: no lock of ours, and no event.
+	err := st.single(ctx, types.TransactWriteItem{Update: u}, errLockedAlready, func() error {
+		_, err := st.updateItem(ctx, u, types.ReturnValueNone)
+		if err != nil && !isConditionFailed(err) {
+			return account.Internal("lock account: %w", err)
+		}
+		return nil
+	})
+	if errors.Is(err, errLockedAlready) {
+		return nil
+	}
+	return err
 }
+
+var errLockedAlready = errors.New("locked already")
 
 // ReserveGuess appends now to the account's list of recent guesses while it holds fewer
 // than max (one UpdateItem); a full list comes back with the failed condition, and only

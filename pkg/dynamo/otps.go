@@ -19,10 +19,12 @@ func (st *Store) PutOTP(ctx context.Context, o *account.OTP) error {
 	item[attrAttempts] = n(int64(o.Attempts))
 	item[attrCreatedAt] = stamp(o.CreatedAt)
 	item[attrExpiresAt] = n(o.ExpiresAt.Unix())
-	if _, err := st.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: st.table, Item: item}); err != nil {
-		return account.Internal("put otp: %w", err)
-	}
-	return nil
+	return st.single(ctx, types.TransactWriteItem{Put: &types.Put{TableName: st.table, Item: item}}, nil, func() error {
+		if _, err := st.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: st.table, Item: item}); err != nil {
+			return account.Internal("put otp: %w", err)
+		}
+		return nil
+	})
 }
 
 // SpendOTPAttempt is one conditional UpdateItem; only a refusal costs a second read to

@@ -19,10 +19,12 @@ func sessionKey(id int64, hash string) map[string]types.AttributeValue {
 func (st *Store) CreateSession(ctx context.Context, x *account.Session, clearFailures bool) error {
 	item := sessionItem(x)
 	if !clearFailures {
-		if _, err := st.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: st.table, Item: item}); err != nil {
-			return account.Internal("create session: %w", err)
-		}
-		return nil
+		return st.single(ctx, types.TransactWriteItem{Put: &types.Put{TableName: st.table, Item: item}}, nil, func() error {
+			if _, err := st.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: st.table, Item: item}); err != nil {
+				return account.Internal("create session: %w", err)
+			}
+			return nil
+		})
 	}
 	return st.transact(ctx, []txItem{
 		{TransactWriteItem: types.TransactWriteItem{Put: &types.Put{TableName: st.table, Item: item}}},
@@ -62,26 +64,59 @@ func (st *Store) SessionWithAccount(ctx context.Context, id int64, hash string) 
 }
 
 func (st *Store) DeleteSession(ctx context.Context, id int64, hash string) error {
-	_, err := st.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: st.table, Key: sessionKey(id, hash)})
-	if err != nil {
-		return account.Internal("delete session: %w", err)
-	}
-	return nil
-}
-
-// deleteSessions deletes every session of account id (DeleteAccount).
-func (st *Store) deleteSessions(ctx context.Context, id int64) error {
-	return st.eachSessionPage(ctx, id, aws.String(pk+", "+sk), func(items []map[string]types.AttributeValue) error {
-		for i := 0; i < len(items); i += 25 {
-			batch := items[i:min(i+25, len(items))]
-			reqs := make([]types.WriteRequest, len(batch))
-			for j, it := range batch {
-				reqs[j] = types.WriteRequest{DeleteRequest: &types.DeleteRequest{Key: keyOf(it)}}
-			}
-			if err := st.batchWrite(ctx, reqs); err != nil {
-				return err
-			}
+	return st.single(ctx, types.TransactWriteItem{Delete: &types.Delete{TableName: st.table, Key: sessionKey(id, hash)}}, nil, func() error {
+		_, err := st.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: st.table, Key: sessionKey(id, hash)})
+		if err != nil {
+			return account.Internal("delete session: %w", err)
 		}
 		return nil
 	})
+}
+
+// partitionRest lists the keys of account id's sessions and audit events (its partition
+// but the account, OTP and verification items, which DeleteAccount's transaction names itself).
+func (st *Store) partitionRest(ctx context.Context, id int64) ([]map[string]types.AttributeValue, error) {
+	var keys []map[string]types.AttributeValue
+	var start map[string]types.AttributeValue
+	for {
+		out, err := st.db.Query(ctx, &dynamodb.QueryInput{
+			TableName:                 st.table,
+			KeyConditionExpression:    aws.String(pk + " = :pk"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":pk": s(userPK(id))},
+			ProjectionExpression:      aws.String(pk + ", " + sk),
+			ConsistentRead:            aws.Bool(true),
+			ExclusiveStartKey:         start,
+		})
+		if err != nil {
+			return nil, account.Internal("query partition of %d: %w", id, err)
+		}
+		for _, it := range out.Items {
+			if k := str(it, sk); k != skAccount && k != skOTP && k != skVerify {
+				keys = append(keys, keyOf(it))
+			}
+		}
+		if out.LastEvaluatedKey == nil {
+			return keys, nil
+		}
+		start = out.LastEvaluatedKey
+	}
+}
+
+// maxRestInTxn bounds the sessions and events DeleteAccount deletes in its transaction
+// (100 items at most, with the account's own few and the deletion's event).
+const maxRestInTxn = 80
+
+// deleteKeys deletes the items at keys, 25 to a BatchWriteItem.
+func (st *Store) deleteKeys(ctx context.Context, keys []map[string]types.AttributeValue) error {
+	for i := 0; i < len(keys); i += 25 {
+		batch := keys[i:min(i+25, len(keys))]
+		reqs := make([]types.WriteRequest, len(batch))
+		for j, k := range batch {
+			reqs[j] = types.WriteRequest{DeleteRequest: &types.DeleteRequest{Key: k}}
+		}
+		if err := st.batchWrite(ctx, reqs); err != nil {
+			return err
+		}
+	}
+	return nil
 }

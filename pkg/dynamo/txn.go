@@ -29,7 +29,14 @@ var errAccountCondition = errors.New("the account item's condition failed")
 // answers the onFail of the first such item (callers list the items whose failure should
 // win first); one cancelled only by transaction conflicts (concurrent transactions on the
 // same items) is retried; anything else is internal.
+//
+// The audit records ctx carries (account.WithAudit) are written as further items.
 func (st *Store) transact(ctx context.Context, items []txItem) error {
+	puts, err := st.auditPuts(ctx, 0)
+	if err != nil {
+		return err
+	}
+	items = append(items[:len(items):len(items)], puts...)
 	in := &dynamodb.TransactWriteItemsInput{TransactItems: make([]types.TransactWriteItem, len(items))}
 	for i, it := range items {
 		in.TransactItems[i] = it.TransactWriteItem

@@ -44,6 +44,8 @@ func (st *Store) CreateAccountWithVerification(ctx context.Context, a *account.A
 		return false, err
 	}
 	v.UserID = a.UserID
+	// The account's creation events are bound to its new id (account.AuditRecords).
+	ctx = account.WithAudit(ctx, account.AuditRecords(ctx, a.UserID)...)
 	withMail := append(append(items[:len(items):len(items)],
 		txItem{TransactWriteItem: types.TransactWriteItem{Put: &types.Put{TableName: st.table, Item: verificationItem(v)}}}),
 		st.mailCounts(q)...)

@@ -231,27 +231,9 @@ func (h *Handler) ListUsers(ctx context.Context, req *events.APIGatewayV2HTTPReq
 	if _, err := h.authenticate(ctx, req, ""); err != nil {
 		return apigw.Response{}, err
 	}
-	q, err := apigw.Query(req)
+	limit, cursor, err := page(req, account.ListMax)
 	if err != nil {
-		return apigw.Response{}, refuse(http.StatusBadRequest, errInvalidQuery)
-	}
-	limit := 0 // the domain's default
-	switch vs := q["limit"]; {
-	case len(vs) > 1:
-		return apigw.Response{}, refuse(http.StatusBadRequest, errInvalidLimit)
-	case len(vs) == 1 && vs[0] != "":
-		n, ok := parseLimit(vs[0])
-		if !ok {
-			return apigw.Response{}, refuse(http.StatusBadRequest, errInvalidLimit)
-		}
-		limit = n
-	}
-	cursor := ""
-	switch vs := q["cursor"]; {
-	case len(vs) > 1:
-		return apigw.Response{}, refuse(http.StatusBadRequest, errInvalidCursor)
-	case len(vs) == 1:
-		cursor = vs[0]
+		return apigw.Response{}, err
 	}
 	names, next, err := h.Svc.ListUsers(ctx, cursor, limit)
 	if err != nil {
@@ -263,8 +245,66 @@ func (h *Handler) ListUsers(ctx context.Context, req *events.APIGatewayV2HTTPReq
 	return apigw.JSON(http.StatusOK, listBody{Users: names, NextCursor: next}), nil
 }
 
-// parseLimit reads a limit written with decimal digits only, 1 to ListMax.
-func parseLimit(s string) (int, bool) {
+// page reads a list's ?limit=N (decimal digits, 1 to max; 0 = absent, the domain's
+// default) and ?cursor=C, each at most once.
+func page(req *events.APIGatewayV2HTTPRequest, max int) (limit int, cursor string, err error) {
+	q, err := apigw.Query(req)
+	if err != nil {
+		return 0, "", refuse(http.StatusBadRequest, errInvalidQuery)
+	}
+	switch vs := q["limit"]; {
+	case len(vs) > 1:
+		return 0, "", refuse(http.StatusBadRequest, errInvalidLimit)
+	case len(vs) == 1 && vs[0] != "":
+		n, ok := parseLimit(vs[0], max)
+		if !ok {
+			return 0, "", refuse(http.StatusBadRequest, errInvalidLimit)
+		}
+		limit = n
+	}
+	switch vs := q["cursor"]; {
+	case len(vs) > 1:
+		return 0, "", refuse(http.StatusBadRequest, errInvalidCursor)
+	case len(vs) == 1:
+		cursor = vs[0]
+	}
+	return limit, cursor, nil
+}
+
+// UserEvents is GET /api/v2/users/{username}/events[?limit=N][&cursor=C]: the account's
+// audit events, newest first (limit 1 to account.MaxEventsLimit, default
+// account.DefaultEventsLimit).
+func (h *Handler) UserEvents(ctx context.Context, req *events.APIGatewayV2HTTPRequest) (apigw.Response, error) {
+	call, err := h.authenticate(ctx, req, pathUsername(req))
+	if err != nil {
+		return apigw.Response{}, err
+	}
+	limit, cursor, err := page(req, account.MaxEventsLimit)
+	if err != nil {
+		return apigw.Response{}, err
+	}
+	a, err := call.Named()
+	if err != nil {
+		return apigw.Response{}, err
+	}
+	p, err := h.Svc.Events(ctx, a, cursor, limit)
+	if err != nil {
+		return apigw.Response{}, err
+	}
+	if p.Events == nil {
+		p.Events = []account.Event{}
+	}
+	return apigw.JSON(http.StatusOK, eventsBody{Events: p.Events, NextCursor: p.Next}), nil
+}
+
+// eventsBody is the answer of GET /api/v2/users/{username}/events.
+type eventsBody struct {
+	Events     []account.Event `json:"events"`
+	NextCursor string          `json:"next_cursor,omitempty"`
+}
+
+// parseLimit reads a limit written with decimal digits only, 1 to max.
+func parseLimit(s string, max int) (int, bool) {
 	if len(s) > 8 {
 		return 0, false
 	}
@@ -274,7 +314,7 @@ func parseLimit(s string) (int, bool) {
 		}
 	}
 	n, err := strconv.Atoi(s)
-	if err != nil || n < 1 || n > account.ListMax {
+	if err != nil || n < 1 || n > max {
 		return 0, false
 	}
 	return n, true
@@ -309,10 +349,11 @@ func (h *Handler) adminSecrets(ctx context.Context, req *events.APIGatewayV2HTTP
 
 // CreateUser is POST /api/v2/users/{username} with {"password"?,"token"?}.
 func (h *Handler) CreateUser(ctx context.Context, req *events.APIGatewayV2HTTPRequest) (apigw.Response, error) {
-	_, pw, token, err := h.adminSecrets(ctx, req, "")
+	call, pw, token, err := h.adminSecrets(ctx, req, "")
 	if err != nil {
 		return apigw.Response{}, err
 	}
+	ctx = account.WithActor(ctx, account.AdminActor(call.Actor))
 	return userAnswer(h.Svc.CreateUser(ctx, pathUsername(req), pw, token))
 }
 

@@ -18,4 +18,5 @@ const (
 	OTPFailuresPerDay     = 10          // wrong codes and reset-token guesses per account per 24 h
 	IPFailedChecksPerHour = 100         // failed checks per source network per clock hour
 	LogLevel              = "INFO"
+	AuditTTL              = 90 * 24 * time.Hour // how long stored audit events are kept
 )

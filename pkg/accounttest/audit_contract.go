@@ -1,0 +1,122 @@
+package accounttest
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/gatehouse/gatehouse/pkg/account"
+)
+
+// The contract of the audit records (account.WithAudit, PutAudit, Events).
+
+func auditRecord(under int64, typ account.EventType, at time.Time, id string) account.AuditRecord {
+	return account.AuditRecord{Under: under, ID: id, Expires: at.Add(time.Hour),
+		Event: account.Event{Time: at, Type: typ, UserID: under, Actor: account.ActorSelf, Outcome: account.OutcomeSuccess, SourceIP: "198.51.100.7"}}
+}
+
+func eventTypes(evs []account.Event) []string {
+	out := make([]string, len(evs))
+	for i, ev := range evs {
+		out[i] = fmt.Sprintf("%s@%d", ev.Type, ev.Time.Sub(t0)/time.Second)
+	}
+	return out
+}
+
+// testAuditEvents: PutAudit stores records under their accounts; Events pages them newest
+// first, with a position to continue from only while more remain, and the fields come back
+// as stored.
+func testAuditEvents(t *testing.T, s account.Store) {
+	ctx := context.Background()
+	a := mustCreate(t, s, newAccount("audit-a", ""))
+	b := mustCreate(t, s, newAccount("audit-b", ""))
+	var recs []account.AuditRecord
+	for i := range 5 {
+		recs = append(recs, auditRecord(a.UserID, account.EventLoginSucceeded, t0.Add(time.Duration(i)*time.Second), fmt.Sprintf("%012x", i)))
+	}
+	if err := s.PutAudit(ctx, recs[:1]); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.PutAudit(ctx, append(recs[1:], auditRecord(b.UserID, account.EventSessionEnded, t0, "0000000000bb"))); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	after, pages := "", 0
+	for {
+		evs, next, err := s.Events(ctx, a.UserID, after, 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pages++
+		got = append(got, eventTypes(evs)...)
+		if next == "" {
+			break
+		}
+		after = next
+	}
+	want := "[login.succeeded@4 login.succeeded@3 login.succeeded@2 login.succeeded@1 login.succeeded@0]"
+	if fmt.Sprint(got) != want || pages != 3 {
+		t.Errorf("events of a in pages of 2: %v in %d pages, want %s in 3", got, pages, want)
+	}
+	evs, next, err := s.Events(ctx, b.UserID, "", 5)
+	if err != nil || next != "" || len(evs) != 1 {
+		t.Fatalf("events of b: %v %q %v, want one and no next", evs, next, err)
+	}
+	if ev := evs[0]; !ev.Time.Equal(t0) || ev.Type != account.EventSessionEnded || ev.UserID != b.UserID || ev.SourceIP != "198.51.100.7" || ev.Actor != account.ActorSelf {
+		t.Errorf("event of b = %+v", ev)
+	}
+	if evs, _, err := s.Events(ctx, a.UserID, "", 5); err != nil || len(evs) != 5 {
+		t.Errorf("exactly a page: %d events, %v", len(evs), err)
+	}
+}
+
+// testAuditCarried: the records a write's context carries are stored with that write
+// when it succeeds, and not at all when it fails; a new account's are bound to its id.
+func testAuditCarried(t *testing.T, s account.Store) {
+	ctx := context.Background()
+	n := newAccount("audit-new", "")
+	if err := s.CreateAccount(account.WithAudit(ctx, auditRecord(0, account.EventAccountCreated, t0, "000000000001")), n); err != nil {
+		t.Fatal(err)
+	}
+	dup := newAccount("audit-new", "")
+	if err := s.CreateAccount(account.WithAudit(ctx, auditRecord(0, account.EventAccountCreated, t0.Add(time.Second), "000000000002")), dup); err == nil {
+		t.Fatal("duplicate created")
+	}
+	sess := &account.Session{UserID: n.UserID, TokenHash: "audit-session", CredVersion: n.CredVersion, CreatedAt: t0, ExpiresAt: t0.Add(time.Hour)}
+	at := func(i int, typ account.EventType) context.Context {
+		return account.WithAudit(ctx, auditRecord(n.UserID, typ, t0.Add(time.Duration(i)*time.Second), fmt.Sprintf("%012x", 10+i)))
+	}
+	if err := s.CreateSession(at(2, account.EventLoginSucceeded), sess, false); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeleteSession(at(3, account.EventSessionEnded), n.UserID, sess.TokenHash); err != nil {
+		t.Fatal(err)
+	}
+	pw := "$sha256$new"
+	if err := s.ChangeCredentials(at(4, account.EventPasswordChanged), account.CredentialChange{UserID: n.UserID, PasswordHash: &pw, Now: t0}); err != nil {
+		t.Fatal(err)
+	}
+	other := "$sha256$other"
+	if err := s.ChangeCredentials(at(5, account.EventPasswordChanged), account.CredentialChange{UserID: n.UserID, PasswordHash: &other, IfPasswordHash: &other, Now: t0}); err == nil {
+		t.Fatal("a stale IfPasswordHash changed the password")
+	}
+	if err := s.PutOTP(at(6, account.EventOTPIssued), &account.OTP{UserID: n.UserID, ReqIDHash: "r", UserHash: n.UserHash(), CodeMAC: "m", CreatedAt: t0, ExpiresAt: t0.Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	src := account.Source{Net: "198.51.100.9", Window: t0.Truncate(account.SourceWindow)}
+	if err := s.AddSourceFailure(at(7, account.EventLoginFailed), src, t0.Add(account.SourceWindow)); err != nil {
+		t.Fatal(err)
+	}
+	evs, _, err := s.Events(ctx, n.UserID, "", 20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "[login.failed@7 otp.issued@6 password.changed@4 session.ended@3 login.succeeded@2 account.created@0]"
+	if got := fmt.Sprint(eventTypes(evs)); got != want {
+		t.Errorf("carried events = %s, want %s", got, want)
+	}
+	if evs[len(evs)-1].UserID != n.UserID {
+		t.Errorf("account.created bound to %d, want %d", evs[len(evs)-1].UserID, n.UserID)
+	}
+}
