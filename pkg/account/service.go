@@ -105,47 +105,25 @@ type Service struct {
 
 // NewService returns a Service with the real clock and crypto/rand, filling in defaults.
 func NewService(store Store, hasher Hasher, mailer Mailer, cfg Config, log *slog.Logger, opts ...Option) *Service {
-	if cfg.SessionTTL <= 0 {
-		cfg.SessionTTL = DefaultSessionTTL
+	positiveOr(&cfg.SessionTTL, DefaultSessionTTL)
+	positiveOr(&cfg.OTPTTL, DefaultOTPTTL)
+	positiveOr(&cfg.ResetTTL, DefaultResetTTL)
+	positiveOr(&cfg.MaxOTPAttempts, DefaultMaxOTPAttempts)
+	positiveOr(&cfg.MailTimeout, DefaultMailTimeout)
+	positiveOr(&cfg.MailInterval, DefaultMailInterval)
+	positiveOr(&cfg.MailPerHour, DefaultMailPerHour)
+	positiveOr(&cfg.RecipientMailsPerHour, DefaultRecipientMailsPerHour)
+	positiveOr(&cfg.MailBudgetPerHour, DefaultMailBudgetPerHour)
+	positiveOr(&cfg.OTPFailuresPerDay, DefaultOTPFailuresPerDay)
+	positiveOr(&cfg.AuditTTL, DefaultAuditTTL)
+	if cfg.AdminAuthTTL == 0 { // negative: nothing remembered
+		cfg.AdminAuthTTL = DefaultAdminAuthTTL
 	}
-	if cfg.OTPTTL <= 0 {
-		cfg.OTPTTL = DefaultOTPTTL
-	}
-	if cfg.ResetTTL <= 0 {
-		cfg.ResetTTL = DefaultResetTTL
-	}
-	if cfg.MaxOTPAttempts <= 0 {
-		cfg.MaxOTPAttempts = DefaultMaxOTPAttempts
-	}
-	if cfg.MailTimeout <= 0 {
-		cfg.MailTimeout = DefaultMailTimeout
+	if cfg.IPFailedChecksPerHour == 0 { // negative: no per-source limit
+		cfg.IPFailedChecksPerHour = DefaultIPFailedChecksPerHour
 	}
 	if cfg.GeneratedPassword < 16 {
 		cfg.GeneratedPassword = DefaultGeneratedPassword
-	}
-	if cfg.MailInterval <= 0 {
-		cfg.MailInterval = DefaultMailInterval
-	}
-	if cfg.MailPerHour <= 0 {
-		cfg.MailPerHour = DefaultMailPerHour
-	}
-	if cfg.RecipientMailsPerHour <= 0 {
-		cfg.RecipientMailsPerHour = DefaultRecipientMailsPerHour
-	}
-	if cfg.MailBudgetPerHour <= 0 {
-		cfg.MailBudgetPerHour = DefaultMailBudgetPerHour
-	}
-	if cfg.AdminAuthTTL == 0 {
-		cfg.AdminAuthTTL = DefaultAdminAuthTTL
-	}
-	if cfg.OTPFailuresPerDay <= 0 {
-		cfg.OTPFailuresPerDay = DefaultOTPFailuresPerDay
-	}
-	if cfg.IPFailedChecksPerHour == 0 {
-		cfg.IPFailedChecksPerHour = DefaultIPFailedChecksPerHour
-	}
-	if cfg.AuditTTL <= 0 {
-		cfg.AuditTTL = DefaultAuditTTL
 	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -171,3 +149,11 @@ func expiry(now time.Time, ttl time.Duration) time.Time {
 }
 
 func expired(now, at time.Time) bool { return !now.Before(at) }
+
+// positiveOr sets *v to d unless it is positive: an unset (or nonsensical) setting takes
+// its default.
+func positiveOr[T int | time.Duration](v *T, d T) {
+	if *v <= 0 {
+		*v = d
+	}
+}
