@@ -100,7 +100,6 @@ type Service struct {
 
 	cacheOnce sync.Once
 	cache     *authCache
-	observer  EventObserver // observer_option.go
 }
 
 // NewService returns a Service with the real clock and crypto/rand, filling in defaults.

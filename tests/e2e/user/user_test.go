@@ -17,9 +17,7 @@ import (
 	"github.com/gatehouse/gatehouse/tests/e2e"
 )
 
-// body, expect and profile are the harness's User family helpers (e2e.UserBody, …).
-func body(status int, msg, data string) string { return e2e.UserBody(status, msg, data) }
-
+// expect and profile are the harness's User family helpers (e2e.ExpectUser, …).
 func expect(t *testing.T, what string, r e2e.Response, status int, msg, data string) {
 	t.Helper()
 	e2e.ExpectUser(t, what, r, status, msg, data)
