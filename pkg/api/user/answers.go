@@ -67,6 +67,10 @@ const (
 	msgAccountDeleted  = "Account deleted"
 	msgUsernameFixed   = "Username cannot be changed"
 	msgLastAdminDelete = "The last admin cannot be deleted"
+	// Sessions a user sees and ends (sessions.go).
+	msgSessions            = "Sessions"
+	msgSessionIDNotFound   = "Session not found"
+	msgLoggedOutEverywhere = "Logged out everywhere"
 )
 
 // data values that are not documents.

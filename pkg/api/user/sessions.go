@@ -12,12 +12,6 @@ import (
 
 // Sessions the account's owner sees and ends (docs/API.md, "Account lifecycle").
 
-const (
-	msgSessions            = "Sessions"
-	msgSessionIDNotFound   = "Session not found"
-	msgLoggedOutEverywhere = "Logged out everywhere"
-)
-
 // sessionJSON is one entry of GET /user/sessions' data. Times are RFC 3339, UTC.
 type sessionJSON struct {
 	ID         string `json:"id"`
