@@ -37,8 +37,13 @@ func newAuthCache(ttl time.Duration) *authCache {
 }
 
 func (c *authCache) key(a *Account, secret string) [sha256.Size]byte {
+	return c.mac(a.UsernameKey, a.PasswordHash, a.TokenHash, strconv.FormatInt(a.CredVersion, 10), secret)
+}
+
+// mac is the HMAC of the length-prefixed parts under the cache's key.
+func (c *authCache) mac(parts ...string) [sha256.Size]byte {
 	m := hmac.New(sha256.New, c.hmacKey)
-	for _, part := range []string{a.UsernameKey, a.PasswordHash, a.TokenHash, strconv.FormatInt(a.CredVersion, 10), secret} {
+	for _, part := range parts {
 		m.Write([]byte(strconv.Itoa(len(part))))
 		m.Write([]byte{':'})
 		m.Write([]byte(part))

@@ -102,13 +102,5 @@ func (s *Service) tokenMatches(a *Account, token string) (bool, error) {
 // than a Basic key (authCache.key), and the parts are length-prefixed, so the two kinds
 // can never share an entry: a cached Bearer token never passes as a Basic secret.
 func bearerCacheKey(c *authCache, a *Account, token string) [sha256.Size]byte {
-	m := hmac.New(sha256.New, c.hmacKey)
-	for _, part := range []string{"bearer", a.UsernameKey, a.TokenHash, a.TokenIndex, strconv.FormatInt(a.CredVersion, 10), token} {
-		m.Write([]byte(strconv.Itoa(len(part))))
-		m.Write([]byte{':'})
-		m.Write([]byte(part))
-	}
-	var k [sha256.Size]byte
-	copy(k[:], m.Sum(nil))
-	return k
+	return c.mac("bearer", a.UsernameKey, a.TokenHash, a.TokenIndex, strconv.FormatInt(a.CredVersion, 10), token)
 }
