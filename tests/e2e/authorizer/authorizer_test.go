@@ -4,7 +4,6 @@
 package authorizer
 
 import (
-	"context"
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
@@ -13,25 +12,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gatehouse/gatehouse/infra/local/stack"
-	"github.com/gatehouse/gatehouse/internal/testkit"
 	"github.com/gatehouse/gatehouse/pkg/account"
 	"github.com/gatehouse/gatehouse/tests/e2e"
 )
 
-const protectedPath = "/consumer/whoami"
-
-func TestMain(m *testing.M) {
-	e2e.MainProtected(m, stack.ProtectedRoute{
-		Method: http.MethodGet, Path: protectedPath,
-		Dir: "infra/local/testdata/functions/echo", Authorizer: "SessionAuthorizerFunction",
-	})
-}
-
-// consumer calls the protected route. Deliberately not e2e.Do: the route is a consumer's,
-// not part of Gatehouse's API, so docs/openapi.yaml does not describe it, and its answers
-// are the echo function's (application/json) or API Gateway's own.
-var consumer = &http.Client{Timeout: 60 * time.Second}
+func TestMain(m *testing.M) { e2e.MainConsumer(m) }
 
 type answer struct {
 	status    int
@@ -44,7 +29,7 @@ type answer struct {
 
 func call(t *testing.T, base string, headers ...string) answer {
 	t.Helper()
-	resp, b := testkit.Send(context.Background(), t, consumer, http.MethodGet, base+protectedPath, "", "", headers...)
+	resp, b := e2e.CallConsumer(t, base, headers...)
 	a := answer{status: resp.StatusCode, body: string(b), requestID: resp.Header.Get("Apigw-Requestid")}
 	if resp.StatusCode == http.StatusOK {
 		var echo struct {

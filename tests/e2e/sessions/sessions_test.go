@@ -5,41 +5,25 @@
 package sessions_test
 
 import (
-	"context"
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/gatehouse/gatehouse/infra/local/stack"
-	"github.com/gatehouse/gatehouse/internal/testkit"
 	"github.com/gatehouse/gatehouse/tests/e2e"
 )
 
-const protectedPath = "/consumer/whoami"
+func TestMain(m *testing.M) { e2e.MainConsumer(m) }
 
-func TestMain(m *testing.M) {
-	e2e.MainProtected(m, stack.ProtectedRoute{
-		Method: http.MethodGet, Path: protectedPath,
-		Dir: "infra/local/testdata/functions/echo", Authorizer: "SessionAuthorizerFunction",
-	})
-}
-
-// consumer calls the protected route (not Gatehouse's API, so not e2e.Do; see
-// tests/e2e/authorizer) and returns its status.
+// consumer calls the consumer route behind the session authorizer and returns its status.
 func consumer(t *testing.T, token string) int {
 	t.Helper()
-	client := &http.Client{Timeout: 60 * time.Second}
-	resp, _ := testkit.Send(context.Background(), t, client, http.MethodGet, e2e.Stack.URL+protectedPath, "", "", "Authorization", "Bearer "+token)
+	resp, _ := e2e.CallConsumer(t, e2e.Stack.URL, "Authorization", "Bearer "+token)
 	return resp.StatusCode
 }
 
-func body(status int, msg, data string) string {
-	b, _ := json.Marshal(map[string]string{"statusCode": fmt.Sprint(status), "message": msg, "data": data})
-	return string(b)
-}
+func body(status int, msg, data string) string { return e2e.UserBody(status, msg, data) }
 
 func expect(t *testing.T, what string, r e2e.Response, status int, msg, data string) {
 	t.Helper()
