@@ -2,9 +2,11 @@ package account
 
 import (
 	"context"
+	"crypto/subtle"
 	"errors"
 	"maps"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -34,6 +36,7 @@ func (s *Service) AuthenticateAdmin(ctx context.Context, username, secret string
 	if err != nil {
 		return nil, err
 	}
+	r.Settle(ctx) // no route write to carry the clearing
 	return r.Actor, nil
 }
 
@@ -45,6 +48,12 @@ type AdminRequest struct {
 	// exist) says why it is nil when one was named.
 	Target    *Account
 	TargetErr error
+
+	// clearing is the end of the actor's run of failed checks still to be written after a
+	// counted check succeeded (nil: none): it rides on the route's own write (Context) or
+	// is written on its own (Settle).
+	clearing *FailureClearing
+	svc      *Service
 }
 
 // Named is the account the call names, or why there is none.
@@ -58,18 +67,71 @@ func (r *AdminRequest) Named() (*Account, error) {
 	return r.Target, nil
 }
 
+// Context is ctx for the route's use case: a write it makes carries the clearing of the
+// actor's failed checks, so that a counted check costs no write of its own where the
+// route writes anyway.
+func (r *AdminRequest) Context(ctx context.Context) context.Context {
+	if r.clearing == nil {
+		return ctx
+	}
+	return WithClearing(ctx, r.clearing)
+}
+
+// Settle writes the clearing of the actor's failed checks unless a write of the route
+// carried it. The route calls it before it answers (a Lambda function may be frozen after
+// the answer).
+func (r *AdminRequest) Settle(ctx context.Context) {
+	if r.clearing == nil || r.clearing.done.Load() {
+		return
+	}
+	r.svc.clearFailures(ctx, r.Actor)
+	r.clearing.Done()
+}
+
+// FailureClearing is the end of an account's run of failed checks after a successful
+// check: Store writes carrying it (WithClearing) clear the account's failed-login count
+// and lock in the same atomic write, and mark it Done once that write succeeded.
+type FailureClearing struct {
+	UserID int64
+	done   atomic.Bool
+}
+
+// Done records that a write carried the clearing.
+func (c *FailureClearing) Done() { c.done.Store(true) }
+
+type clearingKey struct{}
+
+// WithClearing returns ctx carrying c for the Store writes it is passed to: the methods
+// that carry audit records (WithAudit) also carry it, except a write of c's own account
+// item (one transaction cannot hold two writes of an item), which leaves it to
+// AdminRequest.Settle.
+func WithClearing(ctx context.Context, c *FailureClearing) context.Context {
+	return context.WithValue(ctx, clearingKey{}, c)
+}
+
+// ClearingFrom is the clearing ctx carries, or nil (already done, or none).
+func ClearingFrom(ctx context.Context) *FailureClearing {
+	c, _ := ctx.Value(clearingKey{}).(*FailureClearing)
+	if c == nil || c.done.Load() {
+		return nil
+	}
+	return c
+}
+
 // BatchRead is what one Store.ReadBatch reads: accounts by id, the user ids of username
-// keys, and a source's failure count (Source nil: not read).
+// keys and of token index items, and a source's failure count (Source nil: not read).
 type BatchRead struct {
 	IDs          []int64
 	UsernameKeys []string
+	TokenIndexes []string
 	Source       *Source
 }
 
 // BatchResult is what ReadBatch found; what does not exist is absent from the maps.
 type BatchResult struct {
 	Accounts       map[int64]*Account
-	UserIDs        map[string]int64
+	UserIDs        map[string]int64 // by username key
+	TokenIDs       map[string]int64 // by token index
 	SourceFailures int
 }
 
@@ -88,27 +150,17 @@ func (s *Service) AuthenticateAdminFor(ctx context.Context, username, secret, ta
 		_, err := s.unknown(secret)
 		return nil, err
 	}
-	req := &AdminRequest{}
-	targetKey := ""
-	if target != "" {
-		if t, err := ParseUsername(target); err != nil {
-			req.TargetErr = ErrNotFound // as AccountByUsername
-		} else {
-			targetKey = t.Key
-		}
-	}
+	req, tref := s.adminRequest(target)
 	l := lookup{ident: IdentifierHash(u.Key)}
 	var src *Source
 	if l.src, l.gated = s.source(ctx); l.gated {
 		src = &l.src
 	}
-	rd, err := s.readAdminCall(ctx, u.Key, targetKey, src)
+	rd, err := s.readAdminCall(ctx, byName(u.Key), tref, src)
 	if err != nil {
 		return nil, err
 	}
-	if targetKey != "" {
-		req.Target, req.TargetErr = rd.target, rd.targetErr
-	}
+	req.named(tref, rd)
 	var gateErr error
 	if l.gated {
 		gateErr = s.sourceRefused(l.src, rd.failures)
@@ -138,8 +190,7 @@ func (s *Service) AuthenticateAdminFor(ctx context.Context, username, secret, ta
 		return nil, tooMany(a.LockedUntil.Sub(now))
 	}
 	if key := s.authCache().key(a, secret); s.authCache().hit(key, now) {
-		s.clearFailures(ctx, a)
-		return req.as(a)
+		return req.clearedAs(ctx, a)
 	}
 	if a, err = s.reserveAttempt(ctx, a.UserID); err != nil {
 		s.refused(ctx, EventLoginRefused, lookup{id: idOf(rd.actor)}, err, "lockout")
@@ -158,9 +209,8 @@ func (s *Service) AuthenticateAdminFor(ctx context.Context, username, secret, ta
 		s.sourceFailed(ctx, l.src, l.gated, s.event(ctx, EventAdminAuthFailed, a, ActorAnonymous, OutcomeFailure))
 		return nil, ErrInvalidCredentials
 	}
-	s.clearFailures(ctx, a)
 	s.authCache().add(s.authCache().key(a, secret), now)
-	return req.as(a)
+	return req.clearedAs(ctx, a)
 }
 
 // as completes the request with its actor, which must be an admin.
@@ -172,29 +222,66 @@ func (r *AdminRequest) as(a *Account) (*AdminRequest, error) {
 	return r, nil
 }
 
-// AuthenticateAdminTokenFor is AuthenticateAdminToken that also reads the account named
-// target ("" = none). Round trips: those of AuthenticateAdminToken, and 1 or 2 more for
-// the target (by its remembered id, else by its username key).
-func (s *Service) AuthenticateAdminTokenFor(ctx context.Context, token, target string) (*AdminRequest, error) {
-	a, err := s.AuthenticateAdminToken(ctx, token)
-	if err != nil {
-		return nil, err
+// clearedAs is as after a successful check of a, whose run of failures (if any) ends:
+// with the route's write, or on its own (Context, Settle). A refused non-admin gets its
+// clearing at once, since no route follows.
+func (r *AdminRequest) clearedAs(ctx context.Context, a *Account) (*AdminRequest, error) {
+	if a.FailedLogins == 0 && a.LockedUntil.IsZero() {
+		return r.as(a)
 	}
-	req := &AdminRequest{Actor: a}
+	if a.Role != RoleAdmin {
+		r.svc.clearFailures(ctx, a)
+		return r.as(a)
+	}
+	r.clearing = &FailureClearing{UserID: a.UserID}
+	return r.as(a)
+}
+
+// adminRequest starts the request of a call naming target ("" = none), and its ref.
+func (s *Service) adminRequest(target string) (*AdminRequest, ref) {
+	req := &AdminRequest{svc: s}
 	if target == "" {
-		return req, nil
+		return req, ref{}
 	}
 	t, err := ParseUsername(target)
 	if err != nil {
 		req.TargetErr = ErrNotFound // as AccountByUsername
-		return req, nil
+		return req, ref{}
 	}
-	rd, err := s.readAdminCall(ctx, "", t.Key, nil)
+	return req, byName(t.Key)
+}
+
+// named completes the request with the target the reads found.
+func (r *AdminRequest) named(target ref, rd adminReads) {
+	if !target.none() {
+		r.Target, r.TargetErr = rd.target, rd.targetErr
+	}
+}
+
+// AuthenticateAdminTokenFor is AuthenticateAdminToken that also reads the account named
+// target ("" = none), in the same round trips: 1 when the function remembers the user ids
+// of the token's index and of the target, else 2 (the index and key items first).
+func (s *Service) AuthenticateAdminTokenFor(ctx context.Context, token, target string) (*AdminRequest, error) {
+	if token == "" || len(token) > 4*PasswordMax {
+		return nil, ErrInvalidCredentials
+	}
+	idx, err := s.TokenIndex(token)
 	if err != nil {
 		return nil, err
 	}
-	req.Target, req.TargetErr = rd.target, rd.targetErr
-	return req, nil
+	req, tref := s.adminRequest(target)
+	rd, err := s.readAdminCall(ctx, ref{tokenIndex: idx}, tref, nil)
+	if err != nil {
+		return nil, err
+	}
+	if rd.actor == nil {
+		return nil, ErrInvalidCredentials
+	}
+	if err := s.bearerMatches(rd.actor, token); err != nil {
+		return nil, err
+	}
+	req.named(tref, rd)
+	return req.as(rd.actor)
 }
 
 // adminReads are the reads of one admin call; a nil account was not found.
@@ -204,28 +291,58 @@ type adminReads struct {
 	failures      int
 }
 
-// readAdminCall reads the accounts of the username keys actorKey and targetKey ("" =
-// none) and the source's count (src nil = not read). Round trips: 1 when the user ids
-// are remembered, else 2; a remembered id whose account is gone (or is another name's)
-// is forgotten and the keys are read again.
-func (s *Service) readAdminCall(ctx context.Context, actorKey, targetKey string, src *Source) (adminReads, error) {
+// ref names an account of an admin call: by its username key, or by the index of its API
+// token (a Bearer call's actor). The zero ref names none.
+type ref struct{ usernameKey, tokenIndex string }
+
+func byName(key string) ref { return ref{usernameKey: key} }
+
+func (r ref) none() bool { return r == ref{} }
+
+// memo is the ref's key among the user ids the function remembers.
+func (r ref) memo() string {
+	if r.tokenIndex != "" {
+		return "token\x00" + r.tokenIndex
+	}
+	return "name\x00" + r.usernameKey
+}
+
+// holds reports whether a is the account the ref names: a remembered id is only a hint,
+// and an index or key item read meanwhile may belong to a write in flight.
+func (r ref) holds(a *Account) bool {
+	if a == nil {
+		return false
+	}
+	if r.tokenIndex != "" {
+		return subtle.ConstantTimeCompare([]byte(a.TokenIndex), []byte(r.tokenIndex)) == 1
+	}
+	return a.UsernameKey == r.usernameKey
+}
+
+// readAdminCall reads the accounts actor and target name (either may be none) and the
+// source's count (src nil = not read). Round trips: 1 when their user ids are remembered,
+// else 2 (the key or index items first); a remembered id whose account is gone (or is
+// another's) is forgotten and the items are read again.
+func (s *Service) readAdminCall(ctx context.Context, actor, target ref, src *Source) (adminReads, error) {
 	c := s.authCache()
-	var names []string
-	for _, k := range []string{actorKey, targetKey} {
-		if k != "" {
-			names = append(names, k)
+	var refs []ref
+	for _, r := range []ref{actor, target} {
+		if !r.none() {
+			refs = append(refs, r)
 		}
 	}
 	for memo := true; ; memo = false {
-		ids := map[string]int64{}
-		fromMemo := map[string]bool{}
+		ids := map[ref]int64{}
+		fromMemo := map[ref]bool{}
 		q := BatchRead{Source: src}
-		for _, k := range names {
-			if id, ok := c.userID(k); ok && memo {
-				ids[k], fromMemo[k] = id, true
+		for _, r := range refs {
+			if id, ok := c.userID(r.memo()); ok && memo {
+				ids[r], fromMemo[r] = id, true
 				q.IDs = append(q.IDs, id)
+			} else if r.tokenIndex != "" {
+				q.TokenIndexes = append(q.TokenIndexes, r.tokenIndex)
 			} else {
-				q.UsernameKeys = append(q.UsernameKeys, k)
+				q.UsernameKeys = append(q.UsernameKeys, r.usernameKey)
 			}
 		}
 		res, err := s.Store.ReadBatch(ctx, q)
@@ -235,9 +352,16 @@ func (s *Service) readAdminCall(ctx context.Context, actorKey, targetKey string,
 		rd := adminReads{failures: res.SourceFailures}
 		accounts := res.Accounts
 		var more []int64
-		for _, k := range q.UsernameKeys {
-			if id, ok := res.UserIDs[k]; ok {
-				ids[k] = id
+		for _, r := range refs {
+			if fromMemo[r] {
+				continue
+			}
+			id, ok := res.UserIDs[r.usernameKey]
+			if r.tokenIndex != "" {
+				id, ok = res.TokenIDs[r.tokenIndex]
+			}
+			if ok {
+				ids[r] = id
 				more = append(more, id)
 			}
 		}
@@ -249,27 +373,27 @@ func (s *Service) readAdminCall(ctx context.Context, actorKey, targetKey string,
 			maps.Copy(accounts, res2.Accounts)
 		}
 		stale := false
-		get := func(k string) *Account {
-			id, ok := ids[k]
+		get := func(r ref) *Account {
+			id, ok := ids[r]
 			if !ok {
 				return nil
 			}
 			// A key item without its account is a deletion in progress: not found.
-			if a := accounts[id]; a != nil && a.UsernameKey == k {
-				c.rememberID(k, id)
+			if a := accounts[id]; r.holds(a) {
+				c.rememberID(r.memo(), id)
 				return a
 			}
-			if fromMemo[k] {
-				c.forgetID(k)
+			if fromMemo[r] {
+				c.forgetID(r.memo())
 				stale = true
 			}
 			return nil
 		}
-		if actorKey != "" {
-			rd.actor = get(actorKey)
+		if !actor.none() {
+			rd.actor = get(actor)
 		}
-		if targetKey != "" {
-			if rd.target = get(targetKey); rd.target == nil {
+		if !target.none() {
+			if rd.target = get(target); rd.target == nil {
 				rd.targetErr = ErrNotFound
 			}
 		}

@@ -9,7 +9,7 @@ import (
 )
 
 func (s *Store) ReadBatch(ctx context.Context, r account.BatchRead) (*account.BatchResult, error) {
-	res := &account.BatchResult{Accounts: map[int64]*account.Account{}, UserIDs: map[string]int64{}}
+	res := &account.BatchResult{Accounts: map[int64]*account.Account{}, UserIDs: map[string]int64{}, TokenIDs: map[string]int64{}}
 	for _, id := range r.IDs {
 		a, err := s.AccountByID(ctx, id)
 		if err := keepFound(res.Accounts, id, a, err); err != nil {
@@ -19,6 +19,16 @@ func (s *Store) ReadBatch(ctx context.Context, r account.BatchRead) (*account.Ba
 	for _, k := range r.UsernameKeys {
 		id, err := s.UserIDByUsername(ctx, k)
 		if err := keepFound(res.UserIDs, k, id, err); err != nil {
+			return nil, err
+		}
+	}
+	for _, idx := range r.TokenIndexes {
+		var id int64
+		a, err := s.AccountByTokenIndex(ctx, idx)
+		if err == nil {
+			id = a.UserID
+		}
+		if err := keepFound(res.TokenIDs, idx, id, err); err != nil {
 			return nil, err
 		}
 	}
@@ -116,5 +126,45 @@ func testChangeCredentialsFrom(t *testing.T, s account.Store) {
 	}
 	if err := s.ChangeCredentialsFrom(ctx, got, account.CredentialChange{UserID: a.UserID + 1000, PasswordHash: &h1, Now: t0}); !errors.Is(err, account.ErrNotFound) {
 		t.Errorf("change of a missing account: %v, want ErrNotFound", err)
+	}
+}
+
+// testClearingCarried: a write carrying the clearing of an admin's failed checks
+// (account.WithClearing) clears them with its own change and marks the clearing done; a
+// write that fails leaves both as they were.
+func testClearingCarried(t *testing.T, s account.Store) {
+	ctx := context.Background()
+	admin := mustCreate(t, s, newAccount("clearing-admin", ""))
+	target := mustCreate(t, s, newAccount("clearing-target", ""))
+	failures := func() int {
+		a, err := s.AccountByID(ctx, admin.UserID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return a.FailedLogins
+	}
+	for range 2 {
+		if _, err := s.ReserveLoginAttempt(ctx, admin.UserID, t0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A failing write (the username is taken) carries nothing.
+	c := &account.FailureClearing{UserID: admin.UserID}
+	if err := s.CreateAccount(account.WithClearing(ctx, c), newAccount("clearing-target", "")); !errors.Is(err, account.ErrUsernameTaken) {
+		t.Fatalf("CreateAccount of a taken name: %v", err)
+	}
+	if account.ClearingFrom(account.WithClearing(ctx, c)) == nil || failures() != 2 {
+		t.Errorf("after a failed write: clearing done or failures %d, want 2 still", failures())
+	}
+	h := "$argon2id$new"
+	cur, err := s.AccountByID(ctx, target.UserID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.ChangeCredentialsFrom(account.WithClearing(ctx, c), cur, account.CredentialChange{UserID: target.UserID, PasswordHash: &h, Now: t0}); err != nil {
+		t.Fatal(err)
+	}
+	if account.ClearingFrom(account.WithClearing(ctx, c)) != nil || failures() != 0 {
+		t.Errorf("after the carrying write: clearing not done or failures %d, want 0", failures())
 	}
 }

@@ -4,17 +4,28 @@ import (
 	"context"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/gatehouse/gatehouse/pkg/account"
 )
 
 // keepAudit stores the audit records ctx carries when the write it ends succeeded (under
 // s.mu), created binding those of a new account (account.AuditRecords).
+//
+// It also applies the clearing of an acting admin's failed checks that ctx carries
+// (account.WithClearing), as the DynamoDB store's transactions do.
 func (s *Store) keepAudit(ctx context.Context, err error, created int64) {
 	if err != nil {
 		return
 	}
 	s.putAudit(account.AuditRecords(ctx, created))
+	if c := account.ClearingFrom(ctx); c != nil {
+		if a, ok := s.accounts[c.UserID]; ok {
+			a.FailedLogins, a.LockedUntil = 0, time.Time{}
+			s.accounts[c.UserID] = a
+			c.Done()
+		}
+	}
 }
 
 func (s *Store) putAudit(recs []account.AuditRecord) {

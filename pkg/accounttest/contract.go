@@ -56,6 +56,7 @@ func StoreContract(t *testing.T, newStore func(t *testing.T) account.Store) {
 		// The admin routes' reads and writes (admins.go).
 		{"ReadBatch", testReadBatch},
 		{"ChangeCredentialsFrom", testChangeCredentialsFrom},
+		{"ClearingCarried", testClearingCarried},
 		{"ListAccounts", testListAccounts}, // export.go
 		// Sessions an account's owner sees (contract_sessions.go).
 		{"SessionMetadata", testSessionMetadata},

@@ -118,11 +118,11 @@ func (st *Store) AdminCount(ctx context.Context) (int64, bool, error) {
 	return v, ok, nil
 }
 
-// ReadBatch reads accounts, username keys and a source's count with one consistent
+// ReadBatch reads accounts, username keys, token index items and a source's count with one consistent
 // BatchGetItem: the admin routes read the acting admin and the account they name together
 // (account.Service.AuthenticateAdminFor). Round trips: 1 (more only for unprocessed keys).
 func (st *Store) ReadBatch(ctx context.Context, r account.BatchRead) (*account.BatchResult, error) {
-	res := &account.BatchResult{Accounts: map[int64]*account.Account{}, UserIDs: map[string]int64{}}
+	res := &account.BatchResult{Accounts: map[int64]*account.Account{}, UserIDs: map[string]int64{}, TokenIDs: map[string]int64{}}
 	var keys []map[string]types.AttributeValue
 	seen := map[string]bool{} // BatchGetItem refuses a key given twice
 	add := func(p, k string) {
@@ -136,6 +136,9 @@ func (st *Store) ReadBatch(ctx context.Context, r account.BatchRead) (*account.B
 	}
 	for _, k := range r.UsernameKeys {
 		add(usernamePK(k), skUsername)
+	}
+	for _, idx := range r.TokenIndexes {
+		add(tokenPK(idx), skToken)
 	}
 	var srcKey map[string]types.AttributeValue
 	if r.Source != nil {
@@ -164,6 +167,10 @@ func (st *Store) ReadBatch(ctx context.Context, r account.BatchRead) (*account.B
 		case str(it, sk) == skUsername:
 			if id, ok := num(it, attrUserID); ok {
 				res.UserIDs[strings.TrimPrefix(p, usernamePK(""))] = id
+			}
+		case str(it, sk) == skToken:
+			if id, ok := num(it, attrUserID); ok {
+				res.TokenIDs[strings.TrimPrefix(p, tokenPK(""))] = id
 			}
 		}
 	}

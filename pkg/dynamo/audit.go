@@ -53,14 +53,14 @@ func (st *Store) auditPuts(ctx context.Context, created int64) ([]txItem, error)
 	return items, nil
 }
 
-// single runs one write: plain when ctx carries no audit records, else it as the first
-// item of a transaction with the records' Puts (onFail: what its condition failing means).
+// single runs one write: plain when ctx carries no audit records and no clearing, else it
+// as the first item of a transaction with them (onFail: what its condition failing means).
 func (st *Store) single(ctx context.Context, it types.TransactWriteItem, onFail error, plain func() error) error {
 	puts, err := st.auditPuts(ctx, 0)
 	if err != nil {
 		return err
 	}
-	if len(puts) == 0 {
+	if len(puts) == 0 && st.clearingItem(ctx, []txItem{{it, onFail}}) == nil {
 		return plain()
 	}
 	return st.transact(withoutAudit(ctx), append([]txItem{{it, onFail}}, puts...))

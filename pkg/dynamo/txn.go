@@ -30,24 +30,75 @@ var errAccountCondition = errors.New("the account item's condition failed")
 // win first); one cancelled only by transaction conflicts (concurrent transactions on the
 // same items) is retried; anything else is internal.
 //
-// The audit records ctx carries (account.WithAudit) are written as further items.
+// The audit records ctx carries (account.WithAudit) are written as further items, and so
+// is the clearing of an acting admin's failed checks (account.WithClearing), last.
 func (st *Store) transact(ctx context.Context, items []txItem) error {
 	puts, err := st.auditPuts(ctx, 0)
 	if err != nil {
 		return err
 	}
 	items = append(items[:len(items):len(items)], puts...)
+	clearing := st.clearingItem(ctx, items)
+	if clearing != nil {
+		items = append(items, *clearing)
+	}
 	in := &dynamodb.TransactWriteItemsInput{TransactItems: make([]types.TransactWriteItem, len(items))}
 	for i, it := range items {
 		in.TransactItems[i] = it.TransactWriteItem
 	}
-	return st.retry(ctx, func() error {
+	err = st.retry(ctx, func() error {
 		_, err := st.db.TransactWriteItems(ctx, in)
 		if err == nil {
 			return nil
 		}
 		return cancelled(items, err)
 	}, func(err error) error { return account.Internal("transact: %w", err) })
+	if err == nil && clearing != nil {
+		account.ClearingFrom(ctx).Done()
+	}
+	return err
+}
+
+// clearingItem is the item that clears the failed checks ctx's clearing names, or nil:
+// none, or the transaction already writes that account item (DynamoDB refuses two
+// operations on one item), which leaves the clearing to its own write. Its condition
+// failing means the acting admin's account vanished during the call.
+func (st *Store) clearingItem(ctx context.Context, items []txItem) *txItem {
+	c := account.ClearingFrom(ctx)
+	if c == nil {
+		return nil
+	}
+	k := accountKey(c.UserID)
+	for _, it := range items {
+		if sameKey(opKey(it.TransactWriteItem), k) {
+			return nil
+		}
+	}
+	return &txItem{types.TransactWriteItem{Update: &types.Update{
+		TableName:           st.table,
+		Key:                 k,
+		UpdateExpression:    aws.String("REMOVE " + failuresAttrs),
+		ConditionExpression: aws.String(itemPresent),
+	}}, account.ErrInvalidCredentials}
+}
+
+// opKey is the key of a transaction item's operation.
+func opKey(it types.TransactWriteItem) map[string]types.AttributeValue {
+	switch {
+	case it.Put != nil:
+		return it.Put.Item
+	case it.Update != nil:
+		return it.Update.Key
+	case it.Delete != nil:
+		return it.Delete.Key
+	case it.ConditionCheck != nil:
+		return it.ConditionCheck.Key
+	}
+	return nil
+}
+
+func sameKey(a, b map[string]types.AttributeValue) bool {
+	return str(a, pk) == str(b, pk) && str(a, sk) == str(b, sk)
 }
 
 // cancelled maps a failed TransactWriteItems to an error by its cancellation reasons,

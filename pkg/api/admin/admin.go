@@ -192,6 +192,18 @@ func (h *Handler) authenticate(ctx context.Context, req *events.APIGatewayV2HTTP
 	return nil, family.Refuse(unauthorized())
 }
 
+// call runs fn for the admin call that authenticate admits, with ctx carrying what the
+// call's writes take along (account.AdminRequest.Context); before the answer, the call is
+// settled (its clearing of the admin's failed checks written if no write carried it).
+func (h *Handler) call(ctx context.Context, req *events.APIGatewayV2HTTPRequest, target string, fn func(context.Context, *account.AdminRequest) (apigw.Response, error)) (apigw.Response, error) {
+	call, err := h.authenticate(ctx, req, target)
+	if err != nil {
+		return apigw.Response{}, err
+	}
+	defer call.Settle(ctx)
+	return fn(call.Context(ctx), call)
+}
+
 // pathUsername is the {username} path variable (API Gateway delivers it decoded).
 func pathUsername(req *events.APIGatewayV2HTTPRequest) string {
 	return req.PathParameters["username"]
@@ -228,21 +240,20 @@ func secrets(req *events.APIGatewayV2HTTPRequest) (password, token *string, err 
 
 // ListUsers is GET /api/v2/users[?limit=N][&cursor=C].
 func (h *Handler) ListUsers(ctx context.Context, req *events.APIGatewayV2HTTPRequest) (apigw.Response, error) {
-	if _, err := h.authenticate(ctx, req, ""); err != nil {
-		return apigw.Response{}, err
-	}
-	limit, cursor, err := page(req, account.ListMax)
-	if err != nil {
-		return apigw.Response{}, err
-	}
-	names, next, err := h.Svc.ListUsers(ctx, cursor, limit)
-	if err != nil {
-		return apigw.Response{}, err
-	}
-	if names == nil {
-		names = []string{}
-	}
-	return apigw.JSON(http.StatusOK, listBody{Users: names, NextCursor: next}), nil
+	return h.call(ctx, req, "", func(ctx context.Context, _ *account.AdminRequest) (apigw.Response, error) {
+		limit, cursor, err := page(req, account.ListMax)
+		if err != nil {
+			return apigw.Response{}, err
+		}
+		names, next, err := h.Svc.ListUsers(ctx, cursor, limit)
+		if err != nil {
+			return apigw.Response{}, err
+		}
+		if names == nil {
+			names = []string{}
+		}
+		return apigw.JSON(http.StatusOK, listBody{Users: names, NextCursor: next}), nil
+	})
 }
 
 // page reads a list's ?limit=N (decimal digits, 1 to max; 0 = absent, the domain's
@@ -275,26 +286,24 @@ func page(req *events.APIGatewayV2HTTPRequest, max int) (limit int, cursor strin
 // audit events, newest first (limit 1 to account.MaxEventsLimit, default
 // account.DefaultEventsLimit).
 func (h *Handler) UserEvents(ctx context.Context, req *events.APIGatewayV2HTTPRequest) (apigw.Response, error) {
-	call, err := h.authenticate(ctx, req, pathUsername(req))
-	if err != nil {
-		return apigw.Response{}, err
-	}
-	limit, cursor, err := page(req, account.MaxEventsLimit)
-	if err != nil {
-		return apigw.Response{}, err
-	}
-	a, err := call.Named()
-	if err != nil {
-		return apigw.Response{}, err
-	}
-	p, err := h.Svc.Events(ctx, a, cursor, limit)
-	if err != nil {
-		return apigw.Response{}, err
-	}
-	if p.Events == nil {
-		p.Events = []account.Event{}
-	}
-	return apigw.JSON(http.StatusOK, eventsBody{Events: p.Events, NextCursor: p.Next}), nil
+	return h.call(ctx, req, pathUsername(req), func(ctx context.Context, call *account.AdminRequest) (apigw.Response, error) {
+		limit, cursor, err := page(req, account.MaxEventsLimit)
+		if err != nil {
+			return apigw.Response{}, err
+		}
+		a, err := call.Named()
+		if err != nil {
+			return apigw.Response{}, err
+		}
+		p, err := h.Svc.Events(ctx, a, cursor, limit)
+		if err != nil {
+			return apigw.Response{}, err
+		}
+		if p.Events == nil {
+			p.Events = []account.Event{}
+		}
+		return apigw.JSON(http.StatusOK, eventsBody{Events: p.Events, NextCursor: p.Next}), nil
+	})
 }
 
 // eventsBody is the answer of GET /api/v2/users/{username}/events.
@@ -322,11 +331,9 @@ func parseLimit(s string, max int) (int, bool) {
 
 // GetUser is GET /api/v2/users/{username}.
 func (h *Handler) GetUser(ctx context.Context, req *events.APIGatewayV2HTTPRequest) (apigw.Response, error) {
-	call, err := h.authenticate(ctx, req, pathUsername(req))
-	if err != nil {
-		return apigw.Response{}, err
-	}
-	return userAnswer(call.Named())
+	return h.call(ctx, req, pathUsername(req), func(_ context.Context, call *account.AdminRequest) (apigw.Response, error) {
+		return userAnswer(call.Named())
+	})
 }
 
 // userAnswer answers with the account a use case returns, or with its error.
@@ -337,68 +344,59 @@ func userAnswer(a *account.Account, err error) (apigw.Response, error) {
 	return apigw.JSON(http.StatusOK, userOf(a)), nil
 }
 
-// adminSecrets authenticates the admin (with target, as authenticate), then reads the
-// body's secrets (secrets).
-func (h *Handler) adminSecrets(ctx context.Context, req *events.APIGatewayV2HTTPRequest, target string) (call *account.AdminRequest, password, token *string, err error) {
-	if call, err = h.authenticate(ctx, req, target); err != nil {
-		return nil, nil, nil, err
-	}
-	password, token, err = secrets(req)
-	return call, password, token, err
+// withSecrets runs fn for the admin call (with target, as call) and the body's secrets
+// (secrets), read after the admin is authenticated.
+func (h *Handler) withSecrets(ctx context.Context, req *events.APIGatewayV2HTTPRequest, target string, fn func(ctx context.Context, call *account.AdminRequest, password, token *string) (*account.Account, error)) (apigw.Response, error) {
+	return h.call(ctx, req, target, func(ctx context.Context, call *account.AdminRequest) (apigw.Response, error) {
+		password, token, err := secrets(req)
+		if err != nil {
+			return apigw.Response{}, err
+		}
+		return userAnswer(fn(ctx, call, password, token))
+	})
 }
 
 // CreateUser is POST /api/v2/users/{username} with {"password"?,"token"?}.
 func (h *Handler) CreateUser(ctx context.Context, req *events.APIGatewayV2HTTPRequest) (apigw.Response, error) {
-	call, pw, token, err := h.adminSecrets(ctx, req, "")
-	if err != nil {
-		return apigw.Response{}, err
-	}
-	ctx = account.WithActor(ctx, account.AdminActor(call.Actor))
-	return userAnswer(h.Svc.CreateUser(ctx, pathUsername(req), pw, token))
+	return h.withSecrets(ctx, req, "", func(ctx context.Context, call *account.AdminRequest, pw, token *string) (*account.Account, error) {
+		ctx = account.WithActor(ctx, account.AdminActor(call.Actor))
+		return h.Svc.CreateUser(ctx, pathUsername(req), pw, token)
+	})
 }
 
 // UpdateUser is PUT and PATCH /api/v2/users/{username}/update with {"password"?,"token"?}
 // (the manager takes both methods, with the same meaning). The body is validated before the
 // account is looked up.
 func (h *Handler) UpdateUser(ctx context.Context, req *events.APIGatewayV2HTTPRequest) (apigw.Response, error) {
-	call, pw, token, err := h.adminSecrets(ctx, req, pathUsername(req))
-	if err != nil {
-		return apigw.Response{}, err
-	}
-	return userAnswer(h.Svc.UpdateCredentialsOf(ctx, call, pw, token))
+	return h.withSecrets(ctx, req, pathUsername(req), h.Svc.UpdateCredentialsOf)
 }
 
 // RefreshToken is POST /api/v2/users/{username}/refresh. Its body (the seed sends {}) is
 // not read.
 func (h *Handler) RefreshToken(ctx context.Context, req *events.APIGatewayV2HTTPRequest) (apigw.Response, error) {
-	call, err := h.authenticate(ctx, req, pathUsername(req))
-	if err != nil {
-		return apigw.Response{}, err
-	}
-	token, err := h.Svc.RefreshTokenOf(ctx, call)
-	if err != nil {
-		return apigw.Response{}, err
-	}
-	return apigw.JSON(http.StatusOK, tokenBody{Token: token}), nil
+	return h.call(ctx, req, pathUsername(req), func(ctx context.Context, call *account.AdminRequest) (apigw.Response, error) {
+		token, err := h.Svc.RefreshTokenOf(ctx, call)
+		if err != nil {
+			return apigw.Response{}, err
+		}
+		return apigw.JSON(http.StatusOK, tokenBody{Token: token}), nil
+	})
 }
 
 // DeleteUser is DELETE /api/v2/users/{username}. An admin cannot delete itself.
 func (h *Handler) DeleteUser(ctx context.Context, req *events.APIGatewayV2HTTPRequest) (apigw.Response, error) {
-	call, err := h.authenticate(ctx, req, pathUsername(req))
-	if err != nil {
-		return apigw.Response{}, err
-	}
-	if err := h.Svc.DeleteUserOf(ctx, call); err != nil {
-		return apigw.Response{}, err
-	}
-	return apigw.JSON(http.StatusOK, struct{}{}), nil
+	return h.call(ctx, req, pathUsername(req), func(ctx context.Context, call *account.AdminRequest) (apigw.Response, error) {
+		if err := h.Svc.DeleteUserOf(ctx, call); err != nil {
+			return apigw.Response{}, err
+		}
+		return apigw.JSON(http.StatusOK, struct{}{}), nil
+	})
 }
 
 // Status is GET /api/v2/status, the manager's reachability check (`nebulactl ping`, the
 // SDK's check_api): {"api_available":true} to an admin.
 func (h *Handler) Status(ctx context.Context, req *events.APIGatewayV2HTTPRequest) (apigw.Response, error) {
-	if _, err := h.authenticate(ctx, req, ""); err != nil {
-		return apigw.Response{}, err
-	}
-	return apigw.JSON(http.StatusOK, statusBody{APIAvailable: true}), nil
+	return h.call(ctx, req, "", func(context.Context, *account.AdminRequest) (apigw.Response, error) {
+		return apigw.JSON(http.StatusOK, statusBody{APIAvailable: true}), nil
+	})
 }
