@@ -46,7 +46,7 @@ type Tier struct {
 }
 
 var prices = Prices{
-	AsOf: "2026-12-01 (list prices as recorded in tests/bench/cost_test.go from the pages below; the bench does not fetch them: check the pages before relying on a figure)",
+	AsOf: "2026-12-01 (list prices as recorded in tests/bench/cost_test.go from the pages below; the bench does not fetch them. Cross-checked that day against public copies of the pricing pages: Lambda arm64 $0.0000133334 per GB-second and $0.20 per million requests, DynamoDB on-demand $0.125 / $0.625 per million read / write units after the November 2024 cut, Cognito's 10,000 free MAU on Lite and Essentials; check the pages before relying on a figure)",
 	Sources: map[string]string{
 		"lambda":          "https://aws.amazon.com/lambda/pricing/ (arm64; since 2025-08-01 the INIT phase is billed for every runtime, as it always was for provided.al2023)",
 		"api_gateway":     "https://aws.amazon.com/api-gateway/pricing/ (HTTP API, first 300 million requests a month)",
