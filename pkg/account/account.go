@@ -192,6 +192,11 @@ type Store interface {
 	// ErrLastAdmin when it is the only admin (the admin count is kept in the same write,
 	// so two admins deleting each other at once cannot both succeed).
 	DeleteAccount(ctx context.Context, a *Account) error
+	// DeleteAccountNamed is DeleteAccount of the account with this user id, provided it is
+	// the account of usernameKey (else ErrNotFound), read in the delete's own first round
+	// trip; it returns the account as read. Audit records ctx carries about it without a
+	// username get its username (WithAuditNamed).
+	DeleteAccountNamed(ctx context.Context, id int64, usernameKey string) (*Account, error)
 	// ListUsernames returns display usernames ordered by canonical key, starting after the
 	// key `after` (""=from the start), at most limit; next is the key to continue from, ""
 	// at the end.

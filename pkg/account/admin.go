@@ -153,9 +153,14 @@ func (s *Service) DeleteUser(ctx context.Context, actor *Account, username strin
 	return s.DeleteUserOf(ctx, &AdminRequest{Actor: actor, Target: a, TargetErr: err})
 }
 
-// DeleteUserOf is DeleteUser of the account the admin call names, already read.
+// DeleteUserOf is DeleteUser of the account the admin call names: already read, or known
+// by its user id only (AdminTarget.IDOnly), when the store reads it with the sessions and
+// events it deletes.
 func (s *Service) DeleteUserOf(ctx context.Context, r *AdminRequest) error {
 	a, err := r.Named()
+	if errors.Is(err, ErrNotFound) && r.targetID != 0 {
+		a, err = &Account{UserID: r.targetID, UsernameKey: r.targetKey}, nil
+	}
 	if err != nil {
 		return err
 	}
@@ -171,11 +176,31 @@ func (s *Service) DeleteUserOf(ctx context.Context, r *AdminRequest) error {
 		recs[0].Under = r.Actor.UserID
 		wctx = WithAudit(ctx, recs...)
 	}
-	if err := s.Store.DeleteAccount(wctx, a); err != nil {
+	if r.Target == nil {
+		// Only the id is known: the store reads the account and names the event's account.
+		got, err := s.Store.DeleteAccountNamed(wctx, a.UserID, a.UsernameKey)
+		if err != nil {
+			return err
+		}
+		ev.Username = got.Username
+	} else if err := s.Store.DeleteAccount(wctx, a); err != nil {
 		return err
 	}
 	s.observe(ctx, ev)
 	return nil
+}
+
+// WithAuditNamed is ctx with the audit records it carries about a (by user id) that lack a
+// username given a's: for a store that reads the account in the write that deletes it
+// (Store.DeleteAccountNamed).
+func WithAuditNamed(ctx context.Context, a *Account) context.Context {
+	recs := AuditRecords(ctx, 0)
+	for i := range recs {
+		if recs[i].Event.UserID == a.UserID && recs[i].Event.Username == "" {
+			recs[i].Event.Username = a.Username
+		}
+	}
+	return WithAudit(ctx, recs...)
 }
 
 // Limits of ListUsers.

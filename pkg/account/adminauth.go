@@ -32,7 +32,7 @@ const tokenSHA256 = "$sha256$"
 // hashes, so repeated calls of a warm function skip the slow hash while a changed password
 // or token is never accepted from memory.
 func (s *Service) AuthenticateAdmin(ctx context.Context, username, secret string) (*Account, error) {
-	r, err := s.AuthenticateAdminFor(ctx, username, secret, "")
+	r, err := s.AuthenticateAdminFor(ctx, username, secret, AdminTarget{})
 	if err != nil {
 		return nil, err
 	}
@@ -54,6 +54,19 @@ type AdminRequest struct {
 	// is written on its own (Settle).
 	clearing *FailureClearing
 	svc      *Service
+	// targetID and targetKey name the target when only its user id was read
+	// (AdminTarget.IDOnly); Target is then nil.
+	targetID  int64
+	targetKey string
+}
+
+// AdminTarget names the account an admin call is about: Username ("" = none); IDOnly when
+// the route needs only its user id and reads the account itself (the delete, with the
+// sessions and events it removes), so that a name the function has not seen costs no read
+// of its own.
+type AdminTarget struct {
+	Username string
+	IDOnly   bool
 }
 
 // Named is the account the call names, or why there is none.
@@ -144,7 +157,7 @@ type BatchResult struct {
 //
 // Round trips on a remembered credential: 1 (2 for a name not seen before); on a miss,
 // the counted check adds its reservation and the clearing after it.
-func (s *Service) AuthenticateAdminFor(ctx context.Context, username, secret, target string) (*AdminRequest, error) {
+func (s *Service) AuthenticateAdminFor(ctx context.Context, username, secret string, target AdminTarget) (*AdminRequest, error) {
 	u, err := ParseUsername(username)
 	if err != nil {
 		_, err := s.unknown(secret)
@@ -237,31 +250,34 @@ func (r *AdminRequest) clearedAs(ctx context.Context, a *Account) (*AdminRequest
 	return r.as(a)
 }
 
-// adminRequest starts the request of a call naming target ("" = none), and its ref.
-func (s *Service) adminRequest(target string) (*AdminRequest, ref) {
+// adminRequest starts the request of a call naming target, and its ref.
+func (s *Service) adminRequest(target AdminTarget) (*AdminRequest, ref) {
 	req := &AdminRequest{svc: s}
-	if target == "" {
+	if target.Username == "" {
 		return req, ref{}
 	}
-	t, err := ParseUsername(target)
+	t, err := ParseUsername(target.Username)
 	if err != nil {
 		req.TargetErr = ErrNotFound // as AccountByUsername
 		return req, ref{}
 	}
-	return req, byName(t.Key)
+	return req, ref{usernameKey: t.Key, idOnly: target.IDOnly}
 }
 
 // named completes the request with the target the reads found.
 func (r *AdminRequest) named(target ref, rd adminReads) {
 	if !target.none() {
 		r.Target, r.TargetErr = rd.target, rd.targetErr
+		if rd.targetID != 0 {
+			r.targetID, r.targetKey, r.TargetErr = rd.targetID, target.usernameKey, nil
+		}
 	}
 }
 
 // AuthenticateAdminTokenFor is AuthenticateAdminToken that also reads the account named
 // target ("" = none), in the same round trips: 1 when the function remembers the user ids
 // of the token's index and of the target, else 2 (the index and key items first).
-func (s *Service) AuthenticateAdminTokenFor(ctx context.Context, token, target string) (*AdminRequest, error) {
+func (s *Service) AuthenticateAdminTokenFor(ctx context.Context, token string, target AdminTarget) (*AdminRequest, error) {
 	if token == "" || len(token) > 4*PasswordMax {
 		return nil, ErrInvalidCredentials
 	}
@@ -288,16 +304,21 @@ func (s *Service) AuthenticateAdminTokenFor(ctx context.Context, token, target s
 type adminReads struct {
 	actor, target *Account
 	targetErr     error
+	targetID      int64 // the target's id when only that was read (ref.idOnly)
 	failures      int
 }
 
 // ref names an account of an admin call: by its username key, or by the index of its API
-// token (a Bearer call's actor). The zero ref names none.
-type ref struct{ usernameKey, tokenIndex string }
+// token (a Bearer call's actor). The zero ref names none. idOnly: its account need not be
+// read when only its key item was (AdminTarget.IDOnly).
+type ref struct {
+	usernameKey, tokenIndex string
+	idOnly                  bool
+}
 
 func byName(key string) ref { return ref{usernameKey: key} }
 
-func (r ref) none() bool { return r == ref{} }
+func (r ref) none() bool { return r.usernameKey == "" && r.tokenIndex == "" }
 
 // memo is the ref's key among the user ids the function remembers.
 func (r ref) memo() string {
@@ -352,6 +373,7 @@ func (s *Service) readAdminCall(ctx context.Context, actor, target ref, src *Sou
 		rd := adminReads{failures: res.SourceFailures}
 		accounts := res.Accounts
 		var more []int64
+		idOnly := int64(0)
 		for _, r := range refs {
 			if fromMemo[r] {
 				continue
@@ -360,10 +382,18 @@ func (s *Service) readAdminCall(ctx context.Context, actor, target ref, src *Sou
 			if r.tokenIndex != "" {
 				id, ok = res.TokenIDs[r.tokenIndex]
 			}
-			if ok {
-				ids[r] = id
+			if !ok {
+				continue
+			}
+			ids[r] = id
+			if r.idOnly {
+				idOnly = id
+			} else {
 				more = append(more, id)
 			}
+		}
+		if len(more) > 0 && idOnly != 0 {
+			more, idOnly = append(more, idOnly), 0 // read anyway: it costs nothing more
 		}
 		if len(more) > 0 {
 			res2, err := s.Store.ReadBatch(ctx, BatchRead{IDs: more})
@@ -393,7 +423,9 @@ func (s *Service) readAdminCall(ctx context.Context, actor, target ref, src *Sou
 			rd.actor = get(actor)
 		}
 		if !target.none() {
-			if rd.target = get(target); rd.target == nil {
+			if id := ids[target]; idOnly != 0 && id == idOnly {
+				rd.targetID = id
+			} else if rd.target = get(target); rd.target == nil {
 				rd.targetErr = ErrNotFound
 			}
 		}

@@ -99,11 +99,11 @@ func TestAuditEvents(t *testing.T) {
 	}
 	tick()
 	actx := account.WithRequest(context.Background(), account.RequestInfo{SourceIP: "203.0.113.5", RequestID: "req-2", Family: "admin"})
-	if _, err := svc.AuthenticateAdminFor(actx, "root", secrets[4], "alice"); err == nil {
+	if _, err := svc.AuthenticateAdminFor(actx, "root", secrets[4], account.AdminTarget{Username: "alice"}); err == nil {
 		t.Fatal("wrong admin password accepted")
 	}
 	tick()
-	call, err := svc.AuthenticateAdminFor(actx, "root", secrets[5], "alice")
+	call, err := svc.AuthenticateAdminFor(actx, "root", secrets[5], account.AdminTarget{Username: "alice"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -46,7 +46,7 @@ func (s *Service) TokenIndex(token string) (string, error) {
 // function remembers for the index; a warm function also skips the slow hash of a chosen
 // token while the account's hashes are unchanged.
 func (s *Service) AuthenticateAdminToken(ctx context.Context, token string) (*Account, error) {
-	r, err := s.AuthenticateAdminTokenFor(ctx, token, "")
+	r, err := s.AuthenticateAdminTokenFor(ctx, token, AdminTarget{})
 	if err != nil {
 		return nil, err
 	}

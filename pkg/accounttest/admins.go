@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/gatehouse/gatehouse/pkg/account"
 )
@@ -168,3 +169,56 @@ func testClearingCarried(t *testing.T, s account.Store) {
 		t.Errorf("after the carrying write: clearing not done or failures %d, want 0", failures())
 	}
 }
+
+// DeleteAccountNamed reads the account by id, then deletes it as DeleteAccount does.
+func (s *Store) DeleteAccountNamed(ctx context.Context, id int64, usernameKey string) (*account.Account, error) {
+	a, err := s.AccountByID(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if a.UsernameKey != usernameKey {
+		return nil, account.ErrNotFound
+	}
+	return a, s.DeleteAccount(account.WithAuditNamed(ctx, a), a)
+}
+
+// testDeleteAccountNamed: the delete by user id deletes the account of that username with
+// everything DeleteAccount deletes, names the account in the records it carries, and
+// refuses an id whose account is another name's or gone.
+func testDeleteAccountNamed(t *testing.T, s account.Store) {
+	ctx := context.Background()
+	a := mustCreate(t, s, newAccount("named-del", "named-del@example.com"))
+	other := mustCreate(t, s, newAccount("named-other", ""))
+	wantCode(t, "another name's id", errOnly(s.DeleteAccountNamed(ctx, other.UserID, "named-del")), account.ErrNotFound)
+	sess := &account.Session{TokenHash: "named-del-session", UserID: a.UserID, CredVersion: a.CredVersion, ExpiresAt: t0.Add(time.Hour)}
+	if err := s.CreateSession(ctx, sess, false); err != nil {
+		t.Fatal(err)
+	}
+	rec := account.AuditRecord{Under: other.UserID, ID: "000000000001", Event: account.Event{Time: t0, Type: account.EventAccountDeleted, UserID: a.UserID, Actor: "admin:named-other", Outcome: account.OutcomeSuccess}, Expires: t0.Add(time.Hour)}
+	got, err := s.DeleteAccountNamed(account.WithAudit(ctx, rec), a.UserID, "named-del")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.UserID != a.UserID || got.Username != "named-del" || got.EmailKey != "named-del@example.com" {
+		t.Errorf("deleted account = %+v", got)
+	}
+	if _, err := s.AccountByID(ctx, a.UserID); !errors.Is(err, account.ErrNotFound) {
+		t.Errorf("account after the delete: %v", err)
+	}
+	if _, err := s.UserIDByUsername(ctx, "named-del"); !errors.Is(err, account.ErrNotFound) {
+		t.Errorf("username key after the delete: %v", err)
+	}
+	if _, _, err := s.SessionWithAccount(ctx, a.UserID, sess.TokenHash); !errors.Is(err, account.ErrNotFound) {
+		t.Errorf("session after the delete: %v", err)
+	}
+	evs, _, err := s.Events(ctx, other.UserID, "", 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(evs) != 1 || evs[0].Username != "named-del" || evs[0].UserID != a.UserID {
+		t.Errorf("the deletion's record = %+v, want it to name named-del", evs)
+	}
+	wantCode(t, "a deleted account", errOnly(s.DeleteAccountNamed(ctx, a.UserID, "named-del")), account.ErrNotFound)
+}
+
+func errOnly[T any](_ T, err error) error { return err }

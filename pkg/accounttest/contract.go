@@ -57,6 +57,7 @@ func StoreContract(t *testing.T, newStore func(t *testing.T) account.Store) {
 		{"ReadBatch", testReadBatch},
 		{"ChangeCredentialsFrom", testChangeCredentialsFrom},
 		{"ClearingCarried", testClearingCarried},
+		{"DeleteAccountNamed", testDeleteAccountNamed},
 		{"ListAccounts", testListAccounts}, // export.go
 		// Sessions an account's owner sees (contract_sessions.go).
 		{"SessionMetadata", testSessionMetadata},

@@ -150,13 +150,40 @@ func (st *Store) whyAccountCondition(ctx context.Context, id int64) error {
 func (st *Store) DeleteAccount(ctx context.Context, a *account.Account) error {
 	// Its sessions and audit events, found first so that most go in the transaction; the
 	// rest follow in BatchWriteItem, already dead without their account.
-	rest, err := st.partitionRest(ctx, a.UserID)
+	_, rest, err := st.partitionRest(ctx, a.UserID)
 	if err != nil {
 		return err
 	}
+	return st.deleteWithRest(ctx, a, rest)
+}
+
+// DeleteAccountNamed reads the account with user id id in the Query that finds its
+// sessions and events, and deletes it as DeleteAccount does if it is still the account of
+// usernameKey (else ErrNotFound). Audit records ctx carries about it that lack its
+// username get it from that read. Round trips: those of DeleteAccount.
+func (st *Store) DeleteAccountNamed(ctx context.Context, id int64, usernameKey string) (*account.Account, error) {
+	item, rest, err := st.partitionRest(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if item == nil {
+		return nil, account.ErrNotFound
+	}
+	a, err := parseAccount(item)
+	if err != nil {
+		return nil, err
+	}
+	if a.UsernameKey != usernameKey {
+		return nil, account.ErrNotFound
+	}
+	return a, st.deleteWithRest(account.WithAuditNamed(ctx, a), a, rest)
+}
+
+// deleteWithRest is DeleteAccount once the partition's other items are known.
+func (st *Store) deleteWithRest(ctx context.Context, a *account.Account, rest []map[string]types.AttributeValue) error {
 	inTxn := rest[:min(len(rest), maxRestInTxn)]
 	cur := a
-	err = st.retry(ctx, func() error {
+	err := st.retry(ctx, func() error {
 		err := st.deleteAccount(ctx, cur, inTxn)
 		if err != errAccountCondition {
 			return err

@@ -3,6 +3,7 @@ package dynamo_test
 import (
 	"context"
 	"encoding/base64"
+	"errors"
 	"log/slog"
 	"net/http"
 	"testing"
@@ -157,6 +158,35 @@ func TestAdminRouteRoundTrips(t *testing.T) {
 	c.call(c.h.ListUsers, "root", "root-password", "", "")
 	if st, n := c.call(c.h.GetUser, "root", "root-password", "second", ""); st != http.StatusOK || n > 2 {
 		t.Errorf("GET of a name not seen before: status %d, %d round trips (budget 2)", st, n)
+	}
+	// A delete reads the account it deletes with the Query of its partition, so a name not
+	// seen before costs nothing more: the key item comes in the first BatchGetItem.
+	for _, name := range []string{"unseen-del", "unseen-del-2"} {
+		if _, err := c.svc.Register(context.Background(), account.NewAccount{Username: name, Password: name + "-password"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if st, n := c.call(c.h.DeleteUser, "root", "root-password", "unseen-del", ""); st != http.StatusOK || n > 3 {
+		t.Errorf("DELETE of a name not seen before: status %d, %d round trips (budget 3)", st, n)
+	}
+	c.call(c.h.Status, "", token, "", "") // the function knows the token's index
+	if st, n := c.call(c.h.DeleteUser, "", token, "unseen-del-2", ""); st != http.StatusOK || n > 3 {
+		t.Errorf("Bearer DELETE of a name not seen before: status %d, %d round trips (budget 3)", st, n)
+	}
+	if st, _ := c.call(c.h.DeleteUser, "root", "root-password", "unseen-del", ""); st != http.StatusForbidden {
+		t.Errorf("DELETE of a deleted name: status %d, want 403", st)
+	}
+	if _, err := c.svc.AccountByUsername(context.Background(), "unseen-del"); !errors.Is(err, account.ErrNotFound) {
+		t.Errorf("the deleted account: %v", err)
+	}
+	// A miss on a name not seen before: the reservation comes on top, its clearing rides.
+	m := newAdminCaller(t, table, -1)
+	m.call(m.h.DeleteUser, "root", "root-password", "unseen-del", "") // the function knows root's id
+	if _, err := c.svc.Register(context.Background(), account.NewAccount{Username: "unseen-del-3", Password: "unseen-del-3-password"}); err != nil {
+		t.Fatal(err)
+	}
+	if st, n := m.call(m.h.DeleteUser, "root", "root-password", "unseen-del-3", ""); st != http.StatusOK || n > 4 {
+		t.Errorf("DELETE on a miss, name not seen before: status %d, %d round trips (budget 4)", st, n)
 	}
 }
 

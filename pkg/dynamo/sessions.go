@@ -73,30 +73,34 @@ func (st *Store) DeleteSession(ctx context.Context, id int64, hash string) error
 	})
 }
 
-// partitionRest lists the keys of account id's sessions and audit events (its partition
-// but the account, OTP and verification items, which DeleteAccount's transaction names itself).
-func (st *Store) partitionRest(ctx context.Context, id int64) ([]map[string]types.AttributeValue, error) {
-	var keys []map[string]types.AttributeValue
+// partitionRest reads account id's partition with one consistent Query: the account item
+// (nil: none), and the keys of its sessions and audit events (all but the account, OTP and
+// verification items, which DeleteAccount's transaction names itself). Whole items are
+// read, as a Query bills them whole anyway.
+func (st *Store) partitionRest(ctx context.Context, id int64) (acct map[string]types.AttributeValue, keys []map[string]types.AttributeValue, err error) {
 	var start map[string]types.AttributeValue
 	for {
 		out, err := st.db.Query(ctx, &dynamodb.QueryInput{
 			TableName:                 st.table,
 			KeyConditionExpression:    aws.String(pk + " = :pk"),
 			ExpressionAttributeValues: map[string]types.AttributeValue{":pk": s(userPK(id))},
-			ProjectionExpression:      aws.String(pk + ", " + sk),
 			ConsistentRead:            aws.Bool(true),
 			ExclusiveStartKey:         start,
 		})
 		if err != nil {
-			return nil, account.Internal("query partition of %d: %w", id, err)
+			return nil, nil, account.Internal("query partition of %d: %w", id, err)
 		}
 		for _, it := range out.Items {
-			if k := str(it, sk); k != skAccount && k != skOTP && k != skVerify {
+			switch str(it, sk) {
+			case skAccount:
+				acct = it
+			case skOTP, skVerify:
+			default:
 				keys = append(keys, keyOf(it))
 			}
 		}
 		if out.LastEvaluatedKey == nil {
-			return keys, nil
+			return acct, keys, nil
 		}
 		start = out.LastEvaluatedKey
 	}

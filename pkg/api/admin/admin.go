@@ -182,7 +182,7 @@ func invalidText(e *account.Error) string {
 // looked at: a Bearer API token (what Nebula's SDK and CLI send), else Basic credentials.
 // Malformed headers are simply no credentials (401). The account the route names (target,
 // "" = none) is read with the admin (account.AdminRequest).
-func (h *Handler) authenticate(ctx context.Context, req *events.APIGatewayV2HTTPRequest, target string) (*account.AdminRequest, error) {
+func (h *Handler) authenticate(ctx context.Context, req *events.APIGatewayV2HTTPRequest, target account.AdminTarget) (*account.AdminRequest, error) {
 	if token, ok := apigw.Bearer(req); ok {
 		return h.Svc.AuthenticateAdminTokenFor(ctx, token, target)
 	}
@@ -195,13 +195,18 @@ func (h *Handler) authenticate(ctx context.Context, req *events.APIGatewayV2HTTP
 // call runs fn for the admin call that authenticate admits, with ctx carrying what the
 // call's writes take along (account.AdminRequest.Context); before the answer, the call is
 // settled (its clearing of the admin's failed checks written if no write carried it).
-func (h *Handler) call(ctx context.Context, req *events.APIGatewayV2HTTPRequest, target string, fn func(context.Context, *account.AdminRequest) (apigw.Response, error)) (apigw.Response, error) {
+func (h *Handler) call(ctx context.Context, req *events.APIGatewayV2HTTPRequest, target account.AdminTarget, fn func(context.Context, *account.AdminRequest) (apigw.Response, error)) (apigw.Response, error) {
 	call, err := h.authenticate(ctx, req, target)
 	if err != nil {
 		return apigw.Response{}, err
 	}
 	defer call.Settle(ctx)
 	return fn(call.Context(ctx), call)
+}
+
+// named is the target of a route about the {username} of its path.
+func named(req *events.APIGatewayV2HTTPRequest) account.AdminTarget {
+	return account.AdminTarget{Username: pathUsername(req)}
 }
 
 // pathUsername is the {username} path variable (API Gateway delivers it decoded).
@@ -240,7 +245,7 @@ func secrets(req *events.APIGatewayV2HTTPRequest) (password, token *string, err 
 
 // ListUsers is GET /api/v2/users[?limit=N][&cursor=C].
 func (h *Handler) ListUsers(ctx context.Context, req *events.APIGatewayV2HTTPRequest) (apigw.Response, error) {
-	return h.call(ctx, req, "", func(ctx context.Context, _ *account.AdminRequest) (apigw.Response, error) {
+	return h.call(ctx, req, account.AdminTarget{}, func(ctx context.Context, _ *account.AdminRequest) (apigw.Response, error) {
 		limit, cursor, err := page(req, account.ListMax)
 		if err != nil {
 			return apigw.Response{}, err
@@ -286,7 +291,7 @@ func page(req *events.APIGatewayV2HTTPRequest, max int) (limit int, cursor strin
 // audit events, newest first (limit 1 to account.MaxEventsLimit, default
 // account.DefaultEventsLimit).
 func (h *Handler) UserEvents(ctx context.Context, req *events.APIGatewayV2HTTPRequest) (apigw.Response, error) {
-	return h.call(ctx, req, pathUsername(req), func(ctx context.Context, call *account.AdminRequest) (apigw.Response, error) {
+	return h.call(ctx, req, named(req), func(ctx context.Context, call *account.AdminRequest) (apigw.Response, error) {
 		limit, cursor, err := page(req, account.MaxEventsLimit)
 		if err != nil {
 			return apigw.Response{}, err
@@ -331,7 +336,7 @@ func parseLimit(s string, max int) (int, bool) {
 
 // GetUser is GET /api/v2/users/{username}.
 func (h *Handler) GetUser(ctx context.Context, req *events.APIGatewayV2HTTPRequest) (apigw.Response, error) {
-	return h.call(ctx, req, pathUsername(req), func(_ context.Context, call *account.AdminRequest) (apigw.Response, error) {
+	return h.call(ctx, req, named(req), func(_ context.Context, call *account.AdminRequest) (apigw.Response, error) {
 		return userAnswer(call.Named())
 	})
 }
@@ -346,7 +351,7 @@ func userAnswer(a *account.Account, err error) (apigw.Response, error) {
 
 // withSecrets runs fn for the admin call (with target, as call) and the body's secrets
 // (secrets), read after the admin is authenticated.
-func (h *Handler) withSecrets(ctx context.Context, req *events.APIGatewayV2HTTPRequest, target string, fn func(ctx context.Context, call *account.AdminRequest, password, token *string) (*account.Account, error)) (apigw.Response, error) {
+func (h *Handler) withSecrets(ctx context.Context, req *events.APIGatewayV2HTTPRequest, target account.AdminTarget, fn func(ctx context.Context, call *account.AdminRequest, password, token *string) (*account.Account, error)) (apigw.Response, error) {
 	return h.call(ctx, req, target, func(ctx context.Context, call *account.AdminRequest) (apigw.Response, error) {
 		password, token, err := secrets(req)
 		if err != nil {
@@ -358,7 +363,7 @@ func (h *Handler) withSecrets(ctx context.Context, req *events.APIGatewayV2HTTPR
 
 // CreateUser is POST /api/v2/users/{username} with {"password"?,"token"?}.
 func (h *Handler) CreateUser(ctx context.Context, req *events.APIGatewayV2HTTPRequest) (apigw.Response, error) {
-	return h.withSecrets(ctx, req, "", func(ctx context.Context, call *account.AdminRequest, pw, token *string) (*account.Account, error) {
+	return h.withSecrets(ctx, req, account.AdminTarget{}, func(ctx context.Context, call *account.AdminRequest, pw, token *string) (*account.Account, error) {
 		ctx = account.WithActor(ctx, account.AdminActor(call.Actor))
 		return h.Svc.CreateUser(ctx, pathUsername(req), pw, token)
 	})
@@ -368,13 +373,13 @@ func (h *Handler) CreateUser(ctx context.Context, req *events.APIGatewayV2HTTPRe
 // (the manager takes both methods, with the same meaning). The body is validated before the
 // account is looked up.
 func (h *Handler) UpdateUser(ctx context.Context, req *events.APIGatewayV2HTTPRequest) (apigw.Response, error) {
-	return h.withSecrets(ctx, req, pathUsername(req), h.Svc.UpdateCredentialsOf)
+	return h.withSecrets(ctx, req, named(req), h.Svc.UpdateCredentialsOf)
 }
 
 // RefreshToken is POST /api/v2/users/{username}/refresh. Its body (the seed sends {}) is
 // not read.
 func (h *Handler) RefreshToken(ctx context.Context, req *events.APIGatewayV2HTTPRequest) (apigw.Response, error) {
-	return h.call(ctx, req, pathUsername(req), func(ctx context.Context, call *account.AdminRequest) (apigw.Response, error) {
+	return h.call(ctx, req, named(req), func(ctx context.Context, call *account.AdminRequest) (apigw.Response, error) {
 		token, err := h.Svc.RefreshTokenOf(ctx, call)
 		if err != nil {
 			return apigw.Response{}, err
@@ -385,7 +390,7 @@ func (h *Handler) RefreshToken(ctx context.Context, req *events.APIGatewayV2HTTP
 
 // DeleteUser is DELETE /api/v2/users/{username}. An admin cannot delete itself.
 func (h *Handler) DeleteUser(ctx context.Context, req *events.APIGatewayV2HTTPRequest) (apigw.Response, error) {
-	return h.call(ctx, req, pathUsername(req), func(ctx context.Context, call *account.AdminRequest) (apigw.Response, error) {
+	return h.call(ctx, req, account.AdminTarget{Username: pathUsername(req), IDOnly: true}, func(ctx context.Context, call *account.AdminRequest) (apigw.Response, error) {
 		if err := h.Svc.DeleteUserOf(ctx, call); err != nil {
 			return apigw.Response{}, err
 		}
@@ -396,7 +401,7 @@ func (h *Handler) DeleteUser(ctx context.Context, req *events.APIGatewayV2HTTPRe
 // Status is GET /api/v2/status, the manager's reachability check (`nebulactl ping`, the
 // SDK's check_api): {"api_available":true} to an admin.
 func (h *Handler) Status(ctx context.Context, req *events.APIGatewayV2HTTPRequest) (apigw.Response, error) {
-	return h.call(ctx, req, "", func(context.Context, *account.AdminRequest) (apigw.Response, error) {
+	return h.call(ctx, req, account.AdminTarget{}, func(context.Context, *account.AdminRequest) (apigw.Response, error) {
 		return apigw.JSON(http.StatusOK, statusBody{APIAvailable: true}), nil
 	})
 }
