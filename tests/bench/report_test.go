@@ -386,7 +386,7 @@ func (r *Results) budgets() []budget {
 		if !ok {
 			continue
 		}
-		name := fmt.Sprintf("admin `%s %s`, remembered credential", rt.Method, rt.Path)
+		name := fmt.Sprintf("admin `%s %s`, remembered credential (median: a name the function has seen; max: its first call naming one)", rt.Method, rt.Path)
 		out = append(out, budget{name, fmt.Sprintf("<= %d round trips", hit), fmt.Sprintf("median %d, max %d", rt.DynamoRoundTrips, rt.MaxRoundTrips), rt.DynamoRoundTrips <= hit})
 	}
 	return out
@@ -415,7 +415,7 @@ var adminBefore = map[string][2]int{
 func (r *Results) adminMarkdown(p func(string, ...any)) {
 	p("## Admin routes: round trips, cache hit and miss")
 	p("")
-	p("The acting admin is read in the route's own BatchGetItem, with the account the route names and the source's failure count, by user ids the warm function remembers; a remembered credential is accepted only against that fresh read (its hashes, credential version and role), so a new password or token, a demotion or a deletion refuses the next call. Remembered: the median and max of the route's warm samples above (the function's credential cache holds the admin; names seen before). Miss: %d calls each by an admin the function has never seen, on a target it has never seen (the worst case: the production hash, the counted check's reservation and clearing, and both username keys read first). Before: measured at commit d0538e4 with the same test as pkg/dynamo's TestAdminRouteRoundTrips.", missSamples)
+	p("The acting admin is read in the route's own BatchGetItem, with the account the route names and the source's failure count, by user ids the warm function remembers; a remembered credential is accepted only against that fresh read (its hashes, credential version and role), so a new password or token, a demotion or a deletion refuses the next call. Remembered: the median and max of the route's warm samples above (the function's credential cache holds the admin; the get, update and refresh samples cycle over %d accounts, so the median is a name the function has seen and the max its first call naming one; every delete names an account for the first time, whose account comes with the Query of its partition). Miss: %d calls each by an admin the function has never seen, on a target it has never seen (the worst case: the production hash, the counted check's reservation and clearing, and both username keys read first). Before: measured at commit d0538e4 with the same test as pkg/dynamo's TestAdminRouteRoundTrips.", namesCycled, missSamples)
 	p("")
 	p("| route | before, remembered | after, remembered (max) | before, miss | after, miss (max) | miss p50 | miss p90 | miss hash |")
 	p("|---|---:|---:|---:|---:|---:|---:|---:|")
