@@ -108,14 +108,7 @@ func testAuditCarried(t *testing.T, s account.Store) {
 	if err := s.AddSourceFailure(at(7, account.EventLoginFailed), src, t0.Add(account.SourceWindow)); err != nil {
 		t.Fatal(err)
 	}
-	evs, _, err := s.Events(ctx, n.UserID, "", 20)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := "[login.failed@7 otp.issued@6 password.changed@4 session.ended@3 login.succeeded@2 account.created@0]"
-	if got := fmt.Sprint(eventTypes(evs)); got != want {
-		t.Errorf("carried events = %s, want %s", got, want)
-	}
+	evs := wantCarried(t, s, n.UserID, "[login.failed@7 otp.issued@6 password.changed@4 session.ended@3 login.succeeded@2 account.created@0]")
 	if evs[len(evs)-1].UserID != n.UserID {
 		t.Errorf("account.created bound to %d, want %d", evs[len(evs)-1].UserID, n.UserID)
 	}
@@ -159,13 +152,19 @@ func testAuditCarriedLifecycle(t *testing.T, s account.Store) {
 	stale.CredVersion++
 	_, err = s.UpdateProfile(at(5, account.EventProfileUpdated), stale)
 	wantCode(t, "stale UpdateProfile with records", err, account.ErrNotFound)
+	wantCarried(t, s, n.UserID, "[profile.updated@4 email.changed@2 email.change_requested@1]")
+}
 
-	evs, _, err := s.Events(ctx, n.UserID, "", 20)
+// wantCarried checks the account's stored events, newest first, against want (eventTypes)
+// and returns them.
+func wantCarried(t *testing.T, s account.Store, id int64, want string) []account.Event {
+	t.Helper()
+	evs, _, err := s.Events(context.Background(), id, "", 20)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := "[profile.updated@4 email.changed@2 email.change_requested@1]"
 	if got := fmt.Sprint(eventTypes(evs)); got != want {
-		t.Errorf("carried events = %s, want %s", got, want)
+		t.Fatalf("carried events = %s, want %s", got, want)
 	}
+	return evs
 }
