@@ -23,7 +23,7 @@ const (
 	EventLoginSucceeded  EventType = "login.succeeded"
 	EventLoginFailed     EventType = "login.failed"     // wrong password / code / secret
 	EventLoginRefused    EventType = "login.refused"    // refused by a limit (lockout, IP limit, budget)
-	EventSessionEnded    EventType = "session.ended"    // logout; Method by_id | all (DELETE /user/sessions/{id}, POST /user/logout-all)
+	EventSessionEnded    EventType = "session.ended"    // logout
 	EventPasswordChanged EventType = "password.changed" // Method: otp | reset_token | changepassword | v1_reset | admin | generated
 	EventAccountCreated  EventType = "account.created"  // Family: users | user | v1 | admin | import
 	EventAccountDeleted  EventType = "account.deleted"
@@ -38,9 +38,9 @@ const (
 	EventMailSent        EventType = "mail.sent"   // observed only (metrics), not stored
 	EventMailFailed      EventType = "mail.failed" // observed only (metrics), not stored
 
-	// The account lifecycle routes (API.md, "Account lifecycle"); session.ended and
-	// account.deleted above serve them too (Method by_id | all; a self-deletion is
-	// observed only: the account's events go with it).
+	// The account lifecycle routes (API.md, "Account lifecycle"). They also emit
+	// session.ended (Method by_id: DELETE /user/sessions/{id}; all: POST /user/logout-all)
+	// and account.deleted (DELETE /user: observed only, the account's events go with it).
 	EventEmailChangeRequested EventType = "email.change_requested" // PUT /user/email
 	EventEmailVerified        EventType = "email.verified"         // the address the account has
 	EventEmailChanged         EventType = "email.changed"          // a verified change: the new address is the account's
