@@ -83,20 +83,21 @@ var Functions = []Function{
 	{
 		Dir: "user-end-session", Description: "DELETE /user/sessions/{id}",
 		Family: User, Handler: "EndSession", Memory: 256,
-		Events:   []Event{{Name: "Api", Method: "DELETE", Path: "/user/sessions/{id}"}},
-		DynamoDB: []Grant{table(acts("BatchGetItem", "Query", "DeleteItem"), PKUser)},
+		Events: []Event{{Name: "Api", Method: "DELETE", Path: "/user/sessions/{id}"}},
+		// the session check, the account's sessions, the delete with its session.ended event.
+		DynamoDB: []Grant{table(acts("BatchGetItem", "Query", "DeleteItem", "PutItem"), PKUser)},
 	},
 	{
 		Dir: "user-logout-all", Description: "POST /user/logout-all",
 		Family: User, Handler: "LogoutAll", Memory: 256, Events: post("/user/logout-all"),
-		// the session check, then the account's credential version.
-		DynamoDB: []Grant{table(acts("BatchGetItem", "UpdateItem"), PKUser)},
+		// the session check, then the account's credential version with its session.ended event.
+		DynamoDB: []Grant{table(acts("BatchGetItem", "UpdateItem", "PutItem"), PKUser)},
 	},
 	{
 		Dir: "user-update-profile", Description: "PUT /user/profile",
 		Family: User, Handler: "UpdateProfile", Memory: 256, Events: []Event{{Name: "Api", Method: "PUT", Path: "/user/profile"}},
-		// the session check, then one conditional update of the account.
-		DynamoDB: []Grant{table(acts("BatchGetItem", "UpdateItem"), PKUser)},
+		// the session check, then one conditional update of the account with its profile.updated event.
+		DynamoDB: []Grant{table(acts("BatchGetItem", "UpdateItem", "PutItem"), PKUser)},
 	},
 	{
 		Dir: "user-delete", Description: "DELETE /user",

@@ -281,7 +281,8 @@ type Store interface {
 	// UpdateProfile applies c in one conditional write and returns the account as it is
 	// after it: only the fields c gives are written (concurrent changes of other fields
 	// stay). ErrNotFound when the account is gone or its CredVersion is no longer
-	// c.CredVersion (lifecycle.go).
+	// c.CredVersion (lifecycle.go). With audit records (WithAudit) a store that cannot
+	// read back what a transaction wrote answers c.Base with the change applied.
 	UpdateProfile(ctx context.Context, c ProfileChange) (*Account, error)
 
 	// Email verification (verify.go).

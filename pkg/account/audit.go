@@ -37,6 +37,14 @@ const (
 	EventAdminAuthFailed EventType = "admin.auth_failed"
 	EventMailSent        EventType = "mail.sent"   // observed only (metrics), not stored
 	EventMailFailed      EventType = "mail.failed" // observed only (metrics), not stored
+
+	// The account lifecycle routes (API.md, "Account lifecycle"). They also emit
+	// session.ended (Method by_id: DELETE /user/sessions/{id}; all: POST /user/logout-all)
+	// and account.deleted (DELETE /user: observed only, the account's events go with it).
+	EventEmailChangeRequested EventType = "email.change_requested" // PUT /user/email
+	EventEmailVerified        EventType = "email.verified"         // the address the account has
+	EventEmailChanged         EventType = "email.changed"          // a verified change: the new address is the account's
+	EventProfileUpdated       EventType = "profile.updated"
 )
 
 // Outcomes of an Event.
@@ -139,7 +147,8 @@ type auditKey struct{}
 // WithAudit returns ctx carrying recs for the Store write it is passed to: the write
 // methods documented to carry them (CreateAccount, ChangeCredentials,
 // ChangeCredentialsFrom, DeleteAccount, CreateSession, DeleteSession, PutOTP,
-// PutResetToken, AddSourceFailure) store them in the same atomic write, or not at all.
+// PutResetToken, AddSourceFailure, PutVerification, ConfirmEmail, UpdateProfile) store
+// them in the same atomic write, or not at all.
 func WithAudit(ctx context.Context, recs ...AuditRecord) context.Context {
 	return context.WithValue(ctx, auditKey{}, recs)
 }
@@ -337,4 +346,20 @@ func (r *AdminRequest) actor(ctx context.Context) string {
 		return AdminActor(r.Actor)
 	}
 	return actorOr(ctx, ActorCLI)
+}
+
+type notStoredKey struct{}
+
+// WithNotStored returns ctx marking the events observed with it as kept in no table item
+// although they have an account (a self-deletion's), so that observers that log the
+// unstored ones (events.Unstored) log them too.
+func WithNotStored(ctx context.Context) context.Context {
+	return context.WithValue(ctx, notStoredKey{}, true)
+}
+
+// NotStored reports whether the events observed with ctx are stored nowhere (see
+// WithNotStored); events without an account and mail events are never stored either.
+func NotStored(ctx context.Context) bool {
+	b, _ := ctx.Value(notStoredKey{}).(bool)
+	return b
 }

@@ -25,6 +25,25 @@ type ProfileChange struct {
 	// ended meanwhile cannot write.
 	CredVersion int64
 	Now         time.Time
+	// Base is the account as the session check read it. A write that carries audit
+	// records (WithAudit) is a transaction, which returns no item: the store then answers
+	// Base with the change applied (Apply), and needs it.
+	Base *Account
+}
+
+// Apply returns a copy of a with the change's fields written, as the store writes them.
+func (c ProfileChange) Apply(a *Account) *Account {
+	out := *a
+	for _, f := range []struct {
+		dst *string
+		v   *string
+	}{{&out.Name, c.Profile.Name}, {&out.Bio, c.Profile.Bio}, {&out.Website, c.Profile.Website}, {&out.Pronounce, c.Profile.Pronounce}} {
+		if f.v != nil {
+			*f.dst = *f.v
+		}
+	}
+	out.UpdatedAt = c.Now
+	return &out
 }
 
 // Empty reports whether c changes no field.
@@ -72,15 +91,20 @@ func (s *Service) UpdateOwnProfile(ctx context.Context, token string, u ProfileU
 			return nil, ErrUsernameFixed
 		}
 	}
-	c := ProfileChange{UserID: a.UserID, Profile: u.Profile, CredVersion: a.CredVersion, Now: s.now()}
+	c := ProfileChange{UserID: a.UserID, Profile: u.Profile, CredVersion: a.CredVersion, Now: s.now(), Base: a}
 	if c.Empty() {
 		return a, nil
 	}
-	updated, err := s.Store.UpdateProfile(ctx, c)
+	ev := s.event(ctx, EventProfileUpdated, a, ActorSelf, OutcomeSuccess)
+	updated, err := s.Store.UpdateProfile(s.carry(ctx, ev), c)
 	if errors.Is(err, ErrNotFound) { // deleted, or its sessions ended, since the check
 		return nil, ErrNotAuthenticated
 	}
-	return updated, err
+	if err != nil {
+		return nil, err
+	}
+	s.observe(ctx, ev)
+	return updated, nil
 }
 
 // DeleteOwnAccount deletes the session's account with everything that belongs to it, as
@@ -112,5 +136,12 @@ func (s *Service) DeleteOwnAccount(ctx context.Context, token, password string) 
 	case errors.Is(err, ErrNotFound):
 		return ErrNotAuthenticated
 	}
-	return err
+	if err != nil {
+		return err
+	}
+	// The account's events go with it and there is no other account to keep this one
+	// under (the admin delete keeps it under the admin): observed only, so it reaches the
+	// metrics, the bus and the log (events.Unstored), not the table.
+	s.observe(WithNotStored(ctx), s.event(ctx, EventAccountDeleted, cur, ActorSelf, OutcomeSuccess))
+	return nil
 }

@@ -147,9 +147,11 @@ func (s *Service) EndSession(ctx context.Context, token, id string) (current boo
 	}
 	for _, x := range all {
 		if SessionID(x.TokenHash) == id {
-			if err := s.Store.DeleteSession(ctx, a.UserID, x.TokenHash); err != nil {
+			ev := s.sessionEnded(ctx, a, "by_id")
+			if err := s.Store.DeleteSession(s.carry(ctx, ev), a.UserID, x.TokenHash); err != nil {
 				return false, err
 			}
+			s.observe(ctx, ev)
 			return x.TokenHash == cur.TokenHash, nil
 		}
 	}
@@ -165,9 +167,22 @@ func (s *Service) LogoutAll(ctx context.Context, token string) error {
 	if err != nil {
 		return err
 	}
-	err = s.Store.ChangeCredentials(ctx, CredentialChange{UserID: a.UserID, Now: s.now()})
+	ev := s.sessionEnded(ctx, a, "all")
+	err = s.Store.ChangeCredentials(s.carry(ctx, ev), CredentialChange{UserID: a.UserID, Now: s.now()})
 	if errors.Is(err, ErrNotFound) {
 		return ErrNotAuthenticated // deleted meanwhile: its sessions are gone with it
 	}
-	return err
+	if err != nil {
+		return err
+	}
+	s.observe(ctx, ev)
+	return nil
+}
+
+// sessionEnded is the session.ended event of the owner ending sessions of a, how (method:
+// by_id, all; the logout of the presented session has none).
+func (s *Service) sessionEnded(ctx context.Context, a *Account, method string) Event {
+	ev := s.event(ctx, EventSessionEnded, a, ActorSelf, OutcomeSuccess)
+	ev.Method = method
+	return ev
 }

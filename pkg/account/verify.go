@@ -141,7 +141,18 @@ func (s *Service) VerifyEmail(ctx context.Context, token string) error {
 			return err
 		}
 	}
-	return s.Store.ConfirmEmail(ctx, v, a, s.now())
+	// The token alone authorises this (no session, no password): actor anonymous. A change
+	// is one email.changed (the new address is verified by it), else email.verified.
+	typ := EventEmailVerified
+	if v.EmailKey != a.EmailKey {
+		typ = EventEmailChanged
+	}
+	ev := s.event(ctx, typ, a, ActorAnonymous, OutcomeSuccess)
+	if err := s.Store.ConfirmEmail(s.carry(ctx, ev), v, a, s.now()); err != nil {
+		return err
+	}
+	s.observe(ctx, ev)
+	return nil
 }
 
 // RequestEmailChange mails a verification to newEmail for the account of the session,
@@ -182,9 +193,11 @@ func (s *Service) RequestEmailChange(ctx context.Context, a *Account, newEmail, 
 		return err
 	}
 	v.UserID = a.UserID
-	if err := s.Store.PutVerification(ctx, v); err != nil {
+	ev := s.event(ctx, EventEmailChangeRequested, a, ActorSelf, OutcomeSuccess)
+	if err := s.Store.PutVerification(s.carry(ctx, ev), v); err != nil {
 		return err
 	}
+	s.observe(ctx, ev)
 	if err := s.sendVerification(ctx, v, rnd); err != nil {
 		return err
 	}

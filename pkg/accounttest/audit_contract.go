@@ -108,15 +108,63 @@ func testAuditCarried(t *testing.T, s account.Store) {
 	if err := s.AddSourceFailure(at(7, account.EventLoginFailed), src, t0.Add(account.SourceWindow)); err != nil {
 		t.Fatal(err)
 	}
-	evs, _, err := s.Events(ctx, n.UserID, "", 20)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := "[login.failed@7 otp.issued@6 password.changed@4 session.ended@3 login.succeeded@2 account.created@0]"
-	if got := fmt.Sprint(eventTypes(evs)); got != want {
-		t.Errorf("carried events = %s, want %s", got, want)
-	}
+	evs := wantCarried(t, s, n.UserID, "[login.failed@7 otp.issued@6 password.changed@4 session.ended@3 login.succeeded@2 account.created@0]")
 	if evs[len(evs)-1].UserID != n.UserID {
 		t.Errorf("account.created bound to %d, want %d", evs[len(evs)-1].UserID, n.UserID)
 	}
+}
+
+// testAuditCarriedLifecycle: the account lifecycle's writes (PutVerification, ConfirmEmail,
+// UpdateProfile) store the records their context carries when they succeed and not when
+// they fail; UpdateProfile with records still answers the account as written.
+func testAuditCarriedLifecycle(t *testing.T, s account.Store) {
+	ctx := context.Background()
+	n := mustCreate(t, s, newAccount("audit-life", "audit-life@example.com"))
+	at := func(i int, typ account.EventType) context.Context {
+		return account.WithAudit(ctx, auditRecord(n.UserID, typ, t0.Add(time.Duration(i)*time.Second), fmt.Sprintf("%012x", 20+i)))
+	}
+	v := verification("audit-new@example.com")
+	v.UserID = n.UserID
+	if err := s.PutVerification(at(1, account.EventEmailChangeRequested), v); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.ConfirmEmail(at(2, account.EventEmailChanged), v, n, t0); err != nil {
+		t.Fatal(err)
+	}
+	wantCode(t, "confirm a used verification", s.ConfirmEmail(at(3, account.EventEmailVerified), v, n, t0), account.ErrTokenNotFound)
+	base, err := s.AccountByID(ctx, n.UserID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := account.ProfileChange{UserID: n.UserID, CredVersion: base.CredVersion, Now: t0.Add(time.Hour), Base: base,
+		Profile: account.Profile{Bio: ptr("audited bio"), Name: ptr("")}}
+	got, err := s.UpdateProfile(at(4, account.EventProfileUpdated), c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameAccount(t, "UpdateProfile with records", got, c.Apply(base))
+	stored, err := s.AccountByID(ctx, n.UserID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameAccount(t, "stored after UpdateProfile with records", stored, c.Apply(base))
+	stale := c
+	stale.CredVersion++
+	_, err = s.UpdateProfile(at(5, account.EventProfileUpdated), stale)
+	wantCode(t, "stale UpdateProfile with records", err, account.ErrNotFound)
+	wantCarried(t, s, n.UserID, "[profile.updated@4 email.changed@2 email.change_requested@1]")
+}
+
+// wantCarried checks the account's stored events, newest first, against want (eventTypes)
+// and returns them.
+func wantCarried(t *testing.T, s account.Store, id int64, want string) []account.Event {
+	t.Helper()
+	evs, _, err := s.Events(context.Background(), id, "", 20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := fmt.Sprint(eventTypes(evs)); got != want {
+		t.Fatalf("carried events = %s, want %s", got, want)
+	}
+	return evs
 }

@@ -73,6 +73,7 @@ func StoreContract(t *testing.T, newStore func(t *testing.T) account.Store) {
 		// Audit events (audit_contract.go).
 		{"AuditEvents", testAuditEvents},
 		{"AuditCarried", testAuditCarried},
+		{"AuditCarriedLifecycle", testAuditCarriedLifecycle},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

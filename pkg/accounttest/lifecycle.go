@@ -11,25 +11,18 @@ import (
 )
 
 // UpdateProfile writes only the fields c gives, while the account's CredVersion is
-// c.CredVersion.
-func (s *Store) UpdateProfile(_ context.Context, c account.ProfileChange) (*account.Account, error) {
+// c.CredVersion, with the audit records ctx carries.
+func (s *Store) UpdateProfile(ctx context.Context, c account.ProfileChange) (_ *account.Account, err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	defer func() { s.keepAudit(ctx, err, 0) }()
 	a, ok := s.accounts[c.UserID]
 	if !ok || a.CredVersion != c.CredVersion {
 		return nil, account.ErrNotFound
 	}
-	for _, f := range []struct {
-		dst *string
-		v   *string
-	}{{&a.Name, c.Profile.Name}, {&a.Bio, c.Profile.Bio}, {&a.Website, c.Profile.Website}, {&a.Pronounce, c.Profile.Pronounce}} {
-		if f.v != nil {
-			*f.dst = *f.v
-		}
-	}
-	a.UpdatedAt = c.Now
-	s.accounts[c.UserID] = a
-	return &a, nil
+	updated := c.Apply(&a)
+	s.accounts[c.UserID] = *updated
+	return updated, nil
 }
 
 // testUpdateProfile: UpdateProfile sets the given fields, removes those given as "",

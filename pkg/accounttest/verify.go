@@ -45,10 +45,11 @@ func (s *Store) putVerification(v *account.EmailVerification) {
 	s.verifications[v.UserID] = *v
 }
 
-func (s *Store) PutVerification(_ context.Context, v *account.EmailVerification) error {
+func (s *Store) PutVerification(ctx context.Context, v *account.EmailVerification) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.putVerification(v)
+	s.keepAudit(ctx, nil, 0)
 	return nil
 }
 
@@ -63,9 +64,10 @@ func (s *Store) VerificationWithAccount(_ context.Context, id int64) (*account.E
 	return &v, a, nil
 }
 
-func (s *Store) ConfirmEmail(_ context.Context, v *account.EmailVerification, cur *account.Account, now time.Time) error {
+func (s *Store) ConfirmEmail(ctx context.Context, v *account.EmailVerification, cur *account.Account, now time.Time) (err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	defer func() { s.keepAudit(ctx, err, 0) }()
 	pending, ok := s.verifications[v.UserID]
 	if !ok || pending.TokenHash != v.TokenHash {
 		return account.ErrTokenNotFound

@@ -13,7 +13,9 @@ import (
 // those given as "" (empty optional attributes are left out, as accountItem does),
 // returning the account as written. Writing only the given attributes is what keeps
 // concurrent updates of other fields; the condition on cred_version also keeps a gone
-// account from being recreated by the update. Round trips: 1.
+// account from being recreated by the update. With audit records (account.WithAudit) it
+// is one transaction of the update and their Puts, which returns no item: the answer is
+// then c.Base with the change applied. Round trips: 1.
 func (st *Store) UpdateProfile(ctx context.Context, c account.ProfileChange) (*account.Account, error) {
 	update := newExpr()
 	update.set(attrUpdatedAt, stamp(c.Now))
@@ -31,18 +33,35 @@ func (st *Store) UpdateProfile(ctx context.Context, c account.ProfileChange) (*a
 	}
 	cv := update.placeholder(attrCredVersion)
 	update.values[":cv"] = n(c.CredVersion)
-	item, err := st.updateItem(ctx, &types.Update{
+	upd := &types.Update{
+		TableName:                 st.table,
 		Key:                       accountKey(c.UserID),
 		UpdateExpression:          aws.String(update.String()),
 		ConditionExpression:       aws.String(cv + " = :cv"),
 		ExpressionAttributeNames:  update.names,
 		ExpressionAttributeValues: update.values,
-	}, types.ReturnValueAllNew)
-	if isConditionFailed(err) {
-		return nil, account.ErrNotFound
 	}
+	var item map[string]types.AttributeValue
+	err := st.single(ctx, types.TransactWriteItem{Update: upd}, account.ErrNotFound, func() error {
+		var err error
+		item, err = st.updateItem(ctx, upd, types.ReturnValueAllNew)
+		if isConditionFailed(err) {
+			return account.ErrNotFound
+		}
+		if err != nil {
+			return account.Internal("update profile of %d: %w", c.UserID, err)
+		}
+		return nil
+	})
 	if err != nil {
-		return nil, account.Internal("update profile of %d: %w", c.UserID, err)
+		return nil, err
 	}
-	return parseAccount(item)
+	if item != nil {
+		return parseAccount(item)
+	}
+	// With audit records the update was a transaction, which returns no item.
+	if c.Base == nil {
+		return nil, account.Internal("update profile of %d: audit records without the base account", c.UserID)
+	}
+	return c.Apply(c.Base), nil
 }

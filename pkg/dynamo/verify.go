@@ -56,12 +56,16 @@ func (st *Store) CreateAccountWithVerification(ctx context.Context, a *account.A
 	return false, st.transact(ctx, items)
 }
 
-// PutVerification replaces the account's pending verification. Round trips: 1.
+// PutVerification replaces the account's pending verification, in one transaction with
+// the audit records ctx carries (single). Round trips: 1.
 func (st *Store) PutVerification(ctx context.Context, v *account.EmailVerification) error {
-	if _, err := st.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: st.table, Item: verificationItem(v)}); err != nil {
-		return account.Internal("put verification: %w", err)
-	}
-	return nil
+	item := verificationItem(v)
+	return st.single(ctx, types.TransactWriteItem{Put: &types.Put{TableName: st.table, Item: item}}, nil, func() error {
+		if _, err := st.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: st.table, Item: item}); err != nil {
+			return account.Internal("put verification: %w", err)
+		}
+		return nil
+	})
 }
 
 // VerificationWithAccount reads both in one consistent BatchGetItem. Round trips: 1.
@@ -94,7 +98,8 @@ func (st *Store) VerificationWithAccount(ctx context.Context, id int64) (*accoun
 
 // ConfirmEmail is one transaction: the verification consumed (held to its hash), the
 // account marked verified (held to the email key and credential version read), and for a
-// change the new key reserved and the old one released. Round trips: 1.
+// change the new key reserved and the old one released; the audit records ctx carries go
+// in it too (transact). Round trips: 1.
 func (st *Store) ConfirmEmail(ctx context.Context, v *account.EmailVerification, cur *account.Account, now time.Time) error {
 	update := newExpr()
 	update.set(attrEmailVerified, &types.AttributeValueMemberBOOL{Value: true})

@@ -39,6 +39,11 @@ var metricOf = map[account.EventType]string{
 	account.EventAdminAuthFailed: "AdminAuthFailed",
 	account.EventMailSent:        "MailSent",
 	account.EventMailFailed:      "MailFailed",
+
+	account.EventEmailChangeRequested: "EmailChangeRequested",
+	account.EventEmailVerified:        "EmailVerified",
+	account.EventEmailChanged:         "EmailChanged",
+	account.EventProfileUpdated:       "ProfileUpdated",
 }
 
 // MetricNames is every metric Metrics can emit (tests/project checks the dashboard

@@ -24,13 +24,14 @@ func (f Fanout) Observe(ctx context.Context, ev account.Event) {
 }
 
 // Unstored logs the events the table keeps no record of — those of no known account
-// (failed checks of unknown usernames) and mail.sent/failed — as one structured line each,
+// (failed checks of unknown usernames), mail.sent/failed and those observed as stored
+// nowhere (account.NotStored: a self-deletion) — as one structured line each,
 // so they can still be found in the function's log.
 type Unstored struct{ Log *slog.Logger }
 
 // Observe implements account.EventObserver.
 func (u Unstored) Observe(ctx context.Context, ev account.Event) {
-	if ev.UserID != 0 && ev.Type != account.EventMailSent && ev.Type != account.EventMailFailed {
+	if ev.UserID != 0 && ev.Type != account.EventMailSent && ev.Type != account.EventMailFailed && !account.NotStored(ctx) {
 		return
 	}
 	u.Log.InfoContext(ctx, "audit event",

@@ -22,6 +22,8 @@ var allTypes = []account.EventType{
 	account.EventTokenRefreshed, account.EventOTPIssued, account.EventOTPUsed,
 	account.EventResetIssued, account.EventResetUsed, account.EventAdminAuthFailed,
 	account.EventMailSent, account.EventMailFailed,
+	account.EventEmailChangeRequested, account.EventEmailVerified, account.EventEmailChanged,
+	account.EventProfileUpdated,
 }
 
 // emf is one Embedded Metric Format document as CloudWatch reads it.
@@ -144,7 +146,8 @@ func TestFanoutReachesEveryObserver(t *testing.T) {
 }
 
 // TestUnstoredLogsEventsWithoutAnAccount: a failed check of an unknown username and the
-// mail events are logged as one structured line each; events of an account (which the
+// mail events are logged as one structured line each, and so is an account's event
+// observed as stored nowhere (account.WithNotStored); other events of an account (which the
 // table stores) are not.
 func TestUnstoredLogsEventsWithoutAnAccount(t *testing.T) {
 	var out bytes.Buffer
@@ -153,9 +156,10 @@ func TestUnstoredLogsEventsWithoutAnAccount(t *testing.T) {
 	u.Observe(ctx, account.Event{Type: account.EventLoginFailed, Username: "nobody", Actor: "anonymous", Outcome: "failure", Family: "users", SourceIP: "192.0.2.1"})
 	u.Observe(ctx, account.Event{Type: account.EventMailSent, UserID: 7, Username: "alice", Family: "users"})
 	u.Observe(ctx, account.Event{Type: account.EventLoginSucceeded, UserID: 7, Username: "alice"})
+	u.Observe(account.WithNotStored(ctx), account.Event{Type: account.EventAccountDeleted, UserID: 8, Username: "bob", Actor: "self"})
 	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
-	if len(lines) != 2 {
-		t.Fatalf("%d lines, want 2: %s", len(lines), out.String())
+	if len(lines) != 3 {
+		t.Fatalf("%d lines, want 3: %s", len(lines), out.String())
 	}
 	var first map[string]any
 	if err := json.Unmarshal([]byte(lines[0]), &first); err != nil {
@@ -168,6 +172,9 @@ func TestUnstoredLogsEventsWithoutAnAccount(t *testing.T) {
 	}
 	if !strings.Contains(lines[1], `"type":"mail.sent"`) {
 		t.Errorf("mail.sent not logged: %s", lines[1])
+	}
+	if !strings.Contains(lines[2], `"type":"account.deleted"`) || !strings.Contains(lines[2], `"actor":"self"`) {
+		t.Errorf("an event observed as stored nowhere not logged: %s", lines[2])
 	}
 }
 
