@@ -153,6 +153,30 @@ func testAuditCarriedLifecycle(t *testing.T, s account.Store) {
 	_, err = s.UpdateProfile(at(5, account.EventProfileUpdated), stale)
 	wantCode(t, "stale UpdateProfile with records", err, account.ErrNotFound)
 	wantCarried(t, s, n.UserID, "[profile.updated@4 email.changed@2 email.change_requested@1]")
+
+	// Another field changed after the session check read base: the answer is still the
+	// profile as stored, with both changes.
+	base, err = s.AccountByID(ctx, n.UserID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := account.ProfileChange{UserID: n.UserID, CredVersion: base.CredVersion, Now: t0.Add(2 * time.Hour), Base: base, Profile: account.Profile{Website: ptr("https://example.org/")}}
+	if _, err := s.UpdateProfile(ctx, other); err != nil {
+		t.Fatal(err)
+	}
+	mine := account.ProfileChange{UserID: n.UserID, CredVersion: base.CredVersion, Now: t0.Add(3 * time.Hour), Base: base, Profile: account.Profile{Name: ptr("Named Later")}}
+	got, err = s.UpdateProfile(at(6, account.EventProfileUpdated), mine)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stored, err = s.AccountByID(ctx, n.UserID); err != nil {
+		t.Fatal(err)
+	}
+	sameAccount(t, "UpdateProfile with records after another field changed", got, stored)
+	if got.Website != "https://example.org/" || got.Name != "Named Later" {
+		t.Errorf("answer after another field changed: website %q, name %q", got.Website, got.Name)
+	}
+	wantCarried(t, s, n.UserID, "[profile.updated@6 profile.updated@4 email.changed@2 email.change_requested@1]")
 }
 
 // wantCarried checks the account's stored events, newest first, against want (eventTypes)

@@ -276,7 +276,9 @@ func scenarios(t testing.TB) []scenario {
 		{"GET", "/api/v2/users/{username}", 200, func(t testing.TB, n int) []func() e2e.Response {
 			created(t, n)
 			return each(n, func(i int) func() e2e.Response {
-				return func() e2e.Response { return do(http.MethodGet, "/api/v2/users/"+adminCreated[i%namesCycled], "", "", adminAuth...) }
+				return func() e2e.Response {
+					return do(http.MethodGet, "/api/v2/users/"+adminCreated[i%namesCycled], "", "", adminAuth...)
+				}
 			})
 		}},
 		{"PUT", "/api/v2/users/{username}/update", 200, func(t testing.TB, n int) []func() e2e.Response {
