@@ -96,8 +96,9 @@ var Functions = []Function{
 	{
 		Dir: "user-update-profile", Description: "PUT /user/profile",
 		Family: User, Handler: "UpdateProfile", Memory: 256, Events: []Event{{Name: "Api", Method: "PUT", Path: "/user/profile"}},
-		// the session check, then one conditional update of the account with its profile.updated event.
-		DynamoDB: []Grant{table(acts("BatchGetItem", "UpdateItem", "PutItem"), PKUser)},
+		// the session check, then one conditional update of the account with its profile.updated
+		// event (and a read of the account when another field moved meanwhile).
+		DynamoDB: []Grant{table(acts("BatchGetItem", "GetItem", "UpdateItem", "PutItem"), PKUser)},
 	},
 	{
 		Dir: "user-delete", Description: "DELETE /user",
