@@ -36,9 +36,13 @@ var (
 // Main is the TestMain of every end-to-end package: it starts the stack, runs the tests,
 // stops the stack and fails the run if any secret a test recorded (see Secret) appears in
 // the logs.
-func Main(m *testing.M) { os.Exit(run(m)) }
+func Main(m *testing.M) { os.Exit(run(m, nil)) }
 
-func run(m *testing.M) int {
+// MainWith is Main with template parameters overridden (the bench raises a limit that
+// its thousands of mails would reach).
+func MainWith(m *testing.M, parameters map[string]string) { os.Exit(run(m, parameters)) }
+
+func run(m *testing.M, parameters map[string]string) int {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	var err error
@@ -47,7 +51,7 @@ func run(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, "e2e: OpenAPI document:", err)
 		return 1
 	}
-	Stack, err = stack.Start(ctx, stack.Options{LogWriter: &stackLog, FunctionLogWriter: &funcLog, ProtectedRoutes: protectedRoutes})
+	Stack, err = stack.Start(ctx, stack.Options{Parameters: parameters, LogWriter: &stackLog, FunctionLogWriter: &funcLog, ProtectedRoutes: protectedRoutes})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "e2e: local stack did not start (make deps installs what it needs):", err)
 		fmt.Fprint(os.Stderr, stackLog.String())
