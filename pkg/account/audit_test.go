@@ -15,12 +15,17 @@ import (
 type recorder struct {
 	mu  sync.Mutex
 	evs []account.Event
+	// unstored are the types of the events observed as stored nowhere (account.NotStored).
+	unstored []account.EventType
 }
 
-func (r *recorder) Observe(_ context.Context, ev account.Event) {
+func (r *recorder) Observe(ctx context.Context, ev account.Event) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.evs = append(r.evs, ev)
+	if account.NotStored(ctx) {
+		r.unstored = append(r.unstored, ev.Type)
+	}
 }
 
 // typesOf lists "type/actor/method" of evs, oldest first.
@@ -195,5 +200,34 @@ func TestAuditEvents(t *testing.T) {
 	}
 	if strings.Contains(string(b), "$") {
 		t.Error("a stored audit record holds something like a hash")
+	}
+}
+
+// TestRefusalsObservedAsUnstored: a refusal by the lockout of a known account is stored
+// nowhere (only the lockout's start is), so it is observed as such and gets its log line.
+func TestRefusalsObservedAsUnstored(t *testing.T) {
+	e := newEnv(t)
+	obs := &recorder{}
+	svc := account.NewService(e.store, e.hasher, e.mailer, account.Config{AllowRegistration: true, TokenIndexKey: testIndexKey}, nil, account.WithObserver(obs))
+	svc.Now = e.svc.Now
+	ctx := context.Background()
+	if _, err := svc.Register(ctx, account.NewAccount{Username: "locked", Password: "locked-password-1", SelfService: true}); err != nil {
+		t.Fatal(err)
+	}
+	for range account.FreeLoginAttempts {
+		if _, _, err := svc.Login(ctx, "locked", "wrong-password-1"); err == nil {
+			t.Fatal("wrong password accepted")
+		}
+	}
+	if _, _, err := svc.Login(ctx, "locked", "locked-password-1"); err == nil {
+		t.Fatal("a locked account logged in")
+	}
+	if !slices.Contains(obs.unstored, account.EventLoginRefused) {
+		t.Errorf("events observed as stored nowhere: %v, want the lockout's login.refused", obs.unstored)
+	}
+	for _, typ := range obs.unstored {
+		if typ == account.EventLoginFailed {
+			t.Errorf("a stored login.failed was observed as stored nowhere")
+		}
 	}
 }

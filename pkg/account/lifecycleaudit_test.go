@@ -131,6 +131,7 @@ func TestLifecycleEvents(t *testing.T) {
 	tick()
 	t3 := e.login(t, "lena", secrets[0])
 	secrets = append(secrets, t3)
+	tick() // events of one instant are ordered by their random ids
 	is(t, e.svc.DeleteOwnAccount(rctx, t3, secrets[1]), account.ErrInvalidCredentials)
 	if got := e.storedTypes(t, a.UserID); got[len(got)-1] != "login.failed/anonymous" {
 		t.Errorf("after a wrong password on DELETE /user: %v", got)

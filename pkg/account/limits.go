@@ -147,7 +147,9 @@ func (s *Service) refused(ctx context.Context, typ EventType, l lookup, err erro
 	}
 	ev := s.event(ctx, typ, a, ActorAnonymous, OutcomeRefused)
 	ev.Method = why
-	s.observe(ctx, ev)
+	// Stored nowhere (a lockout is stored once, when it starts): observed as such, so that
+	// it still gets its log line.
+	s.observe(WithNotStored(ctx), ev)
 }
 
 // lookup is where a password check starts: the account's id (or ErrNotFound) by a unique
