@@ -156,7 +156,8 @@ type BatchResult struct {
 // a new password or token, a demotion or a deletion refuses the very next call.
 //
 // Round trips on a remembered credential: 1 (2 for a name not seen before); on a miss,
-// the counted check adds its reservation and the clearing after it.
+// the counted check adds its reservation, and its clearing unless the route's own write
+// carries it (AdminRequest.Context, Settle).
 func (s *Service) AuthenticateAdminFor(ctx context.Context, username, secret string, target AdminTarget) (*AdminRequest, error) {
 	u, err := ParseUsername(username)
 	if err != nil {
