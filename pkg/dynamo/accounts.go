@@ -144,6 +144,18 @@ func (st *Store) whyAccountCondition(ctx context.Context, id int64) error {
 	return account.ErrConflict
 }
 
+// accountUpdate is the update e of account id's item under the condition cond.
+func (st *Store) accountUpdate(id int64, e *expr, cond string) *types.Update {
+	return &types.Update{
+		TableName:                 st.table,
+		Key:                       accountKey(id),
+		UpdateExpression:          aws.String(e.String()),
+		ConditionExpression:       aws.String(cond),
+		ExpressionAttributeNames:  e.names,
+		ExpressionAttributeValues: e.values,
+	}
+}
+
 // DeleteAccount removes the account, its keys, its OTP and its pending reset record in one
 // transaction (conditional on the reset pointer read, so a token created meanwhile is not
 // left behind), then deletes its sessions, which are already dead without their account.

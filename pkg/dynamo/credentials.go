@@ -193,14 +193,7 @@ func (st *Store) changeCredentials(ctx context.Context, c account.CredentialChan
 			first = append(first, txItem{st.adminCountItem(delta), onFail})
 		}
 	}
-	upd := &types.Update{
-		TableName:                 st.table,
-		Key:                       accountKey(c.UserID),
-		UpdateExpression:          aws.String(update.String()),
-		ConditionExpression:       aws.String(cond),
-		ExpressionAttributeNames:  update.names,
-		ExpressionAttributeValues: update.values,
-	}
+	upd := st.accountUpdate(c.UserID, update, cond)
 	var err error
 	if len(first) == 0 && len(deletes) == 0 {
 		err = st.single(ctx, types.TransactWriteItem{Update: upd}, errAccountCondition, func() error {

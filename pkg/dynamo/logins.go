@@ -5,7 +5,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/gatehouse/gatehouse/pkg/account"
 )
@@ -23,18 +23,24 @@ func (st *Store) ReserveLoginAttempt(ctx context.Context, id int64, now time.Tim
 	return parseAccount(item)
 }
 
+// clearFailures is the update that ends account id's run of failed checks: on its own
+// (ClearLoginFailures), with a new session, or with an admin route's write (txn.go).
+func (st *Store) clearFailures(id int64) *types.Update {
+	return &types.Update{
+		TableName:           st.table,
+		Key:                 accountKey(id),
+		UpdateExpression:    aws.String("REMOVE " + failuresAttrs),
+		ConditionExpression: aws.String(itemPresent),
+	}
+}
+
 // LockAccount sets the first lock once the free-th failure is known. Round trips: 1.
 func (st *Store) LockAccount(ctx context.Context, id int64, count int, until time.Time) error {
 	return st.lockCheck(ctx, accountKey(id), count, until)
 }
 
 func (st *Store) ClearLoginFailures(ctx context.Context, id int64) error {
-	_, err := st.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:           st.table,
-		Key:                 accountKey(id),
-		UpdateExpression:    aws.String("REMOVE " + failuresAttrs),
-		ConditionExpression: aws.String(itemPresent),
-	})
+	_, err := st.updateItem(ctx, st.clearFailures(id), types.ReturnValueNone)
 	if isConditionFailed(err) {
 		return account.ErrNotFound
 	}

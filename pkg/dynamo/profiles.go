@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/gatehouse/gatehouse/pkg/account"
@@ -79,21 +78,23 @@ func (st *Store) profileUpdate(c account.ProfileChange, base *account.Account) *
 	cv := update.placeholder(attrCredVersion)
 	update.values[":cv"] = n(c.CredVersion)
 	cond := cv + " = :cv"
+	var was account.Account
+	if base != nil {
+		was = *base
+	}
 	for _, f := range []struct {
-		attr      string
-		v         *string
-		unchanged string
-	}{{attrName, c.Profile.Name, baseField(base, func(a *account.Account) string { return a.Name })},
-		{attrBio, c.Profile.Bio, baseField(base, func(a *account.Account) string { return a.Bio })},
-		{attrWebsite, c.Profile.Website, baseField(base, func(a *account.Account) string { return a.Website })},
-		{attrPronounce, c.Profile.Pronounce, baseField(base, func(a *account.Account) string { return a.Pronounce })}} {
+		attr string
+		v    *string
+		was  string
+	}{{attrName, c.Profile.Name, was.Name}, {attrBio, c.Profile.Bio, was.Bio},
+		{attrWebsite, c.Profile.Website, was.Website}, {attrPronounce, c.Profile.Pronounce, was.Pronounce}} {
 		switch {
 		case f.v == nil && base == nil:
-		case f.v == nil && f.unchanged == "":
+		case f.v == nil && f.was == "":
 			cond += " AND attribute_not_exists(" + update.placeholder(f.attr) + ")"
 		case f.v == nil:
 			val := fmt.Sprintf(":b%d", len(update.values))
-			update.values[val] = s(f.unchanged)
+			update.values[val] = s(f.was)
 			cond += " AND " + update.placeholder(f.attr) + " = " + val
 		case *f.v == "":
 			update.remove(f.attr)
@@ -101,19 +102,5 @@ func (st *Store) profileUpdate(c account.ProfileChange, base *account.Account) *
 			update.set(f.attr, s(*f.v))
 		}
 	}
-	return &types.Update{
-		TableName:                 st.table,
-		Key:                       accountKey(c.UserID),
-		UpdateExpression:          aws.String(update.String()),
-		ConditionExpression:       aws.String(cond),
-		ExpressionAttributeNames:  update.names,
-		ExpressionAttributeValues: update.values,
-	}
-}
-
-func baseField(base *account.Account, get func(*account.Account) string) string {
-	if base == nil {
-		return ""
-	}
-	return get(base)
+	return st.accountUpdate(c.UserID, update, cond)
 }

@@ -28,12 +28,7 @@ func (st *Store) CreateSession(ctx context.Context, x *account.Session, clearFai
 	}
 	return st.transact(ctx, []txItem{
 		{TransactWriteItem: types.TransactWriteItem{Put: &types.Put{TableName: st.table, Item: item}}},
-		{types.TransactWriteItem{Update: &types.Update{
-			TableName:           st.table,
-			Key:                 accountKey(x.UserID),
-			UpdateExpression:    aws.String("REMOVE " + failuresAttrs),
-			ConditionExpression: aws.String(itemPresent),
-		}}, account.ErrNotFound},
+		{types.TransactWriteItem{Update: st.clearFailures(x.UserID)}, account.ErrNotFound},
 	})
 }
 

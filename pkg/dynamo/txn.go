@@ -74,12 +74,7 @@ func (st *Store) clearingItem(ctx context.Context, items []txItem) *txItem {
 			return nil
 		}
 	}
-	return &txItem{types.TransactWriteItem{Update: &types.Update{
-		TableName:           st.table,
-		Key:                 k,
-		UpdateExpression:    aws.String("REMOVE " + failuresAttrs),
-		ConditionExpression: aws.String(itemPresent),
-	}}, account.ErrInvalidCredentials}
+	return &txItem{types.TransactWriteItem{Update: st.clearFailures(c.UserID)}, account.ErrInvalidCredentials}
 }
 
 // opKey is the key of a transaction item's operation.

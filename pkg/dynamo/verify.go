@@ -124,14 +124,7 @@ func (st *Store) ConfirmEmail(ctx context.Context, v *account.EmailVerification,
 		update.set(attrEmailKey, s(v.EmailKey))
 		items = append(items, txItem{st.putNew(pointer(emailKey(v.EmailKey), v.UserID)), account.ErrEmailTaken})
 	}
-	items = append(items, txItem{types.TransactWriteItem{Update: &types.Update{
-		TableName:                 st.table,
-		Key:                       accountKey(v.UserID),
-		UpdateExpression:          aws.String(update.String()),
-		ConditionExpression:       aws.String(cond),
-		ExpressionAttributeNames:  update.names,
-		ExpressionAttributeValues: update.values,
-	}}, account.ErrTokenNotFound})
+	items = append(items, txItem{types.TransactWriteItem{Update: st.accountUpdate(v.UserID, update, cond)}, account.ErrTokenNotFound})
 	if change && cur.EmailKey != "" {
 		items = append(items, txItem{types.TransactWriteItem{Delete: &types.Delete{
 			TableName:                 st.table,
